@@ -1,0 +1,77 @@
+"""segpile_lab: SegFormer segmentation, inference backends and The Pile audits, for notebooks.
+
+One flat namespace::
+
+    import segpile_lab as sl
+    df, report = sl.read_pile("val.jsonl.zst", with_report=True)
+    seg = sl.load_segmenter("demo-b2")
+
+Heavy modules (torch, transformers, polars) load on first use of a name that needs them, so
+``import segpile_lab`` and the ``segpile-lab`` command start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from segpile_lab.errors import (
+    ArchiveError,
+    BackendError,
+    ChecksumMismatchError,
+    CorruptArchiveError,
+    DataError,
+    ImageLoadError,
+    ModelNotAvailableError,
+    RecordError,
+    ReportError,
+    SegpileError,
+    SegpileWarning,
+    TruncatedArchiveError,
+    UnknownFormatError,
+    UntrainedModelWarning,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (loaded lazily by __getattr__ below)
+_LAZY_EXPORTS: dict[str, str] = {
+    # pile: reading, manifests, demo data, composition audit
+    # seg: segmentation engine
+    # viewer: widgets
+    # backends: inference backends and benchmarks
+    # bpb: bits per byte
+    # report: the main job
+}
+
+_ERRORS = [
+    "ArchiveError",
+    "BackendError",
+    "ChecksumMismatchError",
+    "CorruptArchiveError",
+    "DataError",
+    "ImageLoadError",
+    "ModelNotAvailableError",
+    "RecordError",
+    "ReportError",
+    "SegpileError",
+    "SegpileWarning",
+    "TruncatedArchiveError",
+    "UnknownFormatError",
+    "UntrainedModelWarning",
+]
+
+__all__ = sorted([*_ERRORS, *_LAZY_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY_EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'segpile_lab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,1 @@
+"""backends subpackage (see ARCHITECTURE.md)."""

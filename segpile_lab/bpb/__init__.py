@@ -1,0 +1,1 @@
+"""bpb subpackage (see ARCHITECTURE.md)."""

@@ -1,0 +1,124 @@
+"""Every error and warning that segpile_lab raises, in one place.
+
+    SegpileError                      base of everything below
+    ├── DataError                     input data that cannot be used as given
+    │   ├── ArchiveError              a compressed container is unreadable
+    │   │   ├── CorruptArchiveError   bad bytes inside a zstd/gzip stream, trailing garbage
+    │   │   ├── TruncatedArchiveError the stream ends mid-frame (interrupted download)
+    │   │   └── UnknownFormatError    neither zstd, gzip nor JSON lines (sniffed by magic bytes)
+    │   ├── RecordError               a JSON line is malformed or breaks the Pile schema (strict)
+    │   ├── ChecksumMismatchError     a file differs from its SHA256SUMS entry
+    │   └── ImageLoadError            an image is missing, truncated, a bomb or not an image
+    ├── ModelNotAvailableError        weights cannot be found (offline, bad id or path)
+    ├── BackendError                  an inference backend failed to export, quantize or run
+    └── ReportError                   a notebook of the report failed (names notebook and cell)
+
+    SegpileWarning                    base of our warnings (errors in our own tests)
+    └── UntrainedModelWarning         output comes from untrained demo weights
+
+Third-party errors are wrapped with the file and position where they happened, so users
+never have to read a deep library traceback to learn what went wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ArchiveError",
+    "BackendError",
+    "ChecksumMismatchError",
+    "CorruptArchiveError",
+    "DataError",
+    "ImageLoadError",
+    "ModelNotAvailableError",
+    "RecordError",
+    "ReportError",
+    "SegpileError",
+    "SegpileWarning",
+    "TruncatedArchiveError",
+    "UnknownFormatError",
+    "UntrainedModelWarning",
+]
+
+
+class SegpileError(Exception):
+    """Base class of all segpile_lab errors."""
+
+
+class DataError(SegpileError):
+    """Input data that cannot be used as given."""
+
+
+class ArchiveError(DataError):
+    """A compressed container cannot be read.
+
+    Attributes:
+        path: the file.
+        offset: compressed byte offset where the problem was seen, when known.
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None, offset: int | None = None):
+        self.path = None if path is None else str(path)
+        self.offset = offset
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}"
+            if offset is not None:
+                where += f" (at compressed byte {offset:,})"
+            where += ": "
+        super().__init__(where + message)
+
+
+class CorruptArchiveError(ArchiveError):
+    """Bad bytes inside a compressed stream, or garbage after its last frame."""
+
+
+class TruncatedArchiveError(ArchiveError):
+    """The compressed stream stops in the middle of a frame."""
+
+
+class UnknownFormatError(ArchiveError):
+    """The file is neither zstd, gzip nor plain JSON lines."""
+
+
+class RecordError(DataError):
+    """A JSON line that is malformed or breaks the Pile schema (raised in strict mode).
+
+    Attributes:
+        path: the file; line: 1-based line number; reason: short machine-readable reason.
+    """
+
+    def __init__(self, message: str, *, path: str | Path, line: int, reason: str):
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{self.path}, line {line}: {message} [{reason}]")
+
+
+class ChecksumMismatchError(DataError):
+    """A file's SHA-256 differs from the manifest's entry."""
+
+
+class ImageLoadError(DataError):
+    """An image is missing, truncated, too large (a decompression bomb) or not an image."""
+
+
+class ModelNotAvailableError(SegpileError):
+    """Model weights cannot be found: offline without a cached copy, a bad id or a bad path."""
+
+
+class BackendError(SegpileError):
+    """An inference backend failed to export, quantize, compile or run."""
+
+
+class ReportError(SegpileError):
+    """A notebook of the report failed; the message names the notebook and the cell."""
+
+
+class SegpileWarning(UserWarning):
+    """Base class of segpile_lab warnings."""
+
+
+class UntrainedModelWarning(SegpileWarning):
+    """Results come from a model with untrained (seeded random) demo weights."""

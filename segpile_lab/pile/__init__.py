@@ -1,0 +1,1 @@
+"""pile subpackage (see ARCHITECTURE.md)."""

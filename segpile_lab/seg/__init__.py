@@ -1,0 +1,1 @@
+"""seg subpackage (see ARCHITECTURE.md)."""

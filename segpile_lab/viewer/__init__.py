@@ -1,0 +1,1 @@
+"""viewer subpackage (see ARCHITECTURE.md)."""
