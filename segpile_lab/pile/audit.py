@@ -1,0 +1,189 @@
+"""The whole composition audit in one call: read, measure, tabulate, plot, write.
+
+`audit_pile` is what ``segpile-lab pile audit`` and the composition notebook run: it reads the
+shards (or the synthetic demo sample when no path is given) with `read_pile`, then computes the
+composition, exact and near duplicates, PII-like counts, quality signals and, with a tokenizer
+file, bytes per token. `PileAudit.write` saves ``composition.csv``, ``composition.json`` and
+every figure (plotly HTML + matplotlib PNG).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from segpile_lab.pile import plots
+from segpile_lab.pile.composition import composition
+from segpile_lab.pile.dedup import duplicate_stats, near_duplicates
+from segpile_lab.pile.demo import SYNTHETIC_LABEL, demo_pile_sample
+from segpile_lab.pile.pii import pii_counts
+from segpile_lab.pile.quality import SIGNALS, quality_signals, quality_summary
+from segpile_lab.pile.tokens import bytes_per_token
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass
+class PileAudit:
+    """Everything the audit measured; frames are Polars, one row per subset unless noted."""
+
+    frame: pl.DataFrame  # the documents that were read (one row per document)
+    load_report: Any  # the reader's LoadReport
+    composition: pl.DataFrame
+    duplicates: pl.DataFrame
+    near_duplicate_pairs: pl.DataFrame  # one row per confirmed pair
+    near_duplicates: pl.DataFrame
+    pii: pl.DataFrame
+    quality: pl.DataFrame  # one row per document
+    tokens: pl.DataFrame | None
+    synthetic: bool
+    parameters: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """``"synthetic demo data"`` for the demo sample, else ``"real data"``."""
+        return SYNTHETIC_LABEL if self.synthetic else "real data"
+
+    def table(self) -> pl.DataFrame:
+        """The composition joined with duplicate, PII, quality and token columns per subset."""
+        table = self.composition
+        extra = [
+            self.duplicates.select("subset", "exact_duplicate_rate", "cross_subset_duplicates"),
+            self.near_duplicates.select("subset", "near_duplicate_rate"),
+            self.pii.drop("documents"),
+            quality_summary(self.quality),
+        ]
+        if self.tokens is not None:
+            extra.append(self.tokens.select("subset", "tokens", "bytes_per_token"))
+        for frame in extra:
+            table = table.join(frame, on="subset", how="left")
+        return table
+
+    def figures(self, backend: plots.Backend = "plotly") -> dict[str, Any]:
+        """The four audit figures by file stem."""
+        flag = {"backend": backend, "synthetic": self.synthetic}
+        return {
+            "composition": plots.plot_composition(self.composition, **flag),
+            "lengths": plots.plot_lengths(self.frame, **flag),
+            "duplicates_pii": plots.plot_duplicates_pii(
+                self.duplicates, self.pii, self.near_duplicates, **flag
+            ),
+            "quality": plots.plot_quality(self.quality, **flag),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-serialisable summary: label, parameters, load report, totals, per-subset table."""
+        table = self.table()
+        return {
+            "label": self.label,
+            "synthetic": self.synthetic,
+            "parameters": self.parameters,
+            "load_report": _report_dict(self.load_report),
+            "documents": int(self.composition["documents"].sum()),
+            "bytes": int(self.composition["bytes"].sum()),
+            "subsets_present": int((self.composition["documents"] > 0).sum()),
+            "unknown_subsets": self.composition.filter(~pl.col("known_subset"))["subset"].to_list(),
+            "near_duplicate_pairs": self.near_duplicate_pairs.height,
+            "subsets": [_clean(row) for row in table.iter_rows(named=True)],
+        }
+
+    def write(self, out_dir: PathLike) -> list[Path]:
+        """Write ``composition.csv``, ``composition.json`` and the figures (``*.html`` from
+        plotly, ``*.png`` from matplotlib) into `out_dir`; returns the paths written."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "composition.csv", out / "composition.json"]
+        self.table().write_csv(written[0])
+        written[1].write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
+        for name, fig in self.figures("plotly").items():
+            written.append(plots.save_figure(fig, out / f"{name}.html"))
+        for name, fig in self.figures("matplotlib").items():
+            written.append(plots.save_figure(fig, out / f"{name}.png"))
+        return written
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no NaN: NaN becomes null."""
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+
+
+def _report_dict(report: Any) -> Any:
+    if report is None:
+        return None
+    for method in ("to_dict", "as_dict", "summary"):
+        if callable(getattr(report, method, None)):
+            return json.loads(json.dumps(getattr(report, method)(), default=str))
+    if dataclasses.is_dataclass(report):
+        return json.loads(json.dumps(dataclasses.asdict(report), default=str))
+    return str(report)
+
+
+def audit_pile(
+    paths: PathLike | Sequence[PathLike] | None = None,
+    *,
+    sample_per_subset: int | None = None,
+    limit: int | None = None,
+    strict: bool = False,
+    tokenizer: PathLike | None = None,
+    near_duplicate_sample: int | None = 200,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> PileAudit:
+    """Audit Pile shards (default: the synthetic demo sample).
+
+    Args:
+        paths: ``.jsonl.zst`` / ``.jsonl.gz`` / ``.jsonl`` files, folders or globs; None → the
+            built-in synthetic demo sample (`demo_pile_sample`).
+        sample_per_subset: reservoir-sample at most this many documents per subset (seeded).
+        limit: read at most this many documents in all.
+        strict: raise on the first bad record instead of skipping and counting it.
+        tokenizer: a ``tokenizer.json`` file; adds bytes per token per subset.
+        near_duplicate_sample: documents per subset hashed for near-duplicates (None: all).
+    """
+    from segpile_lab.pile.reader import read_pile
+
+    source = demo_pile_sample() if paths is None else paths
+    df, report = read_pile(
+        source,
+        sample_per_subset=sample_per_subset,
+        limit=limit,
+        seed=seed,
+        strict=strict,
+        progress=progress,
+        with_report=True,
+    )
+    synthetic = bool(df["synthetic"].any()) if "synthetic" in df.columns else False
+    pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
+    parameters = {
+        "paths": [str(source)]
+        if isinstance(source, str | os.PathLike)
+        else [str(p) for p in source],
+        "sample_per_subset": sample_per_subset,
+        "limit": limit,
+        "strict": strict,
+        "tokenizer": None if tokenizer is None else str(tokenizer),
+        "near_duplicate_sample": near_duplicate_sample,
+        "seed": seed,
+        "quality_signals": list(SIGNALS),
+    }
+    return PileAudit(
+        frame=df,
+        load_report=report,
+        composition=composition(df),
+        duplicates=duplicate_stats(df),
+        near_duplicate_pairs=pairs,
+        near_duplicates=near,
+        pii=pii_counts(df),
+        quality=quality_signals(df),
+        tokens=None if tokenizer is None else bytes_per_token(df, tokenizer, progress=progress),
+        synthetic=synthetic,
+        parameters=parameters,
+    )

@@ -1,0 +1,46 @@
+"""Counts of PII-like strings per subset: e-mail addresses, IPv4 addresses, phone numbers.
+
+The patterns (Rust `regex` syntax, as Polars runs them) are deliberately simple and are counts
+of *look-alikes*, not a PII detector:
+
+- `EMAIL`: ``local@domain.tld`` with a 2+ letter top-level domain.
+- `IPV4`: four dot-separated numbers 0–255 between word boundaries (a version string such as
+  ``1.2.3.4`` counts too).
+- `PHONE`: North-American style 10-digit numbers with separators, optional ``+1``:
+  ``(555) 123-4567``, ``555-123-4567``, ``555.123.4567``, ``+1 555 123 4567``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+IPV4 = rf"\b{_OCTET}(?:\.{_OCTET}){{3}}\b"
+PHONE = r"(?:\+1[ .-]?)?(?:\(\d{3}\)\s?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b"
+PATTERNS = {"emails": EMAIL, "ipv4": IPV4, "phones": PHONE}
+
+
+def pii_counts(df: pl.DataFrame) -> pl.DataFrame:
+    """Per subset: ``documents``, match counts ``emails``, ``ipv4``, ``phones``, documents with
+    at least one match of a kind (``emails_documents``, …), ``documents_with_pii`` (a match of
+    any kind) and ``pii_document_share`` (documents_with_pii / documents)."""
+    counts = df.select(
+        "subset",
+        *(
+            pl.col("text").str.count_matches(p).cast(pl.UInt64).alias(k)
+            for k, p in PATTERNS.items()
+        ),
+    )
+    any_match = pl.sum_horizontal(*PATTERNS) > 0
+    return (
+        counts.group_by("subset")
+        .agg(
+            pl.len().cast(pl.UInt64).alias("documents"),
+            *(pl.col(name).sum() for name in PATTERNS),
+            *((pl.col(k) > 0).sum().cast(pl.UInt64).alias(f"{k}_documents") for k in PATTERNS),
+            any_match.sum().cast(pl.UInt64).alias("documents_with_pii"),
+        )
+        .with_columns(pii_document_share=pl.col("documents_with_pii") / pl.col("documents"))
+        .sort("subset")
+    )

@@ -1,0 +1,256 @@
+"""Audit figures, each in two versions: plotly (interactive) and matplotlib (static).
+
+Every function takes ``backend="plotly"`` (returns a `plotly.graph_objects.Figure`) or
+``backend="matplotlib"`` (returns a `matplotlib.figure.Figure` built without pyplot, so no
+global figure stays open). Titles end with "synthetic demo data" when the data is synthetic
+(`synthetic=None` reads it from the frame's ``synthetic`` / ``synthetic_documents`` column).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from segpile_lab.pile.composition import published_table
+from segpile_lab.pile.demo import SYNTHETIC_LABEL
+from segpile_lab.pile.pii import PATTERNS
+from segpile_lab.pile.quality import SIGNALS
+from segpile_lab.pile.subsets import PILE_SUBSETS
+
+Backend = Literal["plotly", "matplotlib"]
+
+
+def is_synthetic(*frames: pl.DataFrame) -> bool:
+    """True when any frame marks a row synthetic (``synthetic`` or ``synthetic_documents``)."""
+    for frame in frames:
+        if "synthetic" in frame.columns and frame["synthetic"].any():
+            return True
+        if "synthetic_documents" in frame.columns and frame["synthetic_documents"].sum() > 0:
+            return True
+    return False
+
+
+def _title(text: str, synthetic: bool) -> str:
+    return f"{text} — {SYNTHETIC_LABEL}" if synthetic else text
+
+
+def _subset_order(names: list[str]) -> list[str]:
+    """The paper's order for the 22 subsets, then unknown names alphabetically."""
+    canonical = [n for n in PILE_SUBSETS if n in set(names)]
+    return canonical + sorted(set(names) - set(canonical))
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in ("plotly", "matplotlib"):
+        raise ValueError(f"backend must be 'plotly' or 'matplotlib', got {backend!r}")
+
+
+def _mpl_figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, ncols, sharey=True) if ncols > 1 else fig.subplots()
+    return fig, axes
+
+
+def plot_composition(
+    comp: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
+) -> Any:
+    """Observed byte share vs the published sampling weight, per subset (both in %)."""
+    _check_backend(backend)
+    synthetic = is_synthetic(comp) if synthetic is None else synthetic
+    title = _title("Observed byte share vs published weight", synthetic)
+    data = comp.select(
+        "subset",
+        (pl.col("byte_share") * 100).fill_nan(None).fill_null(0.0).alias("observed"),
+        pl.col("published_weight_percent").fill_null(0.0).alias("published"),
+    ).reverse()  # largest published subset on top
+    names = data["subset"].to_list()
+    if backend == "plotly":
+        import plotly.graph_objects as go
+
+        fig = go.Figure(
+            [
+                go.Bar(y=names, x=data["published"], name="published weight %", orientation="h"),
+                go.Bar(y=names, x=data["observed"], name="observed byte share %", orientation="h"),
+            ]
+        )
+        fig.update_layout(
+            title=title, barmode="group", height=200 + 22 * len(names), xaxis_title="% of bytes"
+        )
+        return fig
+    fig, ax = _mpl_figure(8, 1.5 + 0.3 * len(names))
+    positions = range(len(names))
+    ax.barh([p + 0.2 for p in positions], data["published"], 0.4, label="published weight %")
+    ax.barh([p - 0.2 for p in positions], data["observed"], 0.4, label="observed byte share %")
+    ax.set_yticks(list(positions), names)
+    ax.set_xlabel("% of bytes")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def plot_lengths(
+    df: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
+) -> Any:
+    """Document sizes (bytes, log scale) per subset as box plots, with the published mean ◆."""
+    _check_backend(backend)
+    synthetic = is_synthetic(df) if synthetic is None else synthetic
+    title = _title("Document size per subset (log scale); ◆ published mean", synthetic)
+    sizes = df.select("subset", pl.col("n_bytes").cast(pl.Float64).clip(lower_bound=1))
+    names = _subset_order(sizes["subset"].unique().to_list())[::-1]
+    published = dict(published_table().select("subset", "published_mean_doc_bytes").iter_rows())
+    groups = {n: sizes.filter(pl.col("subset") == n)["n_bytes"].to_list() for n in names}
+    marked = [n for n in names if n in published]
+    if backend == "plotly":
+        import plotly.graph_objects as go
+
+        fig = go.Figure(
+            [go.Box(x=groups[n], name=n, orientation="h", showlegend=False) for n in names]
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[published[n] for n in marked],
+                y=marked,
+                mode="markers",
+                marker_symbol="diamond",
+                marker_color="black",
+                name="published mean document size",
+            )
+        )
+        fig.update_xaxes(type="log", title="document size (bytes)")
+        fig.update_layout(title=title, height=200 + 22 * len(names))
+        return fig
+    fig, ax = _mpl_figure(8, 1.5 + 0.3 * len(names))
+    ax.boxplot([groups[n] for n in names], orientation="horizontal", tick_labels=names)
+    ax.scatter(
+        [published[n] for n in marked],
+        [names.index(n) + 1 for n in marked],
+        marker="D",
+        color="black",
+        label="published mean document size",
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("document size (bytes)")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def plot_duplicates_pii(
+    duplicates: pl.DataFrame,
+    pii: pl.DataFrame,
+    near: pl.DataFrame | None = None,
+    *,
+    backend: Backend = "plotly",
+    synthetic: bool | None = None,
+) -> Any:
+    """Left: exact (and near-) duplicate rates per subset; right: the share of documents with
+    a PII-like match of each kind. Inputs are `duplicate_stats`, `pii_counts` and
+    `near_duplicates(...)[1]`."""
+    _check_backend(backend)
+    synthetic = any(is_synthetic(f) for f in (duplicates, pii)) if synthetic is None else synthetic
+    title = _title("Duplicates and PII-like strings", synthetic)
+    names = _subset_order(duplicates["subset"].to_list())[::-1]
+    frame = pl.DataFrame({"subset": names}).join(duplicates, on="subset", how="left")
+    frame = frame.join(pii.drop("documents"), on="subset", how="left")
+    if near is not None:
+        frame = frame.join(near.select("subset", "near_duplicate_rate"), on="subset", how="left")
+    rates = {"exact duplicate %": frame["exact_duplicate_rate"] * 100}
+    if near is not None:
+        rates["near-duplicate % (sample)"] = frame["near_duplicate_rate"].fill_null(0) * 100
+    with_pii = {k: frame[f"{k}_documents"] * 100 / frame["documents"] for k in PATTERNS}
+    if backend == "plotly":
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        fig = make_subplots(
+            rows=1,
+            cols=2,
+            shared_yaxes=True,
+            subplot_titles=("duplicate rate (%)", "documents with a match (%)"),
+        )
+        for label, values in rates.items():
+            fig.add_trace(go.Bar(y=names, x=values, name=label, orientation="h"), 1, 1)
+        for label, values in with_pii.items():
+            fig.add_trace(go.Bar(y=names, x=values, name=label, orientation="h"), 1, 2)
+        fig.update_layout(title=title, barmode="group", height=200 + 22 * len(names))
+        return fig
+    fig, (left, right) = _mpl_figure(11, 1.5 + 0.3 * len(names), ncols=2)
+    for axis, series in ((left, rates), (right, with_pii)):
+        width = 0.8 / len(series)
+        for k, (label, values) in enumerate(series.items()):
+            offsets = [i - 0.4 + width * (k + 0.5) for i in range(len(names))]
+            axis.barh(offsets, values.fill_null(0).to_list(), width, label=label)
+        axis.legend(fontsize="small")
+    left.set_yticks(range(len(names)), names)
+    left.set_xlabel("duplicate rate (%)")
+    right.set_xlabel("documents with a match (%)")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_quality(
+    signals: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
+) -> Any:
+    """One box plot per quality signal (`quality_signals` output), subsets on the y axis."""
+    _check_backend(backend)
+    synthetic = is_synthetic(signals) if synthetic is None else synthetic
+    title = _title("Quality signals per document", synthetic)
+    names = _subset_order(signals["subset"].unique().to_list())[::-1]
+    groups = {
+        (n, s): signals.filter(pl.col("subset") == n)[s].drop_nulls().to_list()
+        for n in names
+        for s in SIGNALS
+    }
+    if backend == "plotly":
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        fig = make_subplots(
+            rows=1,
+            cols=len(SIGNALS),
+            shared_yaxes=True,
+            subplot_titles=[s.replace("_", " ") for s in SIGNALS],
+        )
+        for col, signal in enumerate(SIGNALS, start=1):
+            for name in names:
+                fig.add_trace(
+                    go.Box(
+                        x=groups[name, signal],
+                        name=name,
+                        orientation="h",
+                        showlegend=False,
+                        boxpoints=False,
+                    ),
+                    1,
+                    col,
+                )
+        fig.update_layout(title=title, height=200 + 22 * len(names))
+        return fig
+    fig, axes = _mpl_figure(15, 1.5 + 0.3 * len(names), ncols=len(SIGNALS))
+    for axis, signal in zip(axes, SIGNALS, strict=True):
+        axis.boxplot(
+            [groups[n, signal] or [float("nan")] for n in names],
+            orientation="horizontal",
+            tick_labels=names,
+            showfliers=False,
+        )
+        axis.set_title(signal.replace("_", " "), fontsize="small")
+    fig.suptitle(title)
+    return fig
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a plotly figure as HTML (plotly.js written once beside it, works offline) or a
+    matplotlib figure as PNG; returns the path written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if hasattr(fig, "write_html"):
+        fig.write_html(path, include_plotlyjs="directory", full_html=True)
+    else:
+        fig.savefig(path, dpi=110)
+    return path
