@@ -39,6 +39,8 @@ _LAZY_EXPORTS: dict[str, str] = {
     # pile: reading, manifests, demo data, composition audit
     # seg: segmentation engine
     # viewer: widgets
+    "SegmentationViewer": "segpile_lab.viewer.widget",
+    "segmentation_figure": "segpile_lab.viewer.figure",
     # backends: inference backends and benchmarks
     # bpb: bits per byte
     # report: the main job

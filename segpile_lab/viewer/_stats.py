@@ -1,0 +1,115 @@
+"""Per-class and per-threshold numbers the viewer shows, computed at full resolution in numpy.
+
+Label maps are ``(H, W)`` integer class ids; ground truth uses `ignore_index` for unlabelled
+pixels, which every statistic below leaves out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+IGNORE_INDEX = 255
+
+
+@dataclass(frozen=True)
+class ThresholdStats:
+    """What abstaining below a confidence threshold keeps.
+
+    Attributes:
+        threshold: pixels with confidence below it are abstained on.
+        coverage: fraction of all pixels kept (0..1).
+        kept_accuracy: pixel accuracy on kept pixels with a ground-truth label, None without
+            ground truth or when no labelled pixel is kept.
+    """
+
+    threshold: float
+    coverage: float
+    kept_accuracy: float | None
+
+
+def threshold_stats(
+    confidence: np.ndarray,
+    threshold: float,
+    labels: np.ndarray | None = None,
+    ground_truth: np.ndarray | None = None,
+    *,
+    ignore_index: int = IGNORE_INDEX,
+) -> ThresholdStats:
+    """Coverage (and accuracy on kept labelled pixels) when abstaining below `threshold`."""
+    kept = confidence >= threshold
+    coverage = float(kept.mean()) if kept.size else 0.0
+    accuracy = None
+    if ground_truth is not None and labels is not None:
+        scored = kept & (ground_truth != ignore_index)
+        if scored.any():
+            accuracy = float((labels[scored] == ground_truth[scored]).mean())
+    return ThresholdStats(float(threshold), coverage, accuracy)
+
+
+def disagreement(labels_a: np.ndarray, labels_b: np.ndarray) -> tuple[np.ndarray, float]:
+    """Where two label maps of the same shape differ: ``(mask (H, W) bool, fraction 0..1)``."""
+    if labels_a.shape != labels_b.shape:
+        raise ValueError(f"label maps differ in shape: {labels_a.shape} vs {labels_b.shape}")
+    mask = labels_a != labels_b
+    return mask, float(mask.mean()) if mask.size else 0.0
+
+
+def confusion_matrix(
+    labels: np.ndarray, ground_truth: np.ndarray, num_classes: int, *,
+    ignore_index: int = IGNORE_INDEX,
+) -> np.ndarray:
+    """``(num_classes, num_classes)`` int64 counts, rows = truth, columns = prediction."""
+    valid = ground_truth != ignore_index
+    truth = ground_truth[valid].astype(np.int64)
+    pred = labels[valid].astype(np.int64)
+    counts = np.bincount(truth * num_classes + pred, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+def class_table(
+    labels: np.ndarray,
+    confidence: np.ndarray,
+    names: list[str],
+    palette: np.ndarray,
+    ground_truth: np.ndarray | None = None,
+    *,
+    ignore_index: int = IGNORE_INDEX,
+) -> list[dict]:
+    """One JSON-able row per class that is predicted (or present in the truth), sorted by share.
+
+    Row keys: ``id``, ``name``, ``color`` (``[r, g, b]``), ``pixels``, ``share`` (0..1 of all
+    pixels), ``mean_confidence`` (None when not predicted) and, with ground truth, ``iou``
+    (None when the class is in neither map's labelled pixels).
+    """
+    num_classes = len(names)
+    flat = labels.reshape(-1).astype(np.int64)
+    pixels = np.bincount(flat, minlength=num_classes)
+    conf_sum = np.bincount(flat, weights=confidence.reshape(-1).astype(np.float64),
+                           minlength=num_classes)
+    present = pixels > 0
+    iou = None
+    if ground_truth is not None:
+        cm = confusion_matrix(labels, ground_truth, num_classes, ignore_index=ignore_index)
+        inter = np.diag(cm).astype(np.float64)
+        union = cm.sum(0) + cm.sum(1) - inter
+        iou = np.divide(inter, union, out=np.full(num_classes, np.nan), where=union > 0)
+        present |= cm.sum(1) > 0
+    total = max(int(flat.size), 1)
+    rows = []
+    for cid in np.flatnonzero(present):
+        n = int(pixels[cid])
+        row = {
+            "id": int(cid),
+            "name": names[cid],
+            "color": [int(c) for c in palette[cid]],
+            "pixels": n,
+            "share": n / total,
+            "mean_confidence": float(conf_sum[cid] / n) if n else None,
+        }
+        if iou is not None:
+            row["iou"] = None if np.isnan(iou[cid]) else float(iou[cid])
+        rows.append(row)
+    rows.sort(key=lambda r: (-r["pixels"], r["id"]))
+    return rows

@@ -1,0 +1,92 @@
+"""Legend and threshold numbers against independent references (torchmetrics, hand counts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torchmetrics.classification import MulticlassJaccardIndex
+
+from segpile_lab.viewer._classes import class_palette
+from segpile_lab.viewer._stats import class_table, disagreement, threshold_stats
+
+NAMES = [f"c{i}" for i in range(4)]
+PALETTE = class_palette(4)
+
+
+def test_class_table_iou_matches_torchmetrics():
+    rng = np.random.default_rng(0)
+    pred = rng.integers(0, 4, size=(20, 30))
+    truth = np.where(rng.random((20, 30)) < 0.7, pred, rng.integers(0, 4, size=(20, 30)))
+    truth[:3] = 255  # unlabelled rows
+    conf = rng.random((20, 30)).astype(np.float32)
+    rows = class_table(pred, conf, NAMES, PALETTE, truth)
+    metric = MulticlassJaccardIndex(num_classes=4, average=None, ignore_index=255)
+    expected = metric(torch.as_tensor(pred), torch.as_tensor(truth)).numpy()
+    got = {r["id"]: r["iou"] for r in rows}
+    for cid in range(4):
+        assert got[cid] == pytest.approx(float(expected[cid]), abs=1e-6)
+
+
+def test_class_table_shares_and_mean_confidence_by_hand():
+    pred = np.array([[0, 0, 2], [2, 2, 2]])
+    conf = np.array([[0.5, 0.7, 0.9], [0.1, 0.2, 0.4]], np.float32)
+    rows = class_table(pred, conf, NAMES, PALETTE)
+    assert [r["id"] for r in rows] == [2, 0]  # sorted by pixel share
+    assert rows[0]["share"] == pytest.approx(4 / 6)
+    assert rows[0]["mean_confidence"] == pytest.approx((0.9 + 0.1 + 0.2 + 0.4) / 4)
+    assert rows[1]["mean_confidence"] == pytest.approx(0.6)
+    assert rows[0]["color"] == PALETTE[2].tolist()
+    assert "iou" not in rows[0]
+
+
+def test_class_table_lists_classes_only_in_truth_with_zero_iou():
+    pred = np.zeros((2, 2), int)
+    truth = np.array([[0, 3], [0, 255]])
+    rows = {r["id"]: r for r in class_table(pred, np.ones((2, 2)), NAMES, PALETTE, truth)}
+    assert rows[3]["pixels"] == 0 and rows[3]["iou"] == 0.0 and rows[3]["mean_confidence"] is None
+    assert rows[0]["iou"] == pytest.approx(2 / 3)  # truth 0 at 2 pixels, predicted at 3 labelled
+
+
+def test_threshold_stats_by_hand():
+    conf = np.array([[0.9, 0.2], [0.6, 0.5]])
+    pred = np.array([[1, 1], [0, 2]])
+    truth = np.array([[1, 0], [1, 255]])
+    stats = threshold_stats(conf, 0.5, pred, truth)
+    assert stats.coverage == pytest.approx(0.75)
+    # kept: (0,0) correct, (1,0) wrong, (1,1) unlabelled -> 1 of 2
+    assert stats.kept_accuracy == pytest.approx(0.5)
+
+
+def test_threshold_stats_without_truth_has_no_accuracy():
+    stats = threshold_stats(np.array([0.1, 0.9]), 0.5)
+    assert stats.coverage == 0.5 and stats.kept_accuracy is None
+
+
+def test_threshold_stats_nothing_kept():
+    stats = threshold_stats(np.array([[0.1]]), 0.5, np.array([[0]]), np.array([[0]]))
+    assert stats.coverage == 0.0 and stats.kept_accuracy is None
+
+
+def test_disagreement_mask_and_rate():
+    a = np.array([[0, 1], [2, 3]])
+    b = np.array([[0, 1], [3, 3]])
+    mask, rate = disagreement(a, b)
+    assert mask.tolist() == [[False, False], [True, False]] and rate == 0.25
+
+
+def test_disagreement_needs_equal_shapes():
+    with pytest.raises(ValueError, match="shape"):
+        disagreement(np.zeros((2, 2)), np.zeros((2, 3)))
+
+
+@pytest.mark.shared
+def test_palette_for_150_classes_is_the_ade20k_one(shared_data):
+    colors = np.loadtxt(shared_data / "ade20k" / "ade20k_colors.txt", dtype=np.uint8)
+    np.testing.assert_array_equal(class_palette(150), colors)
+
+
+def test_palette_for_other_class_counts_is_distinct_and_deterministic():
+    pal = class_palette(20)
+    assert pal.shape == (20, 3) and len({tuple(c) for c in pal}) == 20
+    np.testing.assert_array_equal(pal, class_palette(20))
