@@ -20,6 +20,7 @@ from segpile_lab.errors import (
     BackendError,
     ChecksumMismatchError,
     CorruptArchiveError,
+    DamagedFileWarning,
     DataError,
     ImageLoadError,
     ModelNotAvailableError,
@@ -27,6 +28,7 @@ from segpile_lab.errors import (
     ReportError,
     SegpileError,
     SegpileWarning,
+    TrailingDataError,
     TruncatedArchiveError,
     UnknownFormatError,
     UntrainedModelWarning,
@@ -37,6 +39,20 @@ __version__ = "0.1.0"
 # public name -> module that defines it (loaded lazily by __getattr__ below)
 _LAZY_EXPORTS: dict[str, str] = {
     # pile: reading, manifests, demo data, composition audit
+    "read_pile": "segpile_lab.pile.reader",
+    "iter_pile_batches": "segpile_lab.pile.reader",
+    "PileBatches": "segpile_lab.pile.reader",
+    "LoadReport": "segpile_lab.pile.load_report",
+    "PILE_SCHEMA": "segpile_lab.pile._parse",
+    "sniff_format": "segpile_lab.pile.containers",
+    "canonical_subset": "segpile_lab.pile.subsets",
+    "PILE_SUBSETS": "segpile_lab.pile.subsets",
+    "SUBSET_ALIASES": "segpile_lab.pile.subsets",
+    "UNKNOWN_SUBSET": "segpile_lab.pile.subsets",
+    "published_composition": "segpile_lab.pile.manifests",
+    "paper_bpb": "segpile_lab.pile.manifests",
+    "pile_files": "segpile_lab.pile.manifests",
+    "verify_shards": "segpile_lab.pile.manifests",
     # seg: segmentation engine
     # viewer: widgets
     "SegmentationViewer": "segpile_lab.viewer.widget",
@@ -51,6 +67,7 @@ _ERRORS = [
     "BackendError",
     "ChecksumMismatchError",
     "CorruptArchiveError",
+    "DamagedFileWarning",
     "DataError",
     "ImageLoadError",
     "ModelNotAvailableError",
@@ -58,6 +75,7 @@ _ERRORS = [
     "ReportError",
     "SegpileError",
     "SegpileWarning",
+    "TrailingDataError",
     "TruncatedArchiveError",
     "UnknownFormatError",
     "UntrainedModelWarning",

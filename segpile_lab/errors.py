@@ -4,6 +4,7 @@
     ├── DataError                     input data that cannot be used as given
     │   ├── ArchiveError              a compressed container is unreadable
     │   │   ├── CorruptArchiveError   bad bytes inside a zstd/gzip stream, trailing garbage
+    │   │   │   └── TrailingDataError garbage after the last complete frame or member
     │   │   ├── TruncatedArchiveError the stream ends mid-frame (interrupted download)
     │   │   └── UnknownFormatError    neither zstd, gzip nor JSON lines (sniffed by magic bytes)
     │   ├── RecordError               a JSON line is malformed or breaks the Pile schema (strict)
@@ -14,7 +15,8 @@
     └── ReportError                   a notebook of the report failed (names notebook and cell)
 
     SegpileWarning                    base of our warnings (errors in our own tests)
-    └── UntrainedModelWarning         output comes from untrained demo weights
+    ├── UntrainedModelWarning         output comes from untrained demo weights
+    └── DamagedFileWarning            lenient reading kept the rows before a corrupt stream
 
 Third-party errors are wrapped with the file and position where they happened, so users
 never have to read a deep library traceback to learn what went wrong.
@@ -29,6 +31,7 @@ __all__ = [
     "BackendError",
     "ChecksumMismatchError",
     "CorruptArchiveError",
+    "DamagedFileWarning",
     "DataError",
     "ImageLoadError",
     "ModelNotAvailableError",
@@ -36,6 +39,7 @@ __all__ = [
     "ReportError",
     "SegpileError",
     "SegpileWarning",
+    "TrailingDataError",
     "TruncatedArchiveError",
     "UnknownFormatError",
     "UntrainedModelWarning",
@@ -72,6 +76,10 @@ class ArchiveError(DataError):
 
 class CorruptArchiveError(ArchiveError):
     """Bad bytes inside a compressed stream, or garbage after its last frame."""
+
+
+class TrailingDataError(CorruptArchiveError):
+    """Bytes after the last complete zstd frame or gzip member that start no new frame."""
 
 
 class TruncatedArchiveError(ArchiveError):
@@ -122,3 +130,7 @@ class SegpileWarning(UserWarning):
 
 class UntrainedModelWarning(SegpileWarning):
     """Results come from a model with untrained (seeded random) demo weights."""
+
+
+class DamagedFileWarning(SegpileWarning):
+    """Lenient reading met a corrupt stream and kept only the rows read before it."""

@@ -1,0 +1,120 @@
+"""Cut a stream of decompressed bytes into chunks of whole lines, and count their JSON keys.
+
+The key counts let the columnar parser prove a chunk clean: Polars keeps the *first* of
+duplicate keys and coerces ``"text": 123`` to ``"123"``, where our rule is the one of
+json/orjson (last key wins, non-strings are rejected). A chunk whose rows each hold exactly one
+``"text"``, ``"meta"`` and ``"pile_set_name"`` key, with string values for the two names, cannot
+hit either difference. Counting runs in NumPy (which releases the GIL) in the decompression
+thread, so it overlaps with Polars parsing the previous chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["KeyCounts", "LineChunk", "count_keys", "iter_line_chunks"]
+
+_QUOTE, _COLON, _SPACE = ord('"'), ord(":"), ord(" ")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCounts:
+    """How often each key of the Pile schema occurs in a chunk (as a quoted JSON string).
+
+    ``*_str`` count the occurrences followed by ``:"`` or ``: "`` (a string value).
+    """
+
+    text: int
+    text_str: int
+    meta: int
+    pile_set_name: int
+    pile_set_name_str: int
+    synthetic: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineChunk:
+    """Whole lines of one file: `data` ends with a newline unless it is the file's tail."""
+
+    data: bytes
+    first_line: int  # 1-based line number of the first line in the file
+    n_lines: int
+    is_last: bool  # the file's last chunk
+    compressed_pos: int  # compressed bytes of the file consumed when the chunk was cut
+    keys: KeyCounts
+
+
+def _match(a: np.ndarray, starts: np.ndarray, key: bytes) -> np.ndarray:
+    """The positions in `starts` where `key` (beginning with its quote) occurs in `a`."""
+    starts = starts[starts + len(key) <= a.size]
+    for i in range(1, len(key)):
+        starts = starts[a[starts + i] == key[i]]
+    return starts
+
+
+def _string_valued(a: np.ndarray, ends: np.ndarray) -> int:
+    """How many of the key ends (index after the closing quote) continue with ``:"`` or ``: "``."""
+    ends = ends[ends + 2 < a.size]
+    colon = a[ends] == _COLON
+    tight = a[ends + 1] == _QUOTE
+    spaced = (a[ends + 1] == _SPACE) & (a[ends + 2] == _QUOTE)
+    return int(np.count_nonzero(colon & (tight | spaced)))
+
+
+def count_keys(data: bytes) -> KeyCounts:
+    """Count the Pile schema's keys in `data` (see `KeyCounts`)."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(a == _QUOTE)
+    quotes = quotes[quotes + 1 < a.size]
+    second = a[quotes + 1]
+    found = {}
+    for key in (b'"text"', b'"meta"', b'"pile_set_name"', b'"synthetic"'):
+        found[key] = _match(a, quotes[second == key[1]], key)
+    text, psn = found[b'"text"'], found[b'"pile_set_name"']
+    return KeyCounts(
+        text=text.size,
+        text_str=_string_valued(a, text + 6),
+        meta=found[b'"meta"'].size,
+        pile_set_name=psn.size,
+        pile_set_name_str=_string_valued(a, psn + 15),
+        synthetic=found[b'"synthetic"'].size,
+    )
+
+
+def _make_chunk(data: bytes, first_line: int, is_last: bool, pos: int) -> LineChunk:
+    newlines = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10))
+    n_lines = newlines + (0 if data.endswith(b"\n") else 1)
+    return LineChunk(data, first_line, n_lines, is_last, pos, count_keys(data))
+
+
+def iter_line_chunks(
+    pieces: Iterable[tuple[bytes, int]], target_bytes: int = 16 << 20
+) -> Iterator[LineChunk]:
+    """Regroup ``(bytes, compressed position)`` pieces into chunks of whole lines.
+
+    Each chunk holds at least `target_bytes` (except the last) and is cut after a newline;
+    a line longer than `target_bytes` makes one longer chunk (no length limit, linear time).
+    """
+    parts: list[bytes | memoryview] = []
+    size = 0
+    first_line = 1
+    pos = 0
+    for piece, pos in pieces:
+        cut = piece.rfind(b"\n") + 1
+        if cut == 0 or size + cut < target_bytes:
+            parts.append(piece)
+            size += len(piece)
+            continue
+        view = memoryview(piece)
+        parts.append(view[:cut])
+        chunk = _make_chunk(b"".join(parts), first_line, False, pos)
+        first_line += chunk.n_lines
+        yield chunk
+        parts = [view[cut:]] if cut < len(piece) else []
+        size = len(piece) - cut
+    tail = b"".join(parts)
+    if tail:
+        yield _make_chunk(tail, first_line, True, pos)

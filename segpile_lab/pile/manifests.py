@@ -1,0 +1,140 @@
+"""The Pile's published facts (``data_manifests/``) and checksum verification of shards.
+
+`published_composition` and `paper_bpb` load the paper's tables (Gao et al. 2020,
+arXiv:2101.00027; see ``data_manifests/README.md``); `pile_files` the release's file layout.
+`verify_shards` checks files against a ``SHA256SUMS.txt`` in ``sha256sum`` format (what the
+release ships) and raises before anything is read when one differs or is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from segpile_lab._progress import progress_bar
+from segpile_lab._resources import manifests_dir
+from segpile_lab.errors import ChecksumMismatchError, DataError
+
+__all__ = [
+    "SUMS_FILE",
+    "paper_bpb",
+    "pile_files",
+    "published_composition",
+    "read_sums_file",
+    "verify_shards",
+]
+
+SUMS_FILE = "SHA256SUMS.txt"
+_SUM_LINE = re.compile(r"^(?P<digest>[0-9a-fA-F]{64}) [ *](?P<name>.+)$")
+_BLOCK = 4 << 20
+
+
+def _manifest(name: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.read_csv(manifests_dir() / name, schema_overrides=schema)
+
+
+def published_composition() -> pl.DataFrame:
+    """The paper's composition table: 22 rows in its order.
+
+    Columns: ``component`` (the released subset name), ``raw_size_gib``, ``weight_percent``
+    (share of the training mixture, %), ``epochs``, ``effective_size_gib``,
+    ``mean_document_size_kib`` (KiB = 1024 bytes), all Float64.
+    """
+    return _manifest("pile_composition.csv", {"component": pl.String})
+
+
+def paper_bpb() -> pl.DataFrame:
+    """The paper's test-set bits per UTF-8 byte per component for GPT-2 and GPT-3.
+
+    Columns: ``component`` (22 subsets, then the whole-Pile row ``"The Pile"``),
+    ``gpt2_small`` … ``gpt2_xl``, ``gpt3_ada`` … ``gpt3_davinci`` (Float64, bits/byte).
+    """
+    return _manifest("pile_paper_bpb.csv", {"component": pl.String})
+
+
+def pile_files() -> pl.DataFrame:
+    """The release's layout: ``split``, ``path`` (relative), ``original_url``, ``note``."""
+    return _manifest("pile_files.csv", {})
+
+
+def read_sums_file(sums_file: str | Path) -> dict[str, str]:
+    """``relative path -> lower-case hex digest`` from a ``sha256sum`` output file.
+
+    Accepts text (``digest  name``) and binary (``digest *name``) lines and a leading ``./``;
+    ignores blank lines and ``#`` comments. Raises `DataError` on any other line.
+    """
+    sums: dict[str, str] = {}
+    for number, line in enumerate(Path(sums_file).read_text().splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = _SUM_LINE.match(line.rstrip("\r"))
+        if match is None:
+            raise DataError(f"{sums_file}, line {number}: not a sha256sum line: {line[:80]!r}")
+        sums[match["name"].removeprefix("./")] = match["digest"].lower()
+    return sums
+
+
+def _sha256(path: Path, bar) -> str:  # type: ignore[no-untyped-def]
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(_BLOCK):
+            digest.update(block)
+            bar.update(len(block))
+    return digest.hexdigest()
+
+
+def verify_shards(
+    directory: str | Path,
+    *,
+    sums_file: str | Path | None = None,
+    files: Iterable[str] | None = None,
+    progress: bool | None = None,
+) -> dict[str, str]:
+    """Check the files under `directory` against their SHA-256 sums.
+
+    Args:
+        directory: the folder the paths in the sums file are relative to.
+        sums_file: defaults to ``directory / "SHA256SUMS.txt"``.
+        files: check only these relative paths (each must be listed); default: every entry.
+        progress: a progress bar over bytes hashed; None lets ``TQDM_DISABLE`` decide.
+
+    Returns:
+        ``relative path -> digest`` of the files checked.
+
+    Raises:
+        ChecksumMismatchError: a file differs, is missing, or has no entry; the message lists
+            them all. Nothing is returned, so nothing is loaded from an unverified set.
+    """
+    directory = Path(directory)
+    sums_path = Path(sums_file) if sums_file is not None else directory / SUMS_FILE
+    if not sums_path.is_file():
+        raise ChecksumMismatchError(
+            f"cannot verify {directory}: no checksum file {sums_path} (pass sums_file=)"
+        )
+    sums = read_sums_file(sums_path)
+    wanted = list(sums) if files is None else [str(f).removeprefix("./") for f in files]
+    problems = [f"{name}: no entry in {sums_path.name}" for name in wanted if name not in sums]
+    present = [n for n in wanted if n in sums and (directory / n).is_file()]
+    problems += [f"{n}: missing" for n in wanted if n in sums and n not in present]
+    checked: dict[str, str] = {}
+    total = sum((directory / n).stat().st_size for n in present)
+    with progress_bar(
+        total=total, unit="B", unit_scale=True, desc="sha256", progress=progress
+    ) as bar:
+        for name in present:
+            digest = _sha256(directory / name, bar)
+            if digest != sums[name]:
+                problems.append(f"{name}: sha256 {digest}, expected {sums[name]}")
+            checked[name] = digest
+    if problems:
+        listed = "; ".join(problems[:10]) + (
+            f"; … {len(problems) - 10} more" if len(problems) > 10 else ""
+        )
+        raise ChecksumMismatchError(
+            f"{directory}: {len(problems)} of {len(wanted)} file(s) fail {sums_path.name}: {listed}"
+        )
+    return checked
