@@ -9,7 +9,6 @@ every figure (plotly HTML + matplotlib PNG).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -86,7 +85,7 @@ class PileAudit:
             "label": self.label,
             "synthetic": self.synthetic,
             "parameters": self.parameters,
-            "load_report": _report_dict(self.load_report),
+            "load_report": self.load_report.to_dict(),
             "documents": int(self.composition["documents"].sum()),
             "bytes": int(self.composition["bytes"].sum()),
             "subsets_present": int((self.composition["documents"] > 0).sum()),
@@ -113,17 +112,6 @@ class PileAudit:
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
     """JSON has no NaN: NaN becomes null."""
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-
-
-def _report_dict(report: Any) -> Any:
-    if report is None:
-        return None
-    for method in ("to_dict", "as_dict", "summary"):
-        if callable(getattr(report, method, None)):
-            return json.loads(json.dumps(getattr(report, method)(), default=str))
-    if dataclasses.is_dataclass(report):
-        return json.loads(json.dumps(dataclasses.asdict(report), default=str))
-    return str(report)
 
 
 def audit_pile(

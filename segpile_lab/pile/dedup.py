@@ -19,6 +19,8 @@ from itertools import combinations
 import numpy as np
 import polars as pl
 
+from segpile_lab.pile._frames import synthetic_column, synthetic_count
+
 NUM_PERM = 128
 BANDS = 16
 SHINGLE_WORDS = 5
@@ -41,15 +43,17 @@ def duplicate_stats(df: pl.DataFrame) -> pl.DataFrame:
     ``exact_duplicate_rate`` (duplicate_documents / documents), plus ``cross_subset_duplicates``
     (documents whose normalised text also occurs in another subset).
     """
-    hashed = df.select("subset", normalized_text(pl.col("text")).hash(seed=0).alias("h"))
+    keep = ["subset", *synthetic_column(df)]
+    hashed = df.select(*keep, normalized_text(pl.col("text")).hash(seed=0).alias("h"))
     subsets_per_hash = hashed.group_by("h").agg(n_subsets=pl.col("subset").n_unique())
     return (
         hashed.join(subsets_per_hash, on="h", how="left")
         .group_by("subset")
         .agg(
-            documents=pl.len().cast(pl.UInt64),
-            unique_texts=pl.col("h").n_unique().cast(pl.UInt64),
-            cross_subset_duplicates=(pl.col("n_subsets") > 1).sum().cast(pl.UInt64),
+            pl.len().cast(pl.UInt64).alias("documents"),
+            pl.col("h").n_unique().cast(pl.UInt64).alias("unique_texts"),
+            (pl.col("n_subsets") > 1).sum().cast(pl.UInt64).alias("cross_subset_duplicates"),
+            *synthetic_count(df),
         )
         .with_columns(duplicate_documents=pl.col("documents") - pl.col("unique_texts"))
         .with_columns(
@@ -118,7 +122,8 @@ def near_duplicates(
         ``near_duplicate_documents`` (sampled documents in at least one confirmed pair) and
         ``near_duplicate_rate``.
     """
-    indexed = df.select("subset", "text").with_row_index("row")
+    keep = ["subset", "text", *synthetic_column(df)]
+    indexed = df.select(keep).with_row_index("row")
     if sample_per_subset is not None:
         indexed = indexed.filter(
             pl.int_range(pl.len()).shuffle(seed=seed).over("subset") < sample_per_subset
@@ -146,8 +151,13 @@ def near_duplicates(
     per_subset = (
         indexed.group_by("subset")
         .agg(
-            sampled_documents=pl.len().cast(pl.UInt64),
-            near_duplicate_documents=pl.col("row").is_in(list(in_pair)).sum().cast(pl.UInt64),
+            pl.len().cast(pl.UInt64).alias("sampled_documents"),
+            pl.col("row")
+            .is_in(list(in_pair))
+            .sum()
+            .cast(pl.UInt64)
+            .alias("near_duplicate_documents"),
+            *synthetic_count(indexed),
         )
         .with_columns(
             near_duplicate_rate=pl.col("near_duplicate_documents") / pl.col("sampled_documents")

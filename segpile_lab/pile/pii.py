@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from segpile_lab.pile._frames import synthetic_column, synthetic_count
+
 EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 IPV4 = rf"\b{_OCTET}(?:\.{_OCTET}){{3}}\b"
@@ -25,8 +27,9 @@ def pii_counts(df: pl.DataFrame) -> pl.DataFrame:
     """Per subset: ``documents``, match counts ``emails``, ``ipv4``, ``phones``, documents with
     at least one match of a kind (``emails_documents``, …), ``documents_with_pii`` (a match of
     any kind) and ``pii_document_share`` (documents_with_pii / documents)."""
+    keep = ["subset", *synthetic_column(df)]
     counts = df.select(
-        "subset",
+        *keep,
         *(
             pl.col("text").str.count_matches(p).cast(pl.UInt64).alias(k)
             for k, p in PATTERNS.items()
@@ -40,6 +43,7 @@ def pii_counts(df: pl.DataFrame) -> pl.DataFrame:
             *(pl.col(name).sum() for name in PATTERNS),
             *((pl.col(k) > 0).sum().cast(pl.UInt64).alias(f"{k}_documents") for k in PATTERNS),
             any_match.sum().cast(pl.UInt64).alias("documents_with_pii"),
+            *synthetic_count(df),
         )
         .with_columns(pii_document_share=pl.col("documents_with_pii") / pl.col("documents"))
         .sort("subset")

@@ -49,8 +49,9 @@ def quality_signal_exprs(text: pl.Expr) -> list[pl.Expr]:
 
 
 def quality_signals(df: pl.DataFrame) -> pl.DataFrame:
-    """`df`'s ``subset`` column (when present) plus the five signals, one row per document."""
-    keep = [c for c in ("subset", "source", "line") if c in df.columns]
+    """`df`'s ``subset``, ``source``, ``line`` and ``synthetic`` columns (those present) plus
+    the five signals, one row per document."""
+    keep = [c for c in ("subset", "source", "line", "synthetic") if c in df.columns]
     return df.select(*keep, *quality_signal_exprs(pl.col("text")))
 
 

@@ -1,0 +1,142 @@
+"""Composition: exact counts, shares vs the manifest, quantile precision, merging across shards."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+from segpile_lab.errors import DataError
+from segpile_lab.pile.composition import (
+    BINS_PER_OCTAVE,
+    CompositionStats,
+    composition,
+    published_table,
+)
+from segpile_lab.pile.subsets import PILE_SUBSETS
+
+
+def _frame(subsets: list[str], sizes: list[int], synthetic: bool = False) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "subset": subsets,
+            "n_bytes": pl.Series(sizes, dtype=pl.UInt64),
+            "n_chars": sizes,
+            "known_subset": [s in PILE_SUBSETS for s in subsets],
+            "synthetic": [synthetic] * len(subsets),
+        }
+    )
+
+
+def _row(table: pl.DataFrame, subset: str) -> dict:
+    return table.filter(pl.col("subset") == subset).row(0, named=True)
+
+
+def test_counts_shares_and_ratios_by_hand() -> None:
+    table = composition(_frame(["ArXiv", "ArXiv", "Github", "Enron Emails"], [100, 300, 600, 0]))
+    arxiv, github = _row(table, "ArXiv"), _row(table, "Github")
+    assert (arxiv["documents"], arxiv["bytes"]) == (2, 400)
+    assert arxiv["doc_share"] == 0.5 and arxiv["byte_share"] == 0.4
+    assert arxiv["mean_doc_bytes"] == 200 and arxiv["min_doc_bytes"] == 100
+    assert github["observed_published_ratio"] == pytest.approx(60 / 7.59)
+    assert github["mean_vs_published"] == pytest.approx(600 / (5.25 * 1024))
+    assert _row(table, "Enron Emails")["median_doc_bytes"] == 0.0  # an empty document
+
+
+def test_published_columns_come_from_the_manifest() -> None:
+    table = composition(_frame(["ArXiv"], [1]))
+    assert table["subset"].to_list()[:22] == list(PILE_SUBSETS)
+    published = published_table()
+    assert published.height == 22
+    assert published["published_weight_percent"].sum() == pytest.approx(100, abs=0.1)
+    assert _row(table, "Pile-CC")["published_weight_percent"] == 18.11
+    assert _row(table, "Books3")["published_mean_doc_bytes"] == pytest.approx(538.36 * 1024)
+
+
+def test_subset_without_documents_has_nan_statistics_and_a_note() -> None:
+    table = composition(_frame(["ArXiv"], [10]))
+    row = _row(table, "Github")
+    assert row["documents"] == 0 and row["bytes"] == 0
+    assert math.isnan(row["mean_doc_bytes"]) and math.isnan(row["median_doc_bytes"])
+    assert "no documents" in row["note"]
+    assert "Github" not in composition(_frame(["ArXiv"], [10]), include_missing=False)["subset"]
+
+
+def test_unknown_subset_is_its_own_flagged_row() -> None:
+    table = composition(_frame(["ArXiv", "Pile-v2 Code", "<unknown>"], [5, 7, 9]))
+    unknown = table.filter(~pl.col("known_subset"))
+    assert sorted(unknown["subset"]) == ["<unknown>", "Pile-v2 Code"]
+    assert all("not one of the Pile's 22" in n for n in unknown["note"])
+    assert unknown["published_weight_percent"].is_null().all()
+    assert table.height == 24
+
+
+def test_empty_frame_gives_22_rows_without_crashing() -> None:
+    table = composition(_frame([], []))
+    assert table.height == 22
+    assert (table["documents"] == 0).all()
+    assert table["byte_share"].is_nan().all()
+
+
+def test_byte_totals_above_4_gib_do_not_wrap() -> None:
+    sizes = [3_000_000_000] * 3  # each fits UInt32; their sum does not
+    assert _row(composition(_frame(["Books3"] * 3, sizes)), "Books3")["bytes"] == 9_000_000_000
+
+
+def test_n_bytes_is_computed_from_text_when_absent() -> None:
+    df = pl.DataFrame({"subset": ["ArXiv", "ArXiv"], "text": ["é", "abc"]})
+    assert _row(composition(df), "ArXiv")["bytes"] == 5  # "é" is 2 UTF-8 bytes
+
+
+def test_missing_columns_raise_a_data_error() -> None:
+    with pytest.raises(DataError, match="subset"):
+        composition(pl.DataFrame({"text": ["a"]}))
+    with pytest.raises(DataError, match="n_bytes"):
+        composition(pl.DataFrame({"subset": ["ArXiv"]}))
+
+
+def test_synthetic_rows_are_counted_and_noted() -> None:
+    row = _row(composition(_frame(["ArXiv"], [10], synthetic=True)), "ArXiv")
+    assert row["synthetic_documents"] == 1
+    assert "synthetic demo data" in row["note"]
+
+
+@pytest.mark.parametrize("q", [0.5, 0.9])
+def test_quantiles_are_within_one_bin_of_the_exact_order_statistic(q: float) -> None:
+    rng = np.random.default_rng(0)
+    sizes = np.round(rng.lognormal(8, 1.5, size=5001)).astype(np.int64) + 1
+    stats = CompositionStats().update(_frame(["ArXiv"] * len(sizes), sizes.tolist()))
+    estimate = stats.subsets["ArXiv"].quantile(q)
+    exact = np.quantile(sizes, q, method="lower")
+    assert abs(math.log2(estimate / exact)) <= 1 / BINS_PER_OCTAVE
+
+
+def test_quantiles_of_tiny_subsets_stay_within_min_and_max() -> None:
+    stats = CompositionStats().update(_frame(["ArXiv", "ArXiv"], [100, 100]))
+    assert stats.subsets["ArXiv"].quantile(0.5) == 100
+    assert stats.subsets["ArXiv"].quantile(0.9) == 100
+
+
+def test_merging_shards_equals_the_whole() -> None:
+    rng = np.random.default_rng(1)
+    names = rng.choice(["ArXiv", "Github", "odd name"], size=3000).tolist()
+    sizes = rng.integers(0, 100_000, size=3000).tolist()
+    whole = CompositionStats().update(_frame(names, sizes)).to_frame()
+    left = CompositionStats().update(_frame(names[:1000], sizes[:1000]))
+    right = CompositionStats().update(_frame(names[1000:], sizes[1000:]))
+    assert left.merge(right).to_frame().equals(whole)
+
+
+def test_batches_and_a_serialised_round_trip_give_the_same_table() -> None:
+    df = _frame(["ArXiv", "Github", "ArXiv", "x"], [5, 50, 500, 0])
+    whole = composition(df)
+    assert composition(df.iter_slices(1)).equals(whole)
+    stats = CompositionStats().update(df)
+    assert CompositionStats.from_dict(stats.to_dict()).to_frame().equals(whole)
+
+
+def test_stats_from_another_histogram_layout_are_refused() -> None:
+    with pytest.raises(DataError, match="bins per octave"):
+        CompositionStats.from_dict({"bins_per_octave": 8, "subsets": {}})

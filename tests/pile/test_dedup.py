@@ -1,0 +1,126 @@
+"""Exact duplicates after normalisation; MinHash/LSH near-duplicates against exact Jaccard."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import polars as pl
+import pytest
+
+from segpile_lab.pile.dedup import (
+    MinHasher,
+    duplicate_stats,
+    jaccard,
+    near_duplicates,
+    normalized_text,
+    shingles,
+)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Caf\u00e9 au lait", "Cafe\u0301 au lait"),  # NFC: composed vs decomposed é
+        ("Hello World", "hello world"),  # case
+        ("hello \t\n  world", "hello world"),  # whitespace runs
+        ("  hello world\n", "hello world"),  # leading and trailing whitespace
+    ],
+)
+def test_normalisation_makes_these_equal(a: str, b: str) -> None:
+    out = pl.DataFrame({"t": [a, b]}).select(normalized_text(pl.col("t")))["t"]
+    assert out[0] == out[1]
+
+
+def test_normalisation_keeps_different_words_apart() -> None:
+    out = pl.DataFrame({"t": ["hello world", "hello  worlds"]}).select(normalized_text(pl.col("t")))
+    assert out["t"][0] != out["t"][1]
+
+
+def test_exact_duplicate_rate_by_hand() -> None:
+    df = pl.DataFrame(
+        {
+            "subset": ["A", "A", "A", "A", "B", "B"],
+            "text": ["x y", "X  y", "x y\n", "other", "x y", "unique"],
+        }
+    )
+    stats = duplicate_stats(df)
+    a = stats.filter(pl.col("subset") == "A").row(0, named=True)
+    b = stats.filter(pl.col("subset") == "B").row(0, named=True)
+    assert (a["documents"], a["unique_texts"], a["duplicate_documents"]) == (4, 2, 2)
+    assert a["exact_duplicate_rate"] == 0.5
+    assert b["exact_duplicate_rate"] == 0.0
+    # "x y" occurs in both subsets: 3 documents of A and 1 of B share it
+    assert (a["cross_subset_duplicates"], b["cross_subset_duplicates"]) == (3, 1)
+
+
+def test_exact_duplicates_of_the_demo_sample(demo_path) -> None:
+    from segpile_lab.pile.reader import read_pile
+
+    stats = duplicate_stats(read_pile(demo_path))
+    rate = dict(stats.select("subset", "duplicate_documents").iter_rows())
+    # planted: one exact copy in each of these, plus one case/whitespace copy in Enron
+    assert rate["Github"] == 1 and rate["Pile-CC"] == 1 and rate["Enron Emails"] == 2
+    assert rate["StackExchange"] == 1  # the normalisation-only copy
+    assert rate["Books3"] == 0
+
+
+def test_shingles_are_word_5_grams_of_the_normalised_text() -> None:
+    assert shingles("a b c d e f") == shingles("A  b c D e\nf")
+    assert len(shingles("a b c d e f")) == 2
+    assert len(shingles("too short")) == 1  # shorter than 5 words: the whole text
+
+
+def _documents(n: int, words: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(5000)]
+    return [" ".join(rng.choice(vocab) for _ in range(words)) for _ in range(n)]
+
+
+def _edit(text: str, edits: int, rng: random.Random) -> str:
+    words = text.split()
+    for index in rng.sample(range(len(words)), edits):
+        words[index] = "changed"
+    return " ".join(words)
+
+
+def test_minhash_estimate_is_close_to_the_exact_jaccard() -> None:
+    rng = random.Random(3)
+    base = _documents(30, 300, seed=3)
+    hasher = MinHasher(128, seed=0)
+    errors = []
+    for doc in base:
+        edited = _edit(doc, rng.randint(1, 30), rng)
+        a, b = shingles(doc), shingles(edited)
+        estimate = np.mean(hasher.signature(a) == hasher.signature(b))
+        errors.append(estimate - jaccard(a, b))
+    # 128 permutations: standard error sqrt(J(1-J)/128) <= 0.045
+    assert np.max(np.abs(errors)) < 0.15
+    assert abs(np.mean(errors)) < 0.03
+
+
+def test_near_duplicates_recall_planted_pairs_without_false_positives() -> None:
+    rng = random.Random(5)
+    base = _documents(60, 400, seed=5)
+    planted = [_edit(doc, 4, rng) for doc in base[:40]]  # Jaccard ≈ 0.9 with its original
+    df = pl.DataFrame({"subset": ["S"] * 100, "text": base + planted})
+    pairs, per_subset = near_duplicates(df, sample_per_subset=None)
+    expected = {(i, 60 + i) for i in range(40)}
+    found = set(zip(pairs["row_a"], pairs["row_b"], strict=True))
+    assert len(found & expected) / len(expected) >= 0.95
+    assert found <= expected  # unrelated random documents never pair
+    assert (pairs["jaccard"] >= 0.8).all()
+    assert per_subset["near_duplicate_documents"][0] == 2 * len(found & expected)
+
+
+def test_near_duplicates_sample_per_subset_limits_the_work() -> None:
+    df = pl.DataFrame({"subset": ["A"] * 10 + ["B"] * 3, "text": _documents(13, 20, seed=1)})
+    _, per_subset = near_duplicates(df, sample_per_subset=4)
+    assert dict(per_subset.select("subset", "sampled_documents").iter_rows()) == {"A": 4, "B": 3}
+
+
+def test_near_duplicates_of_an_empty_frame() -> None:
+    pairs, per_subset = near_duplicates(
+        pl.DataFrame({"subset": [], "text": []}, schema={"subset": pl.String, "text": pl.String})
+    )
+    assert pairs.height == 0 and per_subset.height == 0

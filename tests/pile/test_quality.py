@@ -1,0 +1,51 @@
+"""Quality signals on hand-made strings, each value computed by hand."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from segpile_lab.pile.quality import CODE_CHARACTERS, SIGNALS, quality_signals, quality_summary
+
+
+def _signals(text: str) -> dict:
+    return quality_signals(pl.DataFrame({"subset": ["S"], "text": [text]})).row(0, named=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "signal", "expected"),
+    [
+        ("abc def", "alpha_share", 6 / 7),
+        ("ab 12", "alpha_share", 2 / 5),
+        ("Ünï", "alpha_share", 1.0),  # letters beyond ASCII count as letters
+        ("abc def", "mean_word_length", 3.0),
+        ("a bb  ccc\n", "mean_word_length", 2.0),
+        ("héllo", "non_ascii_share", 1 / 5),
+        ("plain", "non_ascii_share", 0.0),
+        ("x\nx\ny\n\n", "repeated_line_share", 1 / 3),  # blank lines ignored
+        ("a\n a \nb\nb\nb", "repeated_line_share", 3 / 5),  # stripped before comparing
+        ("one line", "repeated_line_share", 0.0),
+        ("f(x);", "code_char_share", 3 / 5),
+        (CODE_CHARACTERS, "code_char_share", 1.0),
+        ("no code here", "code_char_share", 0.0),
+    ],
+)
+def test_signal_by_hand(text: str, signal: str, expected: float) -> None:
+    assert _signals(text)[signal] == pytest.approx(expected)
+
+
+def test_empty_document_has_null_signals() -> None:
+    row = _signals("")
+    assert all(row[s] is None for s in SIGNALS)
+
+
+def test_summary_is_the_median_per_subset() -> None:
+    df = pl.DataFrame({"subset": ["A", "A", "A", "B"], "text": ["aaa", "a1", "111", "b"]})
+    summary = quality_summary(quality_signals(df))
+    assert summary.filter(pl.col("subset") == "A")["alpha_share_median"][0] == 0.5
+    assert summary.filter(pl.col("subset") == "B")["alpha_share_median"][0] == 1.0
+
+
+def test_signals_keep_source_and_line_when_present() -> None:
+    df = pl.DataFrame({"subset": ["A"], "text": ["x"], "source": ["f.jsonl"], "line": [3]})
+    assert quality_signals(df).columns[:3] == ["subset", "source", "line"]
