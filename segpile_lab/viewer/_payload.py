@@ -94,17 +94,15 @@ def as_rgb(image: Any) -> np.ndarray:
 def result_topk(result: Any, k: int = TOP_K) -> tuple[np.ndarray, np.ndarray]:
     """``(ids, probs)``, both ``(k, h, w)`` at logit resolution, from ``result.topk(k)``.
 
-    Accepts a pair of arrays/tensors (``(k, h, w)`` or ``(h, w, k)``) or an object with
-    ``indices``/``values`` (torch's topk) or ``ids``/``probs`` attributes.
+    Accepts a pair of arrays/tensors in either order (the integer one holds the ids; the
+    engine returns ``(probs, ids)``), ``(k, h, w)`` or ``(h, w, k)``, or torch's topk tuple.
     """
     out = result.topk(k)
     if hasattr(out, "indices"):
-        ids, probs = out.indices, out.values
-    elif hasattr(out, "ids"):
-        ids, probs = out.ids, out.probs
-    else:
-        ids, probs = out
-    ids, probs = as_numpy(ids), as_numpy(probs)
+        out = (out.indices, out.values)
+    ids, probs = (as_numpy(a) for a in out)
+    if np.issubdtype(ids.dtype, np.floating) and np.issubdtype(probs.dtype, np.integer):
+        ids, probs = probs, ids
     while ids.ndim > 3:  # a leading batch axis of one
         ids, probs = ids[0], probs[0]
     if ids.shape[0] != k and ids.shape[-1] == k:

@@ -39,8 +39,9 @@ class StandInResult:
         self.entropy_normalized = self.entropy / math.log(self.probs.shape[0])
 
     def topk(self, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+        """``(probabilities, class ids)``, each ``(k, h, w)``, as the engine returns them."""
         order = np.argsort(-self.logit_probs, axis=0, kind="stable")[:k]
-        return order, np.take_along_axis(self.logit_probs, order, axis=0)
+        return np.take_along_axis(self.logit_probs, order, axis=0), order.astype(np.int16)
 
 
 def make_result(height: int = 12, width: int = 16, num_classes: int = 5, *, seed: int = 0,

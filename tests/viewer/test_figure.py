@@ -43,7 +43,7 @@ def test_hover_customdata_matches_the_result(figure):
     assert data[y, x, 0] == f"class{result.labels[y, x]}"
     assert float(data[y, x, 8]) == pytest.approx(float(result.entropy[y, x]), abs=1e-4)
     assert float(data[y, x, 9]) == pytest.approx(float(result.margin[y, x]), abs=1e-4)
-    ids, probs = result.topk(3)
+    probs, ids = result.topk(3)
     ly, lx = int((y + 0.5) / 12 * 3), int((x + 0.5) / 16 * 4)
     assert data[y, x, 2] == f"class{ids[0, ly, lx]}"
     assert float(data[y, x, 3]) == pytest.approx(float(probs[0, ly, lx]), abs=1e-4)

@@ -156,16 +156,17 @@ def test_as_rgb_rejects_other_shapes():
         as_rgb(np.zeros((2, 2, 2), np.uint8))
 
 
-@pytest.mark.parametrize("layout", ["kfirst", "klast"])
-def test_result_topk_accepts_both_axis_orders(layout):
-    ids = np.arange(24).reshape(3, 2, 4) % 5
-    probs = np.linspace(0, 1, 24).reshape(3, 2, 4)
+@pytest.mark.parametrize(("layout", "probs_first"),
+                         [("kfirst", False), ("klast", False), ("kfirst", True)])
+def test_result_topk_accepts_both_axis_and_pair_orders(layout, probs_first):
+    ids = (np.arange(24).reshape(3, 2, 4) % 5).astype(np.int16)
+    probs = np.linspace(0, 1, 24).reshape(3, 2, 4).astype(np.float32)
 
     class R:
         def topk(self, k):
-            if layout == "kfirst":
-                return ids, probs
-            return np.moveaxis(ids, 0, -1), np.moveaxis(probs, 0, -1)
+            pair = (ids, probs) if layout == "kfirst" else (
+                np.moveaxis(ids, 0, -1), np.moveaxis(probs, 0, -1))
+            return pair[::-1] if probs_first else pair
 
     got_ids, got_probs = result_topk(R())
     np.testing.assert_array_equal(got_ids, ids)
