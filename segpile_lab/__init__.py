@@ -75,6 +75,9 @@ _LAZY_EXPORTS: dict[str, str] = {
     # backends: inference backends and benchmarks
     # bpb: bits per byte
     # report: the main job
+    "build_report": "segpile_lab.report.runner",
+    "ReportResult": "segpile_lab.report.runner",
+    "NotebookResult": "segpile_lab.report.runner",
 }
 
 _ERRORS = [

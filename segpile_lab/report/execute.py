@@ -1,0 +1,79 @@
+"""Run one notebook headless with nbclient, in report mode, and say which cell failed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+# Report mode (see ../shared/guides/notebooks-and-reports.md): no tqdm widgets, plotly.js inlined
+# into the page instead of the plotly mimetype that nbconvert drops, inline PNGs for matplotlib.
+REPORT_ENV = {
+    "TQDM_DISABLE": "1",
+    "PLOTLY_RENDERER": "notebook",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+KERNEL_NAME = "python3"
+# Unix sockets where available: no TCP port opened, no "unencrypted TCP" warning per kernel.
+_USE_IPC = os.name == "posix"
+
+
+@dataclass(frozen=True)
+class CellFailure(Exception):
+    """Execution stopped at `cell_index` (in the executed notebook; None: outside any cell)."""
+
+    cell_index: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def execute_notebook(nb: nbformat.NotebookNode, *, workdir: Path, timeout: float) -> None:
+    """Execute `nb` in place (outputs added) with `workdir` as the kernel's working directory.
+
+    `timeout` is per cell, in seconds. Widget state is not stored: exported pages then fall
+    back to each widget's PNG/HTML representation instead of loading a renderer from a CDN.
+
+    Raises:
+        CellFailure: a cell raised, timed out or the kernel died; names the cell index.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from traitlets.config import Config
+
+    nb.metadata.pop("widgets", None)
+    started: list[int] = []
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=KERNEL_NAME,
+        store_widget_state=False,
+        resources={"metadata": {"path": str(workdir)}},
+        on_cell_start=lambda cell, cell_index: started.append(cell_index),
+        config=Config(_kernel_manager_config(workdir)),
+    )
+
+    def current() -> int | None:
+        return started[-1] if started else None
+
+    try:
+        client.execute(env={**os.environ, **REPORT_ENV})
+    except CellExecutionError as exc:
+        raise CellFailure(current(), f"{exc.ename}: {exc.evalue}") from None
+    except CellTimeoutError:
+        reason = f"the cell ran longer than the {timeout:g} s limit (see --timeout)"
+        raise CellFailure(current(), reason) from None
+    except DeadKernelError:
+        raise CellFailure(current(), "the kernel died (out of memory or a crash)") from None
+    except Exception as exc:  # a kernel that cannot start: name it, no deep traceback
+        raise CellFailure(current(), f"{type(exc).__name__}: {exc}") from None
+
+
+def _kernel_manager_config(workdir: Path) -> dict[str, dict[str, str]]:
+    if not _USE_IPC:
+        return {}
+    # an absolute socket path: kernel (cwd = workdir) and client must agree on it
+    return {"KernelManager": {"transport": "ipc", "ip": str(workdir / "kernel")}}

@@ -1,0 +1,50 @@
+"""The front page's notes and highlights, from notebook summaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from segpile_lab.report.index import SYNTHETIC_NOTE, UNTRAINED_NOTE, highlights, provenance_notes
+
+
+@pytest.mark.parametrize(
+    ("summary", "notes"),
+    [
+        (None, []),
+        ({}, []),
+        ({"untrained_weights": True}, [UNTRAINED_NOTE]),
+        ({"is_trained": False}, [UNTRAINED_NOTE]),
+        ({"is_trained": True}, []),
+        ({"synthetic_data": True}, [SYNTHETIC_NOTE]),
+        ({"synthetic": True}, [SYNTHETIC_NOTE]),
+        ({"synthetic": False, "untrained_weights": False}, []),
+        ({"synthetic": "yes"}, []),  # only a real boolean counts
+        ({"is_trained": False, "synthetic_data": True}, [UNTRAINED_NOTE, SYNTHETIC_NOTE]),
+    ],
+)
+def test_provenance_notes(summary, notes):
+    assert provenance_notes(summary) == notes
+
+
+def test_highlights_format_scalars_and_skip_the_rest():
+    summary = {
+        "documents": 12345,
+        "mean_bpb": 1.234567,
+        "smoke": True,
+        "model": "demo-b2",
+        "missing": None,
+        "per_subset": {"ArXiv": 1.0},
+        "long": "x" * 200,
+        "shares": [0.1, 0.9],
+    }
+    assert highlights(summary) == [
+        ("documents", "12,345"),
+        ("mean_bpb", "1.235"),
+        ("smoke", "true"),
+        ("model", "demo-b2"),
+        ("missing", "none"),
+    ]
+
+
+def test_highlights_keep_at_most_eight():
+    assert len(highlights({f"k{i}": i for i in range(20)})) == 8
