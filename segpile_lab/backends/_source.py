@@ -1,0 +1,73 @@
+"""What a backend needs from a segmenter: the model, its identity and a weights fingerprint.
+
+Backends accept a `Segmenter` (``sl.load_segmenter``) or a bare
+`SegformerForSemanticSegmentation`; both are read through `ModelSource` so the rest of the
+package never depends on which one it was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """The model behind a segmenter. `model` stays on its device and in eval mode."""
+
+    model: nn.Module
+    name: str
+    num_labels: int
+    is_trained: bool
+    segmenter: Any | None
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+def model_source(segmenter: Any) -> ModelSource:
+    """Read a `Segmenter` or a bare SegFormer model into a `ModelSource`."""
+    if isinstance(segmenter, ModelSource):
+        return segmenter
+    if isinstance(segmenter, nn.Module):
+        model = segmenter
+        return ModelSource(
+            model=model.eval(),
+            name=getattr(model.config, "name_or_path", "") or type(model).__name__,
+            num_labels=int(model.config.num_labels),
+            is_trained=True,
+            segmenter=None,
+        )
+    model = getattr(segmenter, "model", None)
+    if not isinstance(model, nn.Module):
+        raise TypeError(
+            f"expected a Segmenter (sl.load_segmenter) or a SegFormer model, got {type(segmenter)}"
+        )
+    return ModelSource(
+        model=model.eval(),
+        name=str(getattr(segmenter, "name", type(model).__name__)),
+        num_labels=int(getattr(segmenter, "num_labels", model.config.num_labels)),
+        is_trained=bool(getattr(segmenter, "is_trained", True)),
+        segmenter=segmenter,
+    )
+
+
+def weights_fingerprint(model: nn.Module) -> str:
+    """SHA-256 (hex, 16 chars) of the model's config and every parameter and buffer, in order."""
+    digest = hashlib.sha256()
+    config = getattr(model, "config", None)
+    if config is not None:
+        digest.update(json.dumps(config.to_dict(), sort_keys=True, default=str).encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(
+            tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+        )
+    return digest.hexdigest()[:16]
