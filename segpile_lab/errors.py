@@ -33,8 +33,10 @@ __all__ = [
     "CorruptArchiveError",
     "DamagedFileWarning",
     "DataError",
+    "GenericLabelsWarning",
     "ImageLoadError",
     "ModelNotAvailableError",
+    "MultiFrameImageWarning",
     "RecordError",
     "ReportError",
     "SegpileError",
@@ -130,6 +132,14 @@ class SegpileWarning(UserWarning):
 
 class UntrainedModelWarning(SegpileWarning):
     """Results come from a model with untrained (seeded random) demo weights."""
+
+
+class MultiFrameImageWarning(SegpileWarning):
+    """An animated or multi-page image was given; only its first frame is used."""
+
+
+class GenericLabelsWarning(SegpileWarning):
+    """A checkpoint's classes have no names (or are not ADE20K's): generic names are used."""
 
 
 class DamagedFileWarning(SegpileWarning):

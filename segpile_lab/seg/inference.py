@@ -1,0 +1,188 @@
+"""`predict`: images → batched forward → one `SegmentationResult` per image, at its own size.
+
+Data flow per batch: `load_image` (bad-input policy) → `preprocess_arrays` (N, 3, 512, 512) →
+logits (N, C, 128, 128) from the eager model or a named backend → per image:
+
+* labels: argmax of the logits upsampled bilinearly to (H, W), exactly as HF's
+  ``post_process_semantic_segmentation``; the upsampling runs a few classes at a time with an
+  online argmax, so memory stays bounded (≤ 256 MiB of logits at once) for huge images.
+* uncertainty (default, ``full_resolution=False``): confidence, entropy and margin on the
+  128×128 logit grid, then upsampled bilinearly to (H, W). ``full_resolution=True`` computes them
+  per output pixel from the upsampled logits (exact, streamed over class chunks, ~20× the work).
+* Monte-Carlo dropout maps (``mc_samples > 0``): on the logit grid, upsampled the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from segpile_lab._progress import progress_bar
+from segpile_lab.errors import SegpileError
+from segpile_lab.seg.results import SegmentationResult
+from segpile_lab.seg.uncertainty import PixelStats, stream_stats, upsample_map, upsampled_chunks
+
+EAGER_BACKENDS = (None, "torch-fp32", "torch")
+TOPK_STORED = 5
+
+
+def predict(
+    segmenter: Any,
+    images: Any,
+    *,
+    batch_size: int = 8,
+    uncertainty: bool = True,
+    mc_samples: int = 0,
+    progress: bool | None = None,
+    backend: str | None = None,
+    full_resolution: bool = False,
+    return_probabilities: bool = False,
+    seed: int = 0,
+) -> SegmentationResult | list[SegmentationResult]:
+    """Segment `images` with `segmenter`.
+
+    Args:
+        images: one image (path, PIL image, `(H, W[, C])` array) or a list of them (or an
+            `(N, H, W, C)` array). One image in → one result out; a list in → a list out.
+        batch_size: images per forward pass.
+        uncertainty: compute confidence, entropy (nats) and margin maps and the top-k.
+        mc_samples: T > 0 adds Monte-Carlo-dropout maps from T seeded stochastic passes.
+        progress: show a progress bar (None lets ``TQDM_DISABLE`` decide).
+        backend: None / "torch-fp32" = our eager path; any other name comes from
+            ``segpile_lab.backends.registry.create_runner(segmenter, name)``.
+        full_resolution: compute uncertainty per pixel at full size (exact, slower).
+        return_probabilities: keep the softmax `(C, 128, 128)` in each result.
+        seed: seed of the Monte-Carlo passes.
+    """
+    single = _is_single(images)
+    items = [images] if single else list(images)
+    if batch_size < 1:
+        raise SegpileError(f"batch_size must be >= 1, got {batch_size}")
+    if mc_samples and backend not in EAGER_BACKENDS:
+        raise SegpileError("Monte-Carlo dropout needs the eager torch model; use backend=None")
+    forward = _forward_fn(segmenter, backend)
+    results: list[SegmentationResult] = []
+    with progress_bar(total=len(items), progress=progress, desc="segmenting", unit="image") as bar:
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            results.extend(
+                _predict_batch(
+                    segmenter,
+                    batch,
+                    forward,
+                    uncertainty,
+                    mc_samples,
+                    full_resolution,
+                    return_probabilities,
+                    seed,
+                )
+            )
+            bar.update(len(batch))
+    return results[0] if single else results
+
+
+def _is_single(images: Any) -> bool:
+    from PIL import Image
+
+    if isinstance(images, np.ndarray):
+        return images.ndim <= 3
+    return isinstance(images, (str, os.PathLike, Image.Image))
+
+
+def _forward_fn(segmenter: Any, backend: str | None) -> Callable[[torch.Tensor], torch.Tensor]:
+    if backend in EAGER_BACKENDS:
+        return segmenter.logits
+    runners = segmenter.__dict__.setdefault("_runners", {})
+    if backend not in runners:
+        from segpile_lab.backends.registry import create_runner
+
+        runners[backend] = create_runner(segmenter, backend)
+    return runners[backend]
+
+
+def _source_name(item: Any) -> str:
+    if isinstance(item, (str, os.PathLike)):
+        return os.fspath(item)
+    if isinstance(item, np.ndarray):
+        return f"<ndarray {item.shape}>"
+    return getattr(item, "filename", "") or f"<{type(item).__name__}>"
+
+
+def _predict_batch(
+    segmenter: Any,
+    batch: list[Any],
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    uncertainty: bool,
+    mc_samples: int,
+    full_resolution: bool,
+    return_probabilities: bool,
+    seed: int,
+) -> list[SegmentationResult]:
+    from segpile_lab.seg.images import load_image
+    from segpile_lab.seg.preprocess import preprocess_arrays
+
+    arrays = [np.asarray(load_image(item)) for item in batch]
+    pixel_values = preprocess_arrays(arrays)
+    logits = forward(pixel_values)
+    mc_maps, mc_active = {}, []
+    if mc_samples:
+        from segpile_lab.seg.mc_dropout import mc_dropout_maps
+
+        mc_maps, mc_active = mc_dropout_maps(
+            segmenter.model, segmenter.logits, pixel_values, mc_samples, seed=seed
+        )
+    results = []
+    for index, (item, array) in enumerate(zip(batch, arrays, strict=True)):
+        size = (int(array.shape[0]), int(array.shape[1]))
+        result = _result(
+            segmenter, logits[index], size, uncertainty, full_resolution, return_probabilities
+        )
+        for key, values in mc_maps.items():
+            setattr(result, key, upsample_map(values[index], size).numpy())
+        result.mc_samples, result.mc_active = mc_samples, tuple(mc_active)
+        result.source = _source_name(item)
+        results.append(result)
+    return results
+
+
+def _label_dtype(num_labels: int) -> type[np.integer]:
+    if num_labels <= 255:
+        return np.uint8
+    return np.uint16 if num_labels <= 65535 else np.int32
+
+
+def _result(
+    segmenter: Any,
+    logits: torch.Tensor,
+    size: tuple[int, int],
+    uncertainty: bool,
+    full_resolution: bool,
+    return_probabilities: bool,
+) -> SegmentationResult:
+    """One image's result from its logits `(C, h, w)`."""
+    exact = stream_stats(upsampled_chunks(logits, size), softmax=uncertainty and full_resolution)
+    result = SegmentationResult(
+        labels=exact.labels.numpy().astype(_label_dtype(segmenter.num_labels)),
+        id2label=segmenter.id2label,
+        model_name=segmenter.name,
+        is_trained=segmenter.is_trained,
+        image_size=size,
+        uncertainty_resolution="full" if full_resolution else "logits",
+    )
+    probabilities = torch.softmax(logits.float(), dim=0)
+    if return_probabilities:
+        result.low_res_probabilities = probabilities.numpy()
+    if not uncertainty:
+        return result
+    stats: PixelStats = exact if full_resolution else stream_stats([logits])
+    maps = {"confidence": stats.confidence(), "entropy": stats.entropy(), "margin": stats.margin()}
+    for key, values in maps.items():
+        setattr(result, key, upsample_map(values, size).numpy())
+    top = probabilities.topk(min(TOPK_STORED, probabilities.shape[0]), dim=0)
+    result.topk_probabilities = top.values.numpy()
+    result.topk_indices = top.indices.to(torch.int16).numpy()
+    return result

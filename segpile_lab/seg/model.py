@@ -1,0 +1,221 @@
+"""`load_segmenter` and `Segmenter`: a SegFormer model with its labels, device and fast forward.
+
+A model is named by a hub id (``nvidia/segformer-b2-finetuned-ade-512-512``), a local directory
+saved with ``save_pretrained``, an already loaded `SegformerForSemanticSegmentation`, or one of
+the built-in demo names. Demo models (``"demo-b0"``, ``"demo-b2"``) are SegFormer built from
+the real B0/B2 configurations with the real 150 ADE20K labels and *seeded random weights*: they
+run offline everywhere, and everything made from them says "untrained demo weights".
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from contextlib import nullcontext
+from typing import Any
+
+import numpy as np
+import torch
+
+from segpile_lab._torch_utils import resolve_device, resolve_dtype
+from segpile_lab.errors import GenericLabelsWarning, SegpileError, UntrainedModelWarning
+from segpile_lab.seg.ade20k import ADE20K
+from segpile_lab.seg.decode_head import fast_decode_head
+
+DEFAULT_MODEL = "nvidia/segformer-b2-finetuned-ade-512-512"
+UNTRAINED_NOTE = "untrained demo weights"
+_DEMO_MARKER = "segpile_demo_weights"
+
+# The published SegFormer encoder sizes (Xie et al. 2021, Table 1; HF configs of nvidia/mit-b*).
+DEMO_CONFIGS: dict[str, dict[str, Any]] = {
+    "demo-b0": {
+        "depths": [2, 2, 2, 2],
+        "hidden_sizes": [32, 64, 160, 256],
+        "num_attention_heads": [1, 2, 5, 8],
+        "sr_ratios": [8, 4, 2, 1],
+        "decoder_hidden_size": 256,
+    },
+    "demo-b2": {
+        "depths": [3, 4, 6, 3],
+        "hidden_sizes": [64, 128, 320, 512],
+        "num_attention_heads": [1, 2, 5, 8],
+        "sr_ratios": [8, 4, 2, 1],
+        "decoder_hidden_size": 768,
+    },
+}
+DEMO_SEED = 0
+
+
+def demo_model(name: str, *, seed: int = DEMO_SEED) -> Any:
+    """Build the demo SegFormer `name` ("demo-b0" / "demo-b2") with seeded random weights."""
+    from transformers import SegformerConfig, SegformerForSemanticSegmentation
+
+    config = SegformerConfig(
+        **DEMO_CONFIGS[name],
+        num_labels=ADE20K.num_classes,
+        id2label=ADE20K.id2label,
+        label2id={label: index for index, label in ADE20K.id2label.items()},
+        classifier_dropout_prob=0.1,
+        drop_path_rate=0.1,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        semantic_loss_ignore_index=ADE20K.ignore_index,
+    )
+    setattr(config, _DEMO_MARKER, True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = SegformerForSemanticSegmentation(config)
+    model.config._name_or_path = name
+    return model.eval()
+
+
+class Segmenter:
+    """A SegFormer semantic-segmentation model ready for inference.
+
+    Attributes:
+        model: the `SegformerForSemanticSegmentation` (eval mode, on `device`).
+        name: hub id, directory or demo name.
+        id2label: class id → name; num_labels: number of classes.
+        palette: `(num_labels, 3)` uint8 colours (ADE20K's for ADE20K models).
+        is_trained: False for demo models with random weights.
+        device: where the model runs; dtype: autocast dtype (None = float32).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        name: str,
+        device: torch.device,
+        dtype: torch.dtype | None = None,
+    ):
+        self.model = model.to(device).eval()
+        self.name = name
+        self.device = device
+        self.dtype = dtype
+        self.is_trained = not getattr(model.config, _DEMO_MARKER, False)
+        self.id2label, self.palette = _labels_and_palette(model.config, name)
+        self.num_labels = len(self.id2label)
+
+    def __repr__(self) -> str:
+        trained = "" if self.is_trained else f", {UNTRAINED_NOTE}"
+        dtype = "fp32" if self.dtype is None else str(self.dtype).removeprefix("torch.")
+        return (
+            f"Segmenter({self.name!r}, {self.num_labels} classes, {self.device}, {dtype}{trained})"
+        )
+
+    def preprocess(self, images: Sequence[Any]) -> torch.Tensor:
+        """Images (anything `load_image` takes) → pixel values `(N, 3, 512, 512)` float32 (CPU)."""
+        from segpile_lab.seg.images import load_image
+        from segpile_lab.seg.preprocess import preprocess_arrays
+
+        return preprocess_arrays([np.asarray(load_image(image)) for image in images])
+
+    def logits(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Pixel values `(N, 3, 512, 512)` → logits `(N, C, 128, 128)` float32 on CPU.
+
+        The eager forward with the fast decode head (bit-identical to HF's), under
+        ``torch.inference_mode`` and autocast when `dtype` is bf16/fp16. Dropout modules
+        follow their own train/eval flags (Monte-Carlo dropout switches some on).
+        """
+        autocast = (
+            torch.autocast(self.device.type, dtype=self.dtype)
+            if self.dtype is not None and self.dtype != torch.float32
+            else nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            pixel_values = pixel_values.to(self.device)
+            states = self.model.segformer(pixel_values, output_hidden_states=True).hidden_states
+            logits = fast_decode_head(self.model.decode_head, states)
+        return logits.float().cpu()
+
+    def predict(self, images: Any, **options: Any) -> Any:
+        """Segment one image or a list of images; see `segpile_lab.seg.inference.predict`."""
+        from segpile_lab.seg.inference import predict
+
+        return predict(self, images, **options)
+
+
+def _labels_and_palette(config: Any, name: str) -> tuple[dict[int, str], np.ndarray]:
+    """The checkpoint's class names (generic ones when it has none) and a palette."""
+    count = int(config.num_labels)
+    raw = {int(k): str(v) for k, v in (config.id2label or {}).items()}
+    named = len(raw) == count and not all(v == f"LABEL_{k}" for k, v in raw.items())
+    id2label = raw if named else {i: f"class {i}" for i in range(count)}
+    if not named:
+        warnings.warn(
+            f"{name}: the checkpoint's {count} classes have no names; using 'class 0' … "
+            f"'class {count - 1}'",
+            GenericLabelsWarning,
+            stacklevel=4,
+        )
+    if count == ADE20K.num_classes:
+        return id2label, ADE20K.palette
+    if named:
+        warnings.warn(
+            f"{name}: {count} classes, not ADE20K's 150; using its names and a generated palette",
+            GenericLabelsWarning,
+            stacklevel=4,
+        )
+    return id2label, generated_palette(count)
+
+
+def generated_palette(count: int, *, seed: int = 0) -> np.ndarray:
+    """`(count, 3)` uint8 distinct-enough colours for label sets other than ADE20K's."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(40, 256, size=(count, 3), dtype=np.uint8)
+
+
+def load_segmenter(
+    model: Any = DEFAULT_MODEL,
+    *,
+    device: str | torch.device = "auto",
+    dtype: str | torch.dtype | None = None,
+    local_files_only: bool | None = None,
+) -> Segmenter:
+    """Load a SegFormer segmenter.
+
+    Args:
+        model: hub id, local directory, a loaded `SegformerForSemanticSegmentation`, or a demo
+            name (``"demo-b0"``, ``"demo-b2"``: real architecture, seeded random weights).
+        device: ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda:0"``…
+        dtype: None/"fp32", or "bf16"/"fp16" for autocast inference.
+        local_files_only: None follows ``HF_HUB_OFFLINE``; True never touches the network.
+    Raises:
+        ModelNotAvailableError: weights missing (names the id, the cache tried and the fix).
+    Warns:
+        UntrainedModelWarning: once, when a demo model is loaded.
+    """
+    from transformers import SegformerForSemanticSegmentation
+
+    if isinstance(model, SegformerForSemanticSegmentation):
+        loaded, name = model, str(model.config._name_or_path or "custom SegFormer")
+    elif isinstance(model, str) and model in DEMO_CONFIGS:
+        loaded, name = demo_model(model), model
+    elif isinstance(model, (str, os.PathLike)):
+        from segpile_lab._hub import load_pretrained
+
+        name = os.fspath(model)
+        loaded = load_pretrained(
+            SegformerForSemanticSegmentation,
+            name,
+            what="SegFormer model",
+            local_files_only=local_files_only,
+        )
+    else:
+        raise SegpileError(
+            f"load_segmenter expects a hub id, a directory, a SegformerForSemanticSegmentation or "
+            f"one of {sorted(DEMO_CONFIGS)}; got {type(model).__name__}"
+        )
+    segmenter = Segmenter(
+        loaded, name=name, device=resolve_device(device), dtype=resolve_dtype(dtype)
+    )
+    if not segmenter.is_trained:
+        warnings.warn(
+            f"{name}: {UNTRAINED_NOTE} (seeded random SegFormer); predictions are meaningless "
+            "until you load a trained checkpoint such as " + DEFAULT_MODEL,
+            UntrainedModelWarning,
+            stacklevel=2,
+        )
+    return segmenter
