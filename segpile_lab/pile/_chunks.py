@@ -95,26 +95,32 @@ def iter_line_chunks(
 ) -> Iterator[LineChunk]:
     """Regroup ``(bytes, compressed position)`` pieces into chunks of whole lines.
 
-    Each chunk holds at least `target_bytes` (except the last) and is cut after a newline;
-    a line longer than `target_bytes` makes one longer chunk (no length limit, linear time).
+    Each chunk is cut at the first newline after `target_bytes` (the last may be shorter); a
+    line longer than `target_bytes` makes one longer chunk (no length limit, linear time).
     """
     parts: list[bytes | memoryview] = []
     size = 0
     first_line = 1
     pos = 0
-    for piece, pos in pieces:
-        cut = piece.rfind(b"\n") + 1
-        if cut == 0 or size + cut < target_bytes:
-            parts.append(piece)
-            size += len(piece)
-            continue
-        view = memoryview(piece)
-        parts.append(view[:cut])
-        chunk = _make_chunk(b"".join(parts), first_line, False, pos)
-        first_line += chunk.n_lines
-        yield chunk
-        parts = [view[cut:]] if cut < len(piece) else []
-        size = len(piece) - cut
+    try:
+        for piece, pos in pieces:
+            view, start = memoryview(piece), 0
+            # cut at the first newline once the chunk holds `target_bytes`, as often as it fits
+            while (end := piece.find(b"\n", start + max(target_bytes - size - 1, 0))) >= 0:
+                parts.append(view[start : end + 1])
+                chunk = _make_chunk(b"".join(parts), first_line, False, pos)
+                first_line += chunk.n_lines
+                yield chunk
+                parts, size, start = [], 0, end + 1
+            if start < len(piece):
+                parts.append(view[start:])
+                size += len(piece) - start
+    except Exception:
+        # the stream broke (corrupt data): hand over the whole lines before it, then re-raise
+        held = b"".join(parts)
+        if (cut := held.rfind(b"\n") + 1) > 0:
+            yield _make_chunk(held[:cut], first_line, False, pos)
+        raise
     tail = b"".join(parts)
     if tail:
         yield _make_chunk(tail, first_line, True, pos)

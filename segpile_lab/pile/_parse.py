@@ -100,10 +100,14 @@ def _has_surrogate(value: Any) -> bool:
     return isinstance(value, str) and _SURROGATE.search(value) is not None
 
 
-def _decode(line: bytes, errors: UnicodeErrors) -> tuple[Any, str | None, str]:
-    """Parse one line; returns ``(object or None, reason or None, detail)``.
+_FAILED = object()  # `_decode` could not produce a JSON value
 
-    A reason with an object is a fix; without one, the line is skipped.
+
+def _decode(line: bytes, errors: UnicodeErrors) -> tuple[Any, str | None, str]:
+    """Parse one line: ``(value, reason, detail)``.
+
+    The value is `_FAILED` when the line is skipped for `reason`; otherwise a non-None reason
+    names the fix applied (non-UTF-8 bytes replaced).
     """
     try:
         return orjson.loads(line), None, ""
@@ -114,15 +118,15 @@ def _decode(line: bytes, errors: UnicodeErrors) -> tuple[Any, str | None, str]:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
         if errors == "skip":
-            return None, "non_utf8", str(error)
+            return _FAILED, "non_utf8", str(error)
         text, fix = line.decode("utf-8", errors="replace"), "non_utf8_replaced"
     try:  # json accepts lone surrogates (orjson does not): find out whether that was all
-        obj = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError:
-        return None, "malformed_json", first_error
+        return _FAILED, "malformed_json", first_error
     except ValueError as error:
-        return None, "nan_literal", str(error)
-    return obj, fix, first_error
+        return _FAILED, "nan_literal", str(error)
+    return value, fix, first_error
 
 
 def _parse_meta_string(meta: str) -> dict[str, Any] | None:
@@ -194,10 +198,10 @@ def _per_line(
             line = line[len(_BOM) :]
             report.record("bom_stripped", source, line_no, "UTF-8 BOM")
         obj, reason, detail = _decode(line, errors)
-        if obj is None:
+        if obj is _FAILED:
             if reason == "malformed_json" and index == unterminated and chunk.is_last:
                 reason = "truncated_last_line"
-            report.record(reason or "malformed_json", source, line_no, detail)
+            report.record(str(reason), source, line_no, detail)
             continue
         if reason is not None:
             report.record(reason, source, line_no, detail)
@@ -228,7 +232,7 @@ def finish(raw: pl.DataFrame, source: str, report: LoadReport) -> pl.DataFrame:
     """Raw frame -> Pile frame: canonical subsets, byte and character counts, flags counted."""
     names = raw.get_column("pile_set_name").drop_nulls().unique().to_list()
     canonical = {name: canonical_subset(name) for name in names}
-    known = pl.Series([name for name, (_, ok) in canonical.items() if ok], dtype=pl.String)
+    known = [name for name, (_, ok) in canonical.items() if ok]
     renamed = {name: c for name, (c, ok) in canonical.items() if ok and c != name}
     subset = pl.col("pile_set_name")
     if renamed:
@@ -253,7 +257,7 @@ def _count_flags(
     source: str,
     report: LoadReport,
     renamed: dict[str, str],
-    known: pl.Series,
+    known: list[str],
 ) -> None:
     psn = pl.col("pile_set_name")
     flags = {
@@ -262,7 +266,7 @@ def _count_flags(
     }
     if renamed:
         flags["subset_alias"] = (
-            psn.is_in(pl.Series(list(renamed), dtype=pl.String)),
+            psn.is_in(list(renamed)),
             f"renamed {renamed}",
         )
     flags["unknown_subset"] = (psn.is_not_null() & ~psn.is_in(known), "not one of the 22")

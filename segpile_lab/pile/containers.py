@@ -11,8 +11,8 @@ every frame or member of a multi-frame file, and checks what the libraries let s
 * a decoder error inside a frame raises `CorruptArchiveError` with the compressed offset of
   the read where it happened.
 
-Memory: one compressed read plus its decompressed output (for real shards, ratio ~3-4, a few
-MiB), independent of the file's size.
+Memory: one compressed read plus one decoded piece (about 1 MiB, whatever the compression
+ratio), independent of the file's size.
 """
 
 from __future__ import annotations
@@ -85,22 +85,31 @@ def sniff_format(path: str | Path) -> Format:
 
 
 def iter_decompressed(
-    path: str | Path, fmt: Format | None = None, *, read_size: int = 1 << 20
+    path: str | Path,
+    fmt: Format | None = None,
+    *,
+    read_size: int = 1 << 20,
+    piece_bytes: int = 1 << 20,
 ) -> Iterator[tuple[bytes, int]]:
     """Yield ``(decompressed piece, compressed bytes consumed so far)`` for the whole file.
 
-    `fmt` defaults to `sniff_format(path)`. Raises `TruncatedArchiveError`,
-    `TrailingDataError` or `CorruptArchiveError` (each naming the file and offset).
+    The file is read `read_size` bytes at a time; the decoder gets as many compressed bytes
+    per call as should give about `piece_bytes` of output at the compression ratio seen so far
+    (starting from 16 bytes), so a piece stays near `piece_bytes` even for data that
+    compresses 1000:1. `fmt` defaults to `sniff_format(path)`.
+
+    Raises `TruncatedArchiveError`, `TrailingDataError` or `CorruptArchiveError` (each naming
+    the file and the compressed offset).
     """
     fmt = fmt or sniff_format(path)
     with open(path, "rb") as fh:
         if fmt == "jsonl":
             consumed = 0
-            while block := fh.read(read_size):
+            while block := fh.read(min(read_size, piece_bytes)):
                 consumed += len(block)
                 yield block, consumed
         else:
-            yield from _iter_frames(fh, path, fmt, read_size)
+            yield from _iter_frames(fh, path, fmt, read_size, piece_bytes)
 
 
 def _new_decoder(fmt: Format):  # type: ignore[no-untyped-def]
@@ -110,7 +119,7 @@ def _new_decoder(fmt: Format):  # type: ignore[no-untyped-def]
 
 
 def _iter_frames(
-    fh: BinaryIO, path: str | Path, fmt: Format, read_size: int
+    fh: BinaryIO, path: str | Path, fmt: Format, read_size: int, piece_bytes: int
 ) -> Iterator[tuple[bytes, int]]:
     """Decode frame after frame (zstd) or member after member (gzip) until the file ends."""
     label = "zstd frame" if fmt == "zstd" else "gzip member"
@@ -118,6 +127,7 @@ def _iter_frames(
     frame_start = 0
     offset = 0  # compressed offset of pending[0]
     pending = b""
+    step = 16  # compressed bytes per decoder call, adapted to the compression ratio
     while True:
         if not pending:
             pending = fh.read(read_size)
@@ -136,19 +146,24 @@ def _iter_frames(
                     offset=offset,
                 )
             decoder, frame_start = _new_decoder(fmt), offset
+        data, pending = pending[:step], pending[step:]
         try:
-            out = decoder.decompress(pending)
+            out = decoder.decompress(data)
         except (zstandard.ZstdError, zlib.error) as error:
             raise CorruptArchiveError(
                 f"corrupt {label} (started at byte {frame_start:,}): {error}",
                 path=path,
                 offset=offset,
             ) from error
-        used = len(pending) - len(decoder.unused_data) if decoder.eof else len(pending)
-        pending = decoder.unused_data if decoder.eof else b""
-        offset += used
+        # zstd emits whole blocks (≤ 128 KiB): no output yet means "feed a little more"
+        step = len(data) * piece_bytes // len(out) if out else 2 * step
+        step = max(8, min(read_size, step))
         if decoder.eof:
+            offset += len(data) - len(decoder.unused_data)
+            pending = decoder.unused_data + pending
             decoder = None
+        else:
+            offset += len(data)
         if out:
             yield out, offset
     if decoder is not None:

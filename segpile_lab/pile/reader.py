@@ -76,14 +76,14 @@ class _PileReader:
         unicode_errors: UnicodeErrors,
         progress: bool | None,
         verify: bool,
-        chunk_bytes: int = CHUNK_BYTES,
+        chunk_bytes: int | None = None,
     ) -> None:
         self.files = expand_paths(paths)
         self.report = LoadReport(strict=strict)
         self.keep = None if subsets is None else sorted({canonical_subset(s)[0] for s in subsets})
         self.unicode_errors = unicode_errors
         self.progress = progress
-        self.chunk_bytes = chunk_bytes
+        self.chunk_bytes = chunk_bytes or CHUNK_BYTES
         if verify:
             _verify(self.files, progress)
 
@@ -104,7 +104,7 @@ class _PileReader:
     def _filter(self, frame: pl.DataFrame) -> pl.DataFrame:
         if self.keep is None:
             return frame
-        kept = frame.filter(pl.col("subset").is_in(pl.Series(self.keep, dtype=pl.String)))
+        kept = frame.filter(pl.col("subset").is_in(self.keep))
         self.report.rows_filtered_out += frame.height - kept.height
         return kept
 
