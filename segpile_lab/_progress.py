@@ -1,11 +1,12 @@
 """Progress bars that respect the caller and the environment.
 
-`progress=None` leaves the decision to tqdm (so ``TQDM_DISABLE=1``, which report mode sets,
-keeps working); `True` forces a bar, `False` hides it.
+`progress=None` leaves the decision to the environment (``TQDM_DISABLE=1``, which report mode
+sets, hides every bar); `True` forces a bar, `False` hides it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -17,7 +18,11 @@ T = TypeVar("T")
 def progress_bar(
     iterable: Iterable[T] | None = None, *, progress: bool | None = None, **kwargs: Any
 ) -> Iterator[T] | tqdm:
-    """Wrap `iterable` in a tqdm bar; pass `disable=` only when the caller chose explicitly."""
+    """Wrap `iterable` in a tqdm bar; pass `disable=` only when the caller or the environment
+    chose. tqdm reads ``TQDM_DISABLE`` itself in a terminal, but its notebook bar (what
+    `tqdm.auto` picks under a kernel) ignores it and would leave a blank widget in reports."""
+    if progress is None and os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false"):
+        progress = False
     if progress is not None:
         kwargs["disable"] = not progress
     return tqdm(iterable, **kwargs)
