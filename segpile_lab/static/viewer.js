@@ -181,10 +181,29 @@ function render({ model, el: root }) {
     panelViews[index].ctx.putImageData(img, 0, 0);
   }
 
+  const swatch = (rgbList) => el("span", { className: "sv-swatch", style: `background: rgb(${rgbList.join(",")})` });
+
+  function drawKey(layer) {
+    const sel = model.get("selected_class");
+    if (layer === "errors" && sel >= 0) {
+      colorbar.replaceChildren(swatch(TP), el("span", { text: `true positive (${names[sel]})` }),
+        swatch(FP), el("span", { text: "false positive" }), swatch(FN), el("span", { text: "false negative" }));
+    } else if (layer === "errors") {
+      colorbar.replaceChildren(el("span", { text: "wrong pixels in the predicted class's colour; click a legend row for TP / FP / FN of that class" }));
+    } else if (layer === "disagreement") {
+      colorbar.replaceChildren(el("span", { text: "pixels where A and B predict different classes, in each panel's class colour" }));
+    } else {
+      return false;
+    }
+    colorbar.style.display = "";
+    return true;
+  }
+
   function drawColorbar() {
     const layer = model.get("layer");
     const lut = meta.colormaps[layer];
     const entry = P[0].maps[layer];
+    if (drawKey(layer)) return;
     if (!lut || !entry) { colorbar.style.display = "none"; return; }
     const stops = [];
     for (let s = 0; s <= 8; s++) {
@@ -204,7 +223,7 @@ function render({ model, el: root }) {
       const head = ["", "class", "share", "mean conf."].concat(gt ? ["IoU"] : []);
       const rows = p.classes.map((row) => {
         const tr = el("tr", { className: "sv-legend-row", "data-class-id": String(row.id) }, [
-          el("td", {}, [el("span", { className: "sv-swatch", style: `background: rgb(${row.color.join(",")})` })]),
+          el("td", {}, [swatch(row.color)]),
           el("td", { text: row.name }),
           el("td", { text: pct(row.share) }),
           el("td", { text: pct(row.mean_confidence) }),

@@ -69,6 +69,46 @@ def launch_chromium(playwright):
 
 
 def run_all_cells(page) -> None:
-    """JupyterLab menu Run > Run All Cells."""
+    """Wait until the kernel is idle, then JupyterLab menu Run > Run All Cells."""
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    page.locator(".jp-StatusBar-Widget", has_text="Idle").first.wait_for(timeout=90_000)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+ERROR_OUTPUT = '[data-mime-type="application/vnd.jupyter.error"]'
+
+
+def wait_for_viewers(page, count: int, timeout_ms: int) -> None:
+    """Wait until `count` viewers are drawn; fail with the traceback if a cell raised."""
+    page.wait_for_function(
+        "([n, err]) => document.querySelectorAll('.segpile-viewer .sv-canvas').length >= n"
+        " || document.querySelector(err) !== null", arg=[count, ERROR_OUTPUT],
+        timeout=timeout_ms)
+    errors = page.locator(ERROR_OUTPUT)
+    if errors.count():
+        raise AssertionError("a cell failed: " + errors.first.inner_text()[-2000:])
+
+
+def canvas_pixels(page, index: int = 0):
+    """RGB pixels of the `index`-th viewer canvas, read with ``getImageData``: ``(h, w, 3)``."""
+    import numpy as np
+
+    width, height, data = page.evaluate(
+        """(i) => {
+            const c = document.querySelectorAll('.segpile-viewer .sv-canvas')[i];
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            return [c.width, c.height, Array.from(d)];
+        }""", index)
+    return np.asarray(data, dtype=np.uint8).reshape(height, width, 4)[:, :, :3]
+
+
+def write_notebook(path: Path, sources: list[str]) -> None:
+    """A notebook of code cells with the python3 kernel."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
