@@ -21,7 +21,13 @@ from typing import Literal, overload
 import polars as pl
 
 from segpile_lab._progress import progress_bar
-from segpile_lab.errors import CorruptArchiveError, DamagedFileWarning, DataError, TrailingDataError
+from segpile_lab.errors import (
+    ChecksumMismatchError,
+    CorruptArchiveError,
+    DamagedFileWarning,
+    DataError,
+    TrailingDataError,
+)
 from segpile_lab.pile._background import prefetch
 from segpile_lab.pile._chunks import iter_line_chunks
 from segpile_lab.pile._parse import PILE_SCHEMA, UnicodeErrors, empty_frame, finish, parse_chunk
@@ -145,11 +151,16 @@ class _PileReader:
 
 
 def _verify(files: list[Path], progress: bool | None) -> None:
-    from segpile_lab.pile.manifests import verify_shards
+    """Check each file against the ``SHA256SUMS.txt`` nearest above it (the release keeps one
+    at its root for ``train/NN.jsonl.zst``, ``val.jsonl.zst``, ``test.jsonl.zst``)."""
+    from segpile_lab.pile.manifests import SUMS_FILE, verify_shards
 
     by_folder: dict[Path, list[str]] = {}
     for path in files:
-        by_folder.setdefault(path.parent, []).append(path.name)
+        folder = next((f for f in path.resolve().parents if (f / SUMS_FILE).is_file()), None)
+        if folder is None:
+            raise ChecksumMismatchError(f"cannot verify {path}: no {SUMS_FILE} beside it or above")
+        by_folder.setdefault(folder, []).append(path.resolve().relative_to(folder).as_posix())
     for folder, names in by_folder.items():
         verify_shards(folder, files=names, progress=progress)
 
