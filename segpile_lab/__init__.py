@@ -79,6 +79,8 @@ _LAZY_EXPORTS: dict[str, str] = {
     "ADE20K": "segpile_lab.seg.ade20k",
     "load_ade20k_annotation": "segpile_lab.seg.ade20k",
     "iter_ade20k": "segpile_lab.seg.ade20k",
+    "evaluate": "segpile_lab.seg.metrics",
+    "SegmentationMetrics": "segpile_lab.seg.metrics",
     # viewer: widgets
     "SegmentationViewer": "segpile_lab.viewer.widget",
     "segmentation_figure": "segpile_lab.viewer.figure",

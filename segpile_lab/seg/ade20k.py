@@ -117,9 +117,23 @@ def iter_ade20k(
         raise DataError(
             f"{root}: expected images/{split} and annotations/{split} (ADEChallengeData2016 layout)"
         )
+    yield from pair_images_with_annotations(images, labels)
+
+
+def pair_images_with_annotations(
+    images: str | os.PathLike[str], annotations: str | os.PathLike[str]
+) -> Iterator[tuple[Path, Path]]:
+    """Pair each image (.jpg/.jpeg/.png, sorted by name) in `images` with the same-stem ``.png``
+    in `annotations`; a missing annotation raises `DataError` naming both files."""
+    images, annotations = Path(images), Path(annotations)
+    for folder in (images, annotations):
+        if not folder.is_dir():
+            raise DataError(f"{folder}: no such folder")
     image_paths = sorted(p for p in images.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+    if not image_paths:
+        raise DataError(f"{images}: no .jpg/.png images")
     for image_path in image_paths:
-        annotation_path = labels / f"{image_path.stem}.png"
+        annotation_path = annotations / f"{image_path.stem}.png"
         if not annotation_path.is_file():
             raise DataError(f"{image_path}: no annotation {annotation_path}")
         yield image_path, annotation_path

@@ -1,0 +1,332 @@
+"""Streaming segmentation metrics: IoU family, calibration and how well uncertainty flags errors.
+
+`SegmentationMetrics.update` folds one image at a time into fixed-size state, so a whole
+validation set never sits in memory:
+
+* a `(C, C)` confusion matrix (rows = ground truth, columns = prediction; pixels whose target
+  is `ignore_index` or ≥ C are skipped) → per-class IoU, mIoU (mean over classes that occur in
+  the target or the prediction, as mmsegmentation and torchmetrics do), pixel accuracy, mean
+  class accuracy, frequency-weighted IoU;
+* equal-width confidence bins (count, Σ confidence, Σ correct) → expected calibration error
+  ECE = Σ_b (n_b / n) · |acc_b − conf_b| and the reliability-diagram table;
+* for every uncertainty score, a histogram of its values on correct and on wrong pixels
+  (4096 bins over the score's range) → AUROC of the score at flagging errors (ties within a
+  bin count one half, so the AUROC is exact when values fall in distinct bins), the
+  risk–coverage curve (keep the most certain pixels first) and its area AURC.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from segpile_lab.errors import DataError
+from segpile_lab.seg.ade20k import IGNORE_INDEX
+
+SCORE_BINS = 4096
+# score name -> (True if a high value means "probably wrong", upper end of its range or None = ln C)
+SCORES: dict[str, tuple[bool, float | None]] = {
+    "confidence": (False, 1.0),
+    "margin": (False, 1.0),
+    "entropy": (True, None),
+    "entropy_normalized": (True, 1.0),
+    "predictive_entropy": (True, None),
+    "expected_entropy": (True, None),
+    "mutual_information": (True, None),
+    "top_class_variance": (True, 0.25),
+}
+
+
+@dataclass
+class _ScoreHistogram:
+    errors_when_high: bool
+    upper: float
+    wrong: np.ndarray
+    right: np.ndarray
+
+    def add(self, values: np.ndarray, correct: np.ndarray) -> None:
+        index = np.clip((values / self.upper * SCORE_BINS).astype(np.int64), 0, SCORE_BINS - 1)
+        self.wrong += np.bincount(index[~correct], minlength=SCORE_BINS)
+        self.right += np.bincount(index[correct], minlength=SCORE_BINS)
+
+    def _by_risk(self) -> tuple[np.ndarray, np.ndarray]:
+        """Bin counts ordered from the most suspicious bin to the least."""
+        if self.errors_when_high:
+            return self.wrong[::-1], self.right[::-1]
+        return self.wrong, self.right
+
+    def auroc(self) -> float:
+        wrong, right = self._by_risk()
+        if wrong.sum() == 0 or right.sum() == 0:
+            return float("nan")
+        # P(score of a wrong pixel ranks more suspicious than a right one) + ½ P(same bin)
+        right_after = np.cumsum(right[::-1])[::-1] - right  # right pixels in less suspicious bins
+        pairs = (wrong * right_after).sum() + 0.5 * (wrong * right).sum()
+        return float(pairs / (wrong.sum() * right.sum()))
+
+    def risk_coverage(self) -> tuple[np.ndarray, np.ndarray]:
+        """Coverage and risk (error rate of the kept pixels), keeping the most certain first."""
+        wrong, right = self._by_risk()
+        wrong, right = wrong[::-1], right[::-1]  # most certain first
+        kept = np.cumsum(wrong + right)
+        nonempty = (wrong + right) > 0
+        total = kept[-1] if kept.size else 0
+        coverage = kept[nonempty] / max(total, 1)
+        risk = np.cumsum(wrong)[nonempty] / kept[nonempty]
+        return coverage, risk
+
+
+class SegmentationMetrics:
+    """Streaming metrics over many images.
+
+    Args:
+        num_classes: C; id2label: names for the per-class table (default "class i").
+        ignore_index: target value that is skipped (ADE20K: 255).
+        calibration_bins: equal-width confidence bins of the ECE.
+    Example:
+        >>> metrics = SegmentationMetrics(150)
+        >>> metrics.update(result.labels, target, scores=result)  # doctest: +SKIP
+        >>> metrics.summary()["miou"]  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        *,
+        ignore_index: int = IGNORE_INDEX,
+        id2label: Mapping[int, str] | None = None,
+        calibration_bins: int = 15,
+    ):
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+        self.id2label = dict(id2label or {i: f"class {i}" for i in range(num_classes)})
+        self.confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+        self.calibration_bins = calibration_bins
+        self._bin_count = np.zeros(calibration_bins, dtype=np.int64)
+        self._bin_confidence = np.zeros(calibration_bins)
+        self._bin_correct = np.zeros(calibration_bins)
+        self._scores: dict[str, _ScoreHistogram] = {}
+        self.images = 0
+
+    def update(
+        self,
+        prediction: np.ndarray,
+        target: np.ndarray,
+        *,
+        scores: Any = None,
+        source: str = "",
+    ) -> None:
+        """Add one image: `prediction` and `target` `(H, W)` class ids; `scores` a mapping or a
+        `SegmentationResult` whose uncertainty maps `(H, W)` (confidence, entropy, …) are used."""
+        prediction, target = np.asarray(prediction), np.asarray(target)
+        if prediction.shape != target.shape:
+            raise DataError(
+                f"{source or 'image'}: prediction {prediction.shape} and ground truth "
+                f"{target.shape} differ in size"
+            )
+        valid = (target != self.ignore_index) & (target < self.num_classes)
+        truth = target[valid].astype(np.int64)
+        predicted = prediction[valid].astype(np.int64)
+        if predicted.size and int(predicted.max()) >= self.num_classes:
+            raise DataError(f"{source or 'image'}: predicted class ≥ {self.num_classes}")
+        flat = truth * self.num_classes + predicted
+        self.confusion += np.bincount(flat, minlength=self.num_classes**2).reshape(
+            self.num_classes, self.num_classes
+        )
+        correct = truth == predicted
+        maps = _score_maps(scores)
+        if "confidence" in maps:
+            self._add_calibration(maps["confidence"][valid], correct)
+        for name, values in maps.items():
+            self._histogram(name).add(values[valid].astype(np.float64), correct)
+        self.images += 1
+
+    def _add_calibration(self, confidence: np.ndarray, correct: np.ndarray) -> None:
+        index = np.clip(
+            (confidence * self.calibration_bins).astype(np.int64), 0, self.calibration_bins - 1
+        )
+        self._bin_count += np.bincount(index, minlength=self.calibration_bins)
+        self._bin_confidence += np.bincount(
+            index, weights=confidence, minlength=self.calibration_bins
+        )
+        self._bin_correct += np.bincount(index, weights=correct, minlength=self.calibration_bins)
+
+    def _histogram(self, name: str) -> _ScoreHistogram:
+        if name not in self._scores:
+            high_is_error, upper = SCORES[name]
+            self._scores[name] = _ScoreHistogram(
+                high_is_error,
+                upper if upper is not None else math.log(self.num_classes),
+                np.zeros(SCORE_BINS, dtype=np.int64),
+                np.zeros(SCORE_BINS, dtype=np.int64),
+            )
+        return self._scores[name]
+
+    # -- IoU family -------------------------------------------------------------------------
+    def iou(self) -> np.ndarray:
+        """Per-class IoU `(C,)`; NaN for classes in neither the target nor the prediction."""
+        tp = np.diag(self.confusion).astype(np.float64)
+        union = self.confusion.sum(0) + self.confusion.sum(1) - tp
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(union > 0, tp / union, np.nan)
+
+    def class_accuracy(self) -> np.ndarray:
+        """Per-class recall `(C,)`; NaN for classes absent from the target."""
+        support = self.confusion.sum(1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(support > 0, np.diag(self.confusion) / support, np.nan)
+
+    def summary(self) -> dict[str, Any]:
+        """Scalar metrics: miou, pixel_accuracy, mean_accuracy, fwiou, ece, auroc_<score>,
+        aurc_<score>, pixels, images."""
+        total = self.confusion.sum()
+        iou = self.iou()
+        frequency = self.confusion.sum(1) / max(total, 1)
+        present = ~np.isnan(iou)
+        out: dict[str, Any] = {
+            "images": self.images,
+            "pixels": int(total),
+            "miou": _nanmean(iou),
+            "pixel_accuracy": float(np.trace(self.confusion) / total) if total else float("nan"),
+            "mean_accuracy": _nanmean(self.class_accuracy()),
+            "fwiou": float((frequency[present] * iou[present]).sum()) if total else float("nan"),
+        }
+        if self._bin_count.sum():
+            out["ece"] = self.ece()
+        for name, histogram in self._scores.items():
+            out[f"auroc_{name}"] = histogram.auroc()
+            out[f"aurc_{name}"] = self.aurc(name)
+        return out
+
+    def per_class(self) -> Any:
+        """Polars frame: class_id, name, iou, accuracy, target_pixels, predicted_pixels."""
+        import polars as pl
+
+        return pl.DataFrame(
+            {
+                "class_id": np.arange(self.num_classes),
+                "name": [self.id2label.get(i, f"class {i}") for i in range(self.num_classes)],
+                "iou": self.iou(),
+                "accuracy": self.class_accuracy(),
+                "target_pixels": self.confusion.sum(1),
+                "predicted_pixels": self.confusion.sum(0),
+            }
+        ).with_columns(pl.col("iou", "accuracy").fill_nan(None))
+
+    # -- calibration -------------------------------------------------------------------------
+    def ece(self) -> float:
+        """Expected calibration error of the max-softmax confidence (0 … 1)."""
+        count = self._bin_count
+        used = count > 0
+        gap = np.abs(self._bin_correct[used] - self._bin_confidence[used]) / count[used]
+        return float((count[used] / count.sum() * gap).sum())
+
+    def reliability(self) -> Any:
+        """Polars frame per confidence bin: lower, upper, pixels, mean_confidence, accuracy."""
+        import polars as pl
+
+        edges = np.linspace(0.0, 1.0, self.calibration_bins + 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            confidence = self._bin_confidence / self._bin_count
+            accuracy = self._bin_correct / self._bin_count
+        return pl.DataFrame(
+            {
+                "lower": edges[:-1],
+                "upper": edges[1:],
+                "pixels": self._bin_count,
+                "mean_confidence": confidence,
+                "accuracy": accuracy,
+            }
+        ).with_columns(pl.col("mean_confidence", "accuracy").fill_nan(None))
+
+    # -- uncertainty as an error detector ---------------------------------------------------
+    def auroc(self) -> dict[str, float]:
+        """AUROC of each score at telling wrong pixels from right ones (0.5 = chance)."""
+        return {name: histogram.auroc() for name, histogram in self._scores.items()}
+
+    def risk_coverage(self, score: str = "confidence") -> Any:
+        """Polars frame coverage, risk: error rate when keeping the `coverage` most certain
+        pixels by `score` (coverage rising to 1)."""
+        import polars as pl
+
+        coverage, risk = self._scores[score].risk_coverage()
+        return pl.DataFrame({"coverage": coverage, "risk": risk})
+
+    def aurc(self, score: str = "confidence") -> float:
+        """Area under the risk–coverage curve (lower is better; step integral over coverage)."""
+        coverage, risk = self._scores[score].risk_coverage()
+        if coverage.size == 0:
+            return float("nan")
+        steps = np.diff(np.concatenate([[0.0], coverage]))
+        return float((steps * risk).sum())
+
+
+def _nanmean(values: np.ndarray) -> float:
+    kept = values[~np.isnan(values)]
+    return float(kept.mean()) if kept.size else float("nan")
+
+
+def _score_maps(scores: Any) -> dict[str, np.ndarray]:
+    if scores is None:
+        return {}
+    if isinstance(scores, Mapping):
+        return {k: np.asarray(v) for k, v in scores.items() if v is not None and k in SCORES}
+    return {name: scores.layer(name) for name in scores.available_layers() if name in SCORES}
+
+
+def evaluate(
+    segmenter: Any,
+    images: Iterable[Any],
+    annotations: Iterable[Any],
+    *,
+    batch_size: int = 8,
+    mc_samples: int = 0,
+    full_resolution: bool = False,
+    backend: str | None = None,
+    progress: bool | None = None,
+) -> SegmentationMetrics:
+    """Segment `images` and score them against `annotations`.
+
+    Args:
+        images: paths / PIL images / arrays.
+        annotations: ADE20K-style annotation PNG paths (0 = ignore, k = class k − 1) or
+            `(H, W)` arrays of 0-based class ids with 255 = ignore, in the same order.
+    Returns:
+        the filled `SegmentationMetrics` (call `.summary()`, `.per_class()`, …).
+    """
+    from segpile_lab._progress import progress_bar
+    from segpile_lab.seg.ade20k import load_ade20k_annotation
+
+    images, annotations = list(images), list(annotations)
+    if len(images) != len(annotations):
+        raise DataError(f"{len(images)} images but {len(annotations)} annotations")
+    metrics = SegmentationMetrics(segmenter.num_labels, id2label=segmenter.id2label)
+    with progress_bar(total=len(images), progress=progress, desc="evaluating", unit="image") as bar:
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size]
+            results = segmenter.predict(
+                batch,
+                batch_size=batch_size,
+                mc_samples=mc_samples,
+                full_resolution=full_resolution,
+                backend=backend,
+                progress=False,
+            )
+            for result, annotation in zip(
+                results, annotations[start : start + batch_size], strict=True
+            ):
+                is_path = isinstance(annotation, (str, os.PathLike))
+                target = load_ade20k_annotation(annotation) if is_path else np.asarray(annotation)
+                metrics.update(
+                    result.labels,
+                    target,
+                    scores=result,
+                    source=str(annotation) if is_path else result.source,
+                )
+            bar.update(len(batch))
+    return metrics
