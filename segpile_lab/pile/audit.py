@@ -3,8 +3,10 @@
 `audit_pile` is what ``segpile-lab pile audit`` and the composition notebook run: it reads the
 shards (or the synthetic demo sample when no path is given) with `read_pile`, then computes the
 composition, exact and near duplicates, PII-like counts, quality signals and, with a tokenizer
-file, bytes per token. `PileAudit.write` saves ``composition.csv``, ``composition.json`` and
-every figure (plotly HTML + matplotlib PNG).
+file, bytes per token. With `sample_per_subset` the text audits run on the sample while the
+composition still counts every document, streamed batch by batch (a per-subset sample would
+flatten the shares): the files are then read twice. `PileAudit.write` saves
+``composition.csv``, ``composition.json`` and every figure (plotly HTML + matplotlib PNG).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from segpile_lab.pile import plots
-from segpile_lab.pile.composition import composition
+from segpile_lab.pile.composition import CompositionStats
 from segpile_lab.pile.dedup import duplicate_stats, near_duplicates
 from segpile_lab.pile.demo import SYNTHETIC_LABEL, demo_pile_sample
 from segpile_lab.pile.pii import pii_counts
@@ -34,7 +36,7 @@ PathLike = str | os.PathLike[str]
 class PileAudit:
     """Everything the audit measured; frames are Polars, one row per subset unless noted."""
 
-    frame: pl.DataFrame  # the documents that were read (one row per document)
+    frame: pl.DataFrame  # the documents audited for text (one row per document; maybe a sample)
     load_report: Any  # the reader's LoadReport
     composition: pl.DataFrame
     duplicates: pl.DataFrame
@@ -87,6 +89,7 @@ class PileAudit:
             "parameters": self.parameters,
             "load_report": self.load_report.to_dict(),
             "documents": int(self.composition["documents"].sum()),
+            "audited_documents": self.frame.height,
             "bytes": int(self.composition["bytes"].sum()),
             "subsets_present": int((self.composition["documents"] > 0).sum()),
             "unknown_subsets": self.composition.filter(~pl.col("known_subset"))["subset"].to_list(),
@@ -114,6 +117,26 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
 
 
+def _streamed_composition(
+    source: PathLike | Sequence[PathLike], *, limit: int | None, strict: bool, progress: bool | None
+) -> CompositionStats:
+    """Composition of every document (the first `limit` ones), read batch by batch."""
+    from segpile_lab.pile.reader import iter_pile_batches
+
+    stats, seen = CompositionStats(), 0
+    batches = iter_pile_batches(source, strict=strict, progress=progress)
+    try:
+        for batch in batches:
+            part = batch if limit is None else batch.head(limit - seen)
+            stats.update(part)
+            seen += part.height
+            if limit is not None and seen >= limit:
+                break
+    finally:
+        batches.close()
+    return stats
+
+
 def audit_pile(
     paths: PathLike | Sequence[PathLike] | None = None,
     *,
@@ -130,7 +153,8 @@ def audit_pile(
     Args:
         paths: ``.jsonl.zst`` / ``.jsonl.gz`` / ``.jsonl`` files, folders or globs; None → the
             built-in synthetic demo sample (`demo_pile_sample`).
-        sample_per_subset: reservoir-sample at most this many documents per subset (seeded).
+        sample_per_subset: audit the text of at most this many documents per subset (a seeded
+            uniform sample); the composition still counts every document.
         limit: read at most this many documents in all.
         strict: raise on the first bad record instead of skipping and counting it.
         tokenizer: a ``tokenizer.json`` file; adds bytes per token per subset.
@@ -149,6 +173,10 @@ def audit_pile(
         with_report=True,
     )
     synthetic = bool(df["synthetic"].any()) if "synthetic" in df.columns else False
+    if sample_per_subset is None:
+        stats = CompositionStats().update(df)
+    else:
+        stats = _streamed_composition(source, limit=limit, strict=strict, progress=progress)
     pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
     parameters = {
         "paths": [str(source)]
@@ -165,7 +193,7 @@ def audit_pile(
     return PileAudit(
         frame=df,
         load_report=report,
-        composition=composition(df),
+        composition=stats.to_frame(),
         duplicates=duplicate_stats(df),
         near_duplicate_pairs=pairs,
         near_duplicates=near,

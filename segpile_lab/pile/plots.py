@@ -43,9 +43,11 @@ def _subset_order(names: list[str]) -> list[str]:
     return canonical + sorted(set(names) - set(canonical))
 
 
-def _check_backend(backend: str) -> None:
+def _start(backend: str, synthetic: bool | None, text: str, *frames: pl.DataFrame) -> str:
+    """Check `backend`; the figure title, marked synthetic when asked or when a frame is."""
     if backend not in ("plotly", "matplotlib"):
         raise ValueError(f"backend must be 'plotly' or 'matplotlib', got {backend!r}")
+    return _title(text, is_synthetic(*frames) if synthetic is None else synthetic)
 
 
 def _mpl_figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
@@ -60,9 +62,7 @@ def plot_composition(
     comp: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
 ) -> Any:
     """Observed byte share vs the published sampling weight, per subset (both in %)."""
-    _check_backend(backend)
-    synthetic = is_synthetic(comp) if synthetic is None else synthetic
-    title = _title("Observed byte share vs published weight", synthetic)
+    title = _start(backend, synthetic, "Observed byte share vs published weight", comp)
     data = comp.select(
         "subset",
         (pl.col("byte_share") * 100).fill_nan(None).fill_null(0.0).alias("observed"),
@@ -97,9 +97,7 @@ def plot_lengths(
     df: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
 ) -> Any:
     """Document sizes (bytes, log scale) per subset as box plots, with the published mean ◆."""
-    _check_backend(backend)
-    synthetic = is_synthetic(df) if synthetic is None else synthetic
-    title = _title("Document size per subset (log scale); ◆ published mean", synthetic)
+    title = _start(backend, synthetic, "Document size per subset (log scale); ◆ published mean", df)
     sizes = df.select("subset", pl.col("n_bytes").cast(pl.Float64).clip(lower_bound=1))
     names = _subset_order(sizes["subset"].unique().to_list())[::-1]
     published = dict(published_table().select("subset", "published_mean_doc_bytes").iter_rows())
@@ -151,9 +149,7 @@ def plot_duplicates_pii(
     """Left: exact (and near-) duplicate rates per subset; right: the share of documents with
     a PII-like match of each kind. Inputs are `duplicate_stats`, `pii_counts` and
     `near_duplicates(...)[1]`."""
-    _check_backend(backend)
-    synthetic = any(is_synthetic(f) for f in (duplicates, pii)) if synthetic is None else synthetic
-    title = _title("Duplicates and PII-like strings", synthetic)
+    title = _start(backend, synthetic, "Duplicates and PII-like strings", duplicates, pii)
     names = _subset_order(duplicates["subset"].to_list())[::-1]
     frame = pl.DataFrame({"subset": names}).join(duplicates, on="subset", how="left")
     frame = frame.join(pii.drop("documents"), on="subset", how="left")
@@ -197,9 +193,7 @@ def plot_quality(
     signals: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
 ) -> Any:
     """One box plot per quality signal (`quality_signals` output), subsets on the y axis."""
-    _check_backend(backend)
-    synthetic = is_synthetic(signals) if synthetic is None else synthetic
-    title = _title("Quality signals per document", synthetic)
+    title = _start(backend, synthetic, "Quality signals per document", signals)
     names = _subset_order(signals["subset"].unique().to_list())[::-1]
     groups = {
         (n, s): signals.filter(pl.col("subset") == n)[s].drop_nulls().to_list()

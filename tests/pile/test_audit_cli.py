@@ -84,7 +84,22 @@ def test_limit_and_sample_per_subset_reach_the_reader(tmp_path: Path) -> None:
     assert _run(str(data), "--limit", "2", "--out", str(tmp_path / "a"))[0] == 0
     assert json.loads((tmp_path / "a" / "composition.json").read_text())["documents"] == 2
     assert _run(str(data), "--sample-per-subset", "4", "--out", str(tmp_path / "b"))[0] == 0
-    assert json.loads((tmp_path / "b" / "composition.json").read_text())["documents"] == 4
+    summary = json.loads((tmp_path / "b" / "composition.json").read_text())
+    assert (summary["documents"], summary["audited_documents"]) == (6, 4)
+
+
+def test_sampled_audit_still_counts_every_document_in_the_composition(tmp_path: Path) -> None:
+    rows = [("ArXiv", f"paper {i} " * (i + 1)) for i in range(10)] + [("Github", "x = 1")] * 2
+    data = _write_jsonl(tmp_path / "p.jsonl", rows)
+    audit = audit_pile(data, sample_per_subset=1)
+    assert audit.frame["subset"].value_counts().sort("subset")["count"].to_list() == [1, 1]
+    counts = dict(audit.composition.select("subset", "documents").iter_rows())
+    assert (counts["ArXiv"], counts["Github"]) == (10, 2)
+    arxiv = audit.composition.filter(pl.col("subset") == "ArXiv").row(0, named=True)
+    assert arxiv["bytes"] == sum(len(t.encode()) for s, t in rows if s == "ArXiv")
+    # with a limit, the streamed composition stops at the same first rows
+    limited = audit_pile(data, sample_per_subset=1, limit=5)
+    assert dict(limited.composition.select("subset", "documents").iter_rows())["ArXiv"] == 5
 
 
 def test_strict_mode_fails_with_one_line_naming_file_and_line(tmp_path: Path) -> None:
@@ -133,5 +148,6 @@ def test_audit_pile_summary_is_json_and_table_has_one_row_per_subset(demo_path: 
     audit = audit_pile(demo_path, sample_per_subset=3, near_duplicate_sample=3)
     assert audit.synthetic and audit.label == "synthetic demo data"
     assert audit.table().height == 22
-    assert audit.composition["documents"].max() == 3
+    assert audit.frame["subset"].value_counts()["count"].max() == 3
+    assert audit.composition["documents"].min() >= 12  # every document counted
     json.dumps(audit.summary(), allow_nan=False)  # no NaN leaks into the JSON
