@@ -85,6 +85,19 @@ _LAZY_EXPORTS: dict[str, str] = {
     "SegmentationViewer": "segpile_lab.viewer.widget",
     "segmentation_figure": "segpile_lab.viewer.figure",
     # backends: inference backends and benchmarks
+    "benchmark": "segpile_lab.backends.benchmark",
+    "BenchmarkResult": "segpile_lab.backends.benchmark",
+    "compare_accuracy": "segpile_lab.backends.accuracy",
+    "AccuracyReport": "segpile_lab.backends.accuracy",
+    "available_backends": "segpile_lab.backends.registry",
+    "create_runner": "segpile_lab.backends.registry",
+    "BACKENDS": "segpile_lab.backends.registry",
+    "export_onnx": "segpile_lab.backends.onnx_export",
+    "latency_plot": "segpile_lab.backends.plots",
+    "pareto_plot": "segpile_lab.backends.plots",
+    "delta_iou_plot": "segpile_lab.backends.plots",
+    "backend_card": "segpile_lab.backends.plots",
+    "backend_card_figure": "segpile_lab.backends.plots",
     # bpb: bits per byte
     # report: the main job
     "build_report": "segpile_lab.report.runner",

@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     # one line per domain, e.g. "segpile_lab.pile.cli"
     "segpile_lab.pile.cli",
     "segpile_lab.report.cli",
+    "segpile_lab.backends.cli",
 ]
 
 
