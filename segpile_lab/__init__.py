@@ -107,6 +107,16 @@ _LAZY_EXPORTS: dict[str, str] = {
 
 _ERRORS = [
     "ArchiveError",
+    "BPBResult": "segpile_lab.bpb.result",
+    "DocumentScores": "segpile_lab.bpb.scores",
+    "HFCausalLMScorer": "segpile_lab.bpb.hf_scorer",
+    "NGramByteScorer": "segpile_lab.bpb.ngram",
+    "ZstdScorer": "segpile_lab.bpb.zstd_scorer",
+    "byte_level_tokenizer": "segpile_lab.bpb.demo_lm",
+    "demo_causal_lm": "segpile_lab.bpb.demo_lm",
+    "evaluate_bpb": "segpile_lab.bpb.evaluate",
+    "paper_reference": "segpile_lab.bpb.result",
+    "rolling_windows": "segpile_lab.bpb.windows",
     "BackendError",
     "ChecksumMismatchError",
     "CorruptArchiveError",
