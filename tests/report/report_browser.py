@@ -1,0 +1,96 @@
+"""Headless Chromium for the report tests: pages open with every non-file:// request aborted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+# ids of plotly divs without a drawn SVG root of non-zero size
+_UNRENDERED_GRAPHS = """() => [...document.querySelectorAll('.plotly-graph-div')]
+    .filter(div => {
+        const svg = div.querySelector('.main-svg');
+        return !svg || svg.getBoundingClientRect().width === 0 || !svg.childElementCount;
+    })
+    .map(div => div.id)"""
+
+
+class OfflinePage:
+    """A page that may load file:// URLs only; everything else is aborted and recorded."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def _route(self, route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def open(self, path: Path) -> None:
+        self.page.goto(path.resolve().as_uri(), wait_until="load")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def check_page(browser, path: Path, screenshot: Path) -> dict[str, int]:
+    offline = OfflinePage(browser)
+    try:
+        offline.open(path)
+        graphs = offline.page.locator(".plotly-graph-div")
+        if graphs.count():
+            with suppress(PlaywrightTimeout):  # the assertion below names what is missing
+                offline.page.wait_for_function(
+                    f"() => ({_UNRENDERED_GRAPHS})().length === 0", timeout=30_000
+                )
+        unrendered = offline.page.evaluate(_UNRENDERED_GRAPHS)
+        images = offline.page.evaluate(
+            """() => [...document.querySelectorAll('img')].map(img => ({
+                alt: img.getAttribute('alt'), width: img.naturalWidth, complete: img.complete}))"""
+        )
+        offline.page.screenshot(path=str(screenshot), full_page=True)
+        assert offline.blocked == [], f"{path.name} tried the network: {offline.blocked}"
+        assert offline.errors == [], f"{path.name} raised in the browser: {offline.errors}"
+        assert unrendered == [], f"{path.name}: plotly figures without SVG: {unrendered}"
+        broken = [img for img in images if not img["complete"] or img["width"] == 0]
+        assert broken == [], f"{path.name}: images that did not render: {broken}"
+        return {
+            "graphs": graphs.count(),
+            "fallbacks": sum(bool(img["alt"]) for img in images),
+            "images": len(images),
+        }
+    finally:
+        offline.close()
