@@ -79,11 +79,19 @@ _LAZY_EXPORTS: dict[str, str] = {
     "ADE20K": "segpile_lab.seg.ade20k",
     "load_ade20k_annotation": "segpile_lab.seg.ade20k",
     "iter_ade20k": "segpile_lab.seg.ade20k",
+    "legend_image": "segpile_lab.seg.overlay",
+    "overlay": "segpile_lab.seg.overlay",
     "evaluate": "segpile_lab.seg.metrics",
     "SegmentationMetrics": "segpile_lab.seg.metrics",
     # viewer: widgets
     "SegmentationViewer": "segpile_lab.viewer.widget",
     "segmentation_figure": "segpile_lab.viewer.figure",
+    "plot_uncertainty_maps": "segpile_lab.viewer.plots",
+    "plot_confusion_matrix": "segpile_lab.viewer.plots",
+    "plot_reliability": "segpile_lab.viewer.plots",
+    "plot_risk_coverage": "segpile_lab.viewer.plots",
+    "find_ade20k_pair": "segpile_lab.viewer.samples",
+    "mirrored_prediction": "segpile_lab.viewer.references",
     # backends: inference backends and benchmarks
     "benchmark": "segpile_lab.backends.benchmark",
     "BenchmarkResult": "segpile_lab.backends.benchmark",
@@ -99,14 +107,6 @@ _LAZY_EXPORTS: dict[str, str] = {
     "backend_card": "segpile_lab.backends.plots",
     "backend_card_figure": "segpile_lab.backends.plots",
     # bpb: bits per byte
-    # report: the main job
-    "build_report": "segpile_lab.report.runner",
-    "ReportResult": "segpile_lab.report.runner",
-    "NotebookResult": "segpile_lab.report.runner",
-}
-
-_ERRORS = [
-    "ArchiveError",
     "BPBResult": "segpile_lab.bpb.result",
     "DocumentScores": "segpile_lab.bpb.scores",
     "HFCausalLMScorer": "segpile_lab.bpb.hf_scorer",
@@ -117,6 +117,14 @@ _ERRORS = [
     "evaluate_bpb": "segpile_lab.bpb.evaluate",
     "paper_reference": "segpile_lab.bpb.result",
     "rolling_windows": "segpile_lab.bpb.windows",
+    # report: the main job
+    "build_report": "segpile_lab.report.runner",
+    "ReportResult": "segpile_lab.report.runner",
+    "NotebookResult": "segpile_lab.report.runner",
+}
+
+_ERRORS = [
+    "ArchiveError",
     "BackendError",
     "ChecksumMismatchError",
     "CorruptArchiveError",

@@ -1,0 +1,95 @@
+"""The segmentation notebook at smoke size, executed headless in report mode (nbclient).
+
+Runs `notebooks/02_segmentation_explorer.ipynb` through the report runner's own executor
+(report-mode environment, widget state not stored) and checks the JSON summary it writes and
+the offline fallbacks in its outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from segpile_lab._resources import notebooks_dir
+from segpile_lab.report.execute import execute_notebook
+from segpile_lab.report.params import inject_parameters
+
+pytestmark = pytest.mark.slow
+NOTEBOOK = "02_segmentation_explorer.ipynb"
+
+
+def run_smoke(tmp: Path, **params) -> tuple[nbformat.NotebookNode, dict]:
+    nb = nbformat.read(notebooks_dir() / NOTEBOOK, as_version=4)
+    summary = tmp / "summary.json"
+    inject_parameters(nb, {"smoke": True, "summary_path": str(summary), **params})
+    execute_notebook(nb, workdir=tmp, timeout=600)
+    return nb, json.loads(summary.read_text())
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory) -> tuple[nbformat.NotebookNode, dict]:
+    return run_smoke(tmp_path_factory.mktemp("nb"))
+
+
+def outputs(nb: nbformat.NotebookNode) -> list[dict]:
+    return [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+
+
+def test_notebook_is_stored_without_outputs():
+    nb = nbformat.read(notebooks_dir() / NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].metadata.get("tags") == ["parameters"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert "widgets" not in nb.metadata
+
+
+def test_smoke_run_falls_back_to_the_demo_model_and_says_so(executed):
+    nb, summary = executed
+    assert summary["model"] == "demo-b0" and summary["fallback"] == "demo-b0"
+    assert summary["is_trained"] is False and summary["viewer"]["untrained_banner"] is True
+    html = [o["data"].get("text/html", "") for o in outputs(nb) if "data" in o]
+    assert any("untrained demo weights" in h for h in html)
+
+
+def test_smoke_run_segments_the_offline_demo_photos(executed):
+    _, summary = executed
+    sizes = {i["name"]: (i["width"], i["height"]) for i in summary["images"]}
+    assert sizes == {"grace_hopper": (512, 600), "present_pack": (128, 128)}
+    for image in summary["images"]:
+        assert 0 < image["mean_confidence"] <= 1
+        assert 0 <= image["mean_entropy_nats"] <= 5.0107  # ln 150
+
+
+def test_smoke_run_has_every_viewer_layer_and_mc_dropout(executed):
+    _, summary = executed
+    assert summary["viewer"]["layers"] == ["labels", "confidence", "entropy", "margin"]
+    assert summary["mc"]["samples"] == 2 and summary["mc"]["active_modules"] > 0
+    assert summary["mc"]["mean_mutual_information"] >= 0
+    assert 0 <= summary["compare"]["disagreement"] <= 1
+
+
+def test_smoke_run_scores_against_ground_truth(executed, shared_data):
+    _, summary = executed
+    gt = summary["ground_truth"]
+    assert gt["human"] is True and "ADE_val_00000001" in gt["source"]
+    for key in ("miou", "pixel_accuracy", "ece", "aurc_confidence"):
+        assert 0 <= gt[key] <= 1
+
+
+def test_viewers_carry_offline_fallbacks(executed):
+    nb, _ = executed
+    bundles = [o["data"] for o in outputs(nb)
+               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(bundles) >= 4  # explore, MC, ground truth, compare
+    for data in bundles:
+        assert data["image/png"] and "<img alt=\"Segmentation of" in data["text/html"]
+
+
+def test_report_mode_adds_the_plotly_variant(executed):
+    nb, summary = executed
+    assert summary["report_mode"] is True and summary["plotly_traces"] > 2
+    html = [o["data"].get("text/html", "") for o in outputs(nb) if "data" in o]
+    assert any("plotly-graph-div" in h for h in html)
