@@ -32,7 +32,6 @@ from segpile_lab.backends.registry import REFERENCE, create_runner
 from segpile_lab.errors import BackendError
 
 UNTRAINED_NOTE = "untrained demo weights: ranks backends only"
-IGNORE_INDEX = 255
 
 
 @dataclass
@@ -74,29 +73,17 @@ class AccuracyReport:
         ]
 
 
-def confusion_matrix(
-    target: torch.Tensor, predicted: torch.Tensor, num_classes: int
-) -> torch.Tensor:
-    """`(C, C)` int64 counts, rows = target class, columns = predicted; IGNORE_INDEX skipped."""
-    target, predicted = target.reshape(-1).long(), predicted.reshape(-1).long()
-    keep = target != IGNORE_INDEX
-    index = target[keep] * num_classes + predicted[keep]
-    return torch.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
+def _iou(
+    targets: list[np.ndarray], predictions: list[np.ndarray], num_classes: int
+) -> tuple[np.ndarray, float]:
+    """Per-class IoU `(C,)` (NaN where a class is in neither) and mIoU, pooled over images;
+    computed by seg's `SegmentationMetrics` (255 in a target = ignore)."""
+    from segpile_lab.seg.metrics import SegmentationMetrics
 
-
-def per_class_iou(confusion: torch.Tensor) -> np.ndarray:
-    """IoU per class from a confusion matrix; NaN where the class is in neither map."""
-    confusion = confusion.double()
-    hits = confusion.diag()
-    union = confusion.sum(0) + confusion.sum(1) - hits
-    iou = torch.where(union > 0, hits / union.clamp(min=1), torch.full_like(hits, math.nan))
-    return iou.numpy()
-
-
-def mean_iou(iou: np.ndarray) -> float:
-    """Mean over the classes present in either map (NaN entries skipped)."""
-    present = iou[~np.isnan(iou)]
-    return float(present.mean()) if present.size else math.nan
+    metrics = SegmentationMetrics(num_classes)
+    for target, predicted in zip(targets, predictions, strict=True):
+        metrics.update(predicted, target)
+    return metrics.iou(), metrics.summary()["miou"]
 
 
 def sqnr_db(reference: torch.Tensor, candidate: torch.Tensor) -> float:
@@ -160,19 +147,6 @@ def _annotations(
     return loaded
 
 
-def _confusion_over(
-    targets: list[np.ndarray], predictions: list[np.ndarray], num_classes: int
-) -> torch.Tensor:
-    total = torch.zeros(num_classes, num_classes, dtype=torch.int64)
-    for target, predicted in zip(targets, predictions, strict=True):
-        total += confusion_matrix(
-            torch.from_numpy(target.astype(np.int64)),
-            torch.from_numpy(predicted.astype(np.int64)),
-            num_classes,
-        )
-    return total
-
-
 def compare_accuracy(
     segmenter: Any,
     reference: str | Runner = REFERENCE,
@@ -227,7 +201,7 @@ def compare_accuracy(
     ref_conf, ref_entropy = confidence_and_entropy(ref_logits)
     n_classes = source.num_labels
     id2label = getattr(segmenter, "id2label", None) or {i: f"class {i}" for i in range(n_classes)}
-    ref_truth_iou = per_class_iou(_confusion_over(truth, ref_labels, n_classes)) if truth else None
+    ref_truth_iou, ref_truth_miou = _iou(truth, ref_labels, n_classes) if truth else (None, None)
     report = AccuracyReport(
         frame=None,
         per_class=None,
@@ -252,7 +226,7 @@ def compare_accuracy(
         report.disagreement[name] = [a != b for a, b in zip(labels, ref_labels, strict=True)]
         agree = sum(int((~d).sum()) for d in report.disagreement[name])
         total = sum(d.size for d in report.disagreement[name])
-        iou_vs_ref = per_class_iou(_confusion_over(ref_labels, labels, n_classes))
+        iou_vs_ref, miou_vs_ref = _iou(ref_labels, labels, n_classes)
         error = (logits - ref_logits).abs()
         conf, entropy = confidence_and_entropy(logits)
         row = {
@@ -263,7 +237,7 @@ def compare_accuracy(
             "exact": runner.exact,
             "folded": runner.folded,
             "pixel_agreement": agree / total,
-            "miou_vs_reference": mean_iou(iou_vs_ref),
+            "miou_vs_reference": miou_vs_ref,
             "max_abs_logit_error": error.max().item(),
             "mean_abs_logit_error": error.mean().item(),
             "sqnr_db": sqnr_db(ref_logits, logits),
@@ -273,10 +247,9 @@ def compare_accuracy(
             "pixels": total,
         }
         if truth is not None:
-            iou = per_class_iou(_confusion_over(truth, labels, n_classes))
+            iou, row["miou_vs_ground_truth"] = _iou(truth, labels, n_classes)
             delta = iou - ref_truth_iou
-            row["miou_vs_ground_truth"] = mean_iou(iou)
-            row["reference_miou_vs_ground_truth"] = mean_iou(ref_truth_iou)
+            row["reference_miou_vs_ground_truth"] = ref_truth_miou
         else:
             iou, delta = iou_vs_ref, iou_vs_ref - 1.0
         rows.append(row)
