@@ -17,6 +17,7 @@ from segpile_lab.errors import SegpileError
 
 COMMAND_MODULES: list[str] = [
     # one line per domain, e.g. "segpile_lab.pile.cli"
+    "segpile_lab.seg.cli",
     "segpile_lab.pile.cli",
     "segpile_lab.report.cli",
     "segpile_lab.backends.cli",

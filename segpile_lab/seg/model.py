@@ -45,6 +45,10 @@ DEMO_CONFIGS: dict[str, dict[str, Any]] = {
     },
 }
 DEMO_SEED = 0
+# HF's initialisation gives logits with a spread of ~0.03, i.e. a flat softmax (confidence ≈ 1/150
+# everywhere) and blank uncertainty maps. Scaling the random classifier makes the demo's maps
+# show structure; the model is no less untrained.
+DEMO_LOGIT_SCALE = 100.0
 
 
 def demo_model(name: str, *, seed: int = DEMO_SEED) -> Any:
@@ -66,6 +70,8 @@ def demo_model(name: str, *, seed: int = DEMO_SEED) -> Any:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = SegformerForSemanticSegmentation(config)
+    with torch.no_grad():
+        model.decode_head.classifier.weight.mul_(DEMO_LOGIT_SCALE)
     model.config._name_or_path = name
     return model.eval()
 
@@ -150,21 +156,21 @@ def _labels_and_palette(config: Any, name: str) -> tuple[dict[int, str], np.ndar
             GenericLabelsWarning,
             stacklevel=4,
         )
-    if count == ADE20K.num_classes:
-        return id2label, ADE20K.palette
-    if named:
+    if named and count != ADE20K.num_classes:
         warnings.warn(
             f"{name}: {count} classes, not ADE20K's 150; using its names and a generated palette",
             GenericLabelsWarning,
             stacklevel=4,
         )
-    return id2label, generated_palette(count)
+    return id2label, palette_for(count)
 
 
-def generated_palette(count: int, *, seed: int = 0) -> np.ndarray:
-    """`(count, 3)` uint8 distinct-enough colours for label sets other than ADE20K's."""
-    rng = np.random.default_rng(seed)
-    return rng.integers(40, 256, size=(count, 3), dtype=np.uint8)
+def palette_for(count: int) -> np.ndarray:
+    """`(count, 3)` uint8 class colours: ADE20K's palette for 150 classes, else seeded random
+    colours (bright enough to read on photos)."""
+    if count == ADE20K.num_classes:
+        return ADE20K.palette
+    return np.random.default_rng(0).integers(40, 256, size=(count, 3), dtype=np.uint8)
 
 
 def load_segmenter(

@@ -1,0 +1,184 @@
+"""``segpile-lab segment`` and ``segpile-lab evaluate``: the segmentation engine from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "nvidia/segformer-b2-finetuned-ade-512-512"  # = seg.model.DEFAULT_MODEL (lazy)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``segment`` and ``evaluate`` sub-commands."""
+    segment = subparsers.add_parser(
+        "segment",
+        help="segment images; write overlays, palette label maps and a JSON summary",
+        description=(
+            "Segment each IMAGE with SegFormer and write, per image, an overlay PNG per layer "
+            "(labels, confidence, entropy, margin; mutual_information with --mc-samples), the "
+            "label map as a palette PNG and a legend, plus summary.json for all images."
+        ),
+    )
+    segment.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    _model_options(segment)
+    segment.add_argument("--out", default="segpile-segment", metavar="DIR", help="output folder")
+    segment.add_argument(
+        "--mc-samples", type=int, default=0, metavar="T", help="Monte-Carlo dropout passes"
+    )
+    segment.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (0..1)")
+    segment.set_defaults(func=_segment)
+
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="score a model on images with ADE20K-style annotations",
+        description=(
+            "Segment every image in --images, compare with the same-named .png in --annotations "
+            "(0 = ignore, k = class k-1, as ADE20K) and write metrics.json and per_class.csv."
+        ),
+    )
+    evaluate.add_argument("--images", required=True, metavar="DIR")
+    evaluate.add_argument("--annotations", required=True, metavar="DIR")
+    _model_options(evaluate)
+    evaluate.add_argument("--out", default="segpile-evaluate", metavar="DIR", help="output folder")
+    evaluate.add_argument("--mc-samples", type=int, default=0, metavar="T")
+    evaluate.set_defaults(func=_evaluate)
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="hub id, local directory, or demo-b0 / demo-b2 (untrained demo weights)",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    parser.add_argument("--batch-size", type=int, default=8)
+
+
+def _unique_stem(path: Path, used: set[str]) -> str:
+    stem, number = path.stem, 2
+    while stem in used:
+        stem, number = f"{path.stem}-{number}", number + 1
+    used.add(stem)
+    return stem
+
+
+def _save_label_map(labels: Any, palette: Any, path: Path) -> None:
+    """Class ids as a palette PNG (8-bit, ADE20K colours) or a 16-bit PNG beyond 256 classes."""
+    import numpy as np
+    from PIL import Image
+
+    if labels.dtype == np.uint8:
+        picture = Image.fromarray(labels)
+        picture = picture.convert("P") if picture.mode != "P" else picture
+        picture.putpalette(np.asarray(palette, dtype=np.uint8).reshape(-1).tolist())
+    else:
+        picture = Image.fromarray(labels.astype(np.uint16))
+    picture.save(path)
+
+
+def _segment(args: argparse.Namespace) -> int:
+    from segpile_lab.seg.images import load_image
+    from segpile_lab.seg.model import UNTRAINED_NOTE, load_segmenter
+    from segpile_lab.seg.overlay import legend_image, overlay
+
+    segmenter = load_segmenter(args.model, device=args.device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, Any] = {
+        "model": segmenter.name,
+        "is_trained": segmenter.is_trained,
+        "note": "" if segmenter.is_trained else UNTRAINED_NOTE,
+        "images": [],
+    }
+    used: set[str] = set()
+    for path in map(Path, args.images):
+        image = load_image(path)
+        result = segmenter.predict(
+            image, batch_size=args.batch_size, mc_samples=args.mc_samples, progress=False
+        )
+        stem = _unique_stem(path, used)
+        files = {}
+        for layer in ["labels", *[n for n in result.available_layers() if n in _LAYERS]]:
+            files[layer] = f"{stem}.{layer}.png"
+            overlay(image, result, layer=layer, alpha=args.alpha, names=layer == "labels").save(
+                out / files[layer]
+            )
+        files["label_map"] = f"{stem}.label_map.png"
+        _save_label_map(result.labels, segmenter.palette, out / files["label_map"])
+        files["legend"] = f"{stem}.legend.png"
+        legend_image(result).save(out / files["legend"])
+        summary["images"].append(_image_summary(path, result, files))
+        print(f"{path}: {result.image_size[1]}×{result.image_size[0]} → {out / files['labels']}")
+    (out / "summary.json").write_text(json.dumps(_json_ready(summary), indent=2) + "\n")
+    print(
+        f"wrote {out / 'summary.json'}" + ("" if segmenter.is_trained else f" ({UNTRAINED_NOTE})")
+    )
+    return 0
+
+
+_LAYERS = ("confidence", "entropy", "margin", "mutual_information")
+
+
+def _image_summary(path: Path, result: Any, files: dict[str, str]) -> dict[str, Any]:
+    shares = result.class_shares().head(10)
+    means = {name: float(result.layer(name).mean()) for name in result.available_layers()}
+    return {
+        "source": str(path),
+        "height": result.image_size[0],
+        "width": result.image_size[1],
+        "uncertainty_resolution": result.uncertainty_resolution,
+        "mc_samples": result.mc_samples,
+        "mean": means,
+        "top_classes": shares.to_dicts(),
+        "files": files,
+    }
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from segpile_lab.seg.ade20k import pair_images_with_annotations
+    from segpile_lab.seg.metrics import evaluate
+    from segpile_lab.seg.model import UNTRAINED_NOTE, load_segmenter
+
+    pairs = list(pair_images_with_annotations(args.images, args.annotations))
+    segmenter = load_segmenter(args.model, device=args.device)
+    metrics = evaluate(
+        segmenter,
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+        batch_size=args.batch_size,
+        mc_samples=args.mc_samples,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = metrics.summary()
+    report = {
+        "model": segmenter.name,
+        "is_trained": segmenter.is_trained,
+        "note": "" if segmenter.is_trained else UNTRAINED_NOTE,
+        "images_dir": str(args.images),
+        "annotations_dir": str(args.annotations),
+        "summary": summary,
+        "reliability": metrics.reliability().to_dicts(),
+    }
+    (out / "metrics.json").write_text(json.dumps(_json_ready(report), indent=2) + "\n")
+    metrics.per_class().write_csv(out / "per_class.csv")
+    note = "" if segmenter.is_trained else f"  [{UNTRAINED_NOTE}]"
+    print(
+        f"{summary['images']} images: mIoU {summary['miou']:.4f}, pixel accuracy "
+        f"{summary['pixel_accuracy']:.4f}, ECE {summary.get('ece', float('nan')):.4f}{note}"
+    )
+    print(f"wrote {out / 'metrics.json'} and {out / 'per_class.csv'}")
+    return 0
+
+
+def _json_ready(value: Any) -> Any:
+    """NaN (a class or score without data) becomes null: strict JSON has no NaN."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
