@@ -208,12 +208,12 @@ def _run_notebook(
 ) -> NotebookResult:
     started = time.perf_counter()
     html_path = out_dir / f"{path.stem}.html"
+    html_path.unlink(missing_ok=True)  # never leave a page from an earlier run behind
 
     def finish(
         error: str | None = None,
         *,
         cell: int | None = None,
-        html: Path | None = html_path,
         summary: dict[str, Any] | None = None,
     ) -> NotebookResult:
         return NotebookResult(
@@ -221,7 +221,7 @@ def _run_notebook(
             source=path,
             status="failed" if error else "passed",
             seconds=time.perf_counter() - started,
-            html=html,
+            html=_existing(html_path),
             summary=summary,
             error=None if error is None else f"{path.name}: {error}",
             cell_index=cell,
@@ -232,9 +232,9 @@ def _run_notebook(
         anchor = parameters_cell_index(nb)
         declared = set() if anchor is None else declared_parameters(nb.cells[anchor].source)
     except ReportError as exc:
-        return finish(str(exc), html=None)
+        return finish(str(exc))
     except Exception as exc:
-        return finish(f"not a readable notebook ({type(exc).__name__}: {exc})", html=None)
+        return finish(f"not a readable notebook ({type(exc).__name__}: {exc})")
 
     with tempfile.TemporaryDirectory(prefix="segpile-report-") as workdir:
         summary_file = Path(workdir) / "summary.json"
@@ -242,16 +242,17 @@ def _run_notebook(
         try:
             injected = inject_parameters(nb, {**values, "summary_path": str(summary_file)})
         except ReportError as exc:
-            return finish(str(exc), html=None)
+            return finish(str(exc))
         try:
             execute_notebook(nb, workdir=Path(workdir), timeout=timeout)
         except CellFailure as failure:
-            export_html(nb, html_path, source_dir=path.parent)  # partial page, to debug
             cell = _source_index(failure.cell_index, injected)
-            return finish(_at_cell(nb, failure.cell_index, cell, str(failure)), cell=cell)
+            reason = _at_cell(nb, failure.cell_index, cell, str(failure))
+            _export(nb, html_path, path)  # the partial page helps to debug
+            return finish(reason, cell=cell)
 
         blank = find_blank_outputs(nb, representable_mimetypes())
-        page_problems = export_html(nb, html_path, source_dir=path.parent)
+        page_problems = _export(nb, html_path, path)
         if blank:
             first = blank[0]
             cell = _source_index(first.cell_index, injected)
@@ -268,6 +269,19 @@ def _run_notebook(
         if not isinstance(summary, dict):
             return finish("its JSON summary is not an object ({...})")
         return finish(summary=summary)
+
+
+def _export(nb: nbformat.NotebookNode, html_path: Path, source: Path) -> list[str]:
+    """Export the page; the problems found, including nbconvert itself breaking."""
+    try:
+        return export_html(nb, html_path, source_dir=source.parent)
+    except Exception as exc:
+        html_path.unlink(missing_ok=True)
+        return [f"nbconvert could not export it ({type(exc).__name__}: {exc})"]
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.is_file() else None
 
 
 def _source_index(executed_index: int | None, injected: int) -> int | None:

@@ -163,6 +163,29 @@ def test_notebook_that_writes_no_summary_fails(tmp_path, make_notebook):
     assert result["error"] == "silent.ipynb: ran, but wrote no JSON summary to its summary_path"
 
 
+@pytest.mark.parametrize(
+    ("writes", "error"),
+    [
+        ("'{not json'", "its JSON summary is not valid JSON"),
+        ("'[1, 2]'", "its JSON summary is not an object"),
+    ],
+)
+def test_notebook_with_a_bad_summary_fails(tmp_path, make_notebook, writes, error):
+    source = f"from pathlib import Path\nPath(summary_path).write_text({writes})"
+    result = _single_failure(tmp_path, make_notebook("bad_summary", source))
+    assert result["error"].startswith(f"bad_summary.ipynb: {error}")
+
+
+def test_a_page_from_an_earlier_run_is_removed(tmp_path, make_notebook):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "no_params.html").write_text("an old page")
+    path = make_notebook("no_params", "x = 1", parameters=None)
+    result = _single_failure(tmp_path, path)
+    assert result["html"] is None
+    assert not (out / "no_params.html").exists()
+
+
 def test_unreadable_notebook_fails_and_the_others_still_run(tmp_path, make_notebook):
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json", encoding="utf-8")
