@@ -59,7 +59,9 @@ def _check(seg_b0, pixels, reference, onnx_cache, name, min_agreement, max_error
 
 
 @pytest.mark.parametrize(("name", "min_agreement", "max_error"), CASES)
-def test_backend_agrees_with_fp32(seg_b0, pixels, reference, onnx_cache, name, min_agreement, max_error):
+def test_backend_agrees_with_fp32(
+    seg_b0, pixels, reference, onnx_cache, name, min_agreement, max_error
+):
     runner = _check(seg_b0, pixels, reference, onnx_cache, name, min_agreement, max_error)
     assert runner.folded == name.endswith("+fold")
     assert runner.exact == (runner.precision == "fp32")
@@ -67,7 +69,9 @@ def test_backend_agrees_with_fp32(seg_b0, pixels, reference, onnx_cache, name, m
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "min_agreement", "max_error"), SLOW_CASES)
-def test_compiled_backend_agrees_with_fp32(seg_b0, pixels, reference, onnx_cache, name, min_agreement, max_error):
+def test_compiled_backend_agrees_with_fp32(
+    seg_b0, pixels, reference, onnx_cache, name, min_agreement, max_error
+):
     _check(seg_b0, pixels, reference, onnx_cache, name, min_agreement, max_error)
 
 
@@ -95,7 +99,7 @@ def test_unavailable_backend_raises_with_the_reason(seg_b0):
 
     if "CUDAExecutionProvider" in ort.get_available_providers():
         pytest.skip("this machine has the CUDA EP, so ort-fp16 is available")
-    with pytest.raises(BackendError, match="not available here.*CUDAExecutionProvider"):
+    with pytest.raises(BackendError, match=r"not available here.*CUDAExecutionProvider"):
         create_runner(seg_b0, "ort-fp16")
 
 

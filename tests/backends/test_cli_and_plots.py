@@ -1,0 +1,115 @@
+"""segpile-lab bench end to end (tiny), and the figures built from its results."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from segpile_lab.backends import plots
+from segpile_lab.backends.accuracy import UNTRAINED_NOTE, compare_accuracy
+from segpile_lab.backends.benchmark import benchmark
+from segpile_lab.cli import main
+from segpile_lab.errors import UntrainedModelWarning
+
+SIZE = 64
+
+
+def test_bench_command_writes_tables_and_plots(tmp_path, capsys):
+    out = tmp_path / "bench"
+    with pytest.warns(UntrainedModelWarning):
+        code = main(
+            [
+            "bench", "--model", "demo-b0", "--backends", "torch-fp32,torch-fp32+fold", "nope",
+            "--batch-sizes", "1,2", "--image-size", str(SIZE), "--repeats", "1", "--warmup", "1",
+            "--threads", "1", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
+            ]
+        )  # fmt: skip
+    assert code == 0
+    expected = {"benchmark.csv", "benchmark.json", "accuracy.csv", "accuracy.json", "per_class.csv"}
+    expected |= {"latency.html", "pareto.html", "delta_iou.html", "card.html"}
+    assert expected <= {p.name for p in out.iterdir()}
+    bench = pl.read_csv(out / "benchmark.csv")
+    assert set(bench["backend"]) == {"torch-fp32", "torch-fp32+fold", "nope"}
+    accuracy = json.loads((out / "accuracy.json").read_text())
+    assert accuracy["note"] == UNTRAINED_NOTE
+    rows = {row["backend"]: row for row in accuracy["rows"]}
+    assert rows["torch-fp32+fold"]["pixel_agreement"] > 0.999
+    assert rows["nope"]["status"] == "error"
+    assert UNTRAINED_NOTE in (out / "pareto.html").read_text()
+    printed = capsys.readouterr().out
+    assert "torch-fp32+fold" in printed and UNTRAINED_NOTE in printed
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bench", "--images", "/nonexistent-dir"], "not a directory"),
+        (["bench", "--annotations", "/tmp"], "--annotations needs --images"),
+    ],
+)
+def test_bench_command_bad_arguments_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("1,x", "expected comma-separated integers"), ("0,2", "must be positive integers")],
+)
+def test_bench_command_rejects_bad_batch_sizes(value, message, capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--batch-sizes", value])
+    assert message in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def results(seg_b0, pixels):
+    import torch
+
+    small = torch.nn.functional.interpolate(pixels, size=(SIZE, SIZE), mode="bilinear")
+    bench = benchmark(
+        seg_b0,
+        backends=["torch-fp32", "torch-bf16", "torch-fp32+fold"],
+        batch_sizes=(1, 2),
+        image_size=SIZE,
+        repeats=1,
+        threads=1,
+    )
+    accuracy = compare_accuracy(seg_b0, candidates=["torch-bf16", "torch-fp32+fold"], images=small)
+    return bench, accuracy
+
+
+def test_latency_plot_has_two_traces_per_backend(results):
+    figure = plots.latency_plot(results[0])
+    assert len(figure.data) == 6
+    assert list(figure.data[0].x) == [1, 2]
+    assert UNTRAINED_NOTE in figure.layout.title.text
+
+
+def test_pareto_plot_front_and_labels(results):
+    bench, accuracy = results
+    figure = plots.pareto_plot(bench, accuracy)
+    points, front = figure.data
+    assert set(points.text) == {"torch-bf16", "torch-fp32+fold"}
+    assert list(front.x) == sorted(front.x) and len(front.x) >= 1
+    assert UNTRAINED_NOTE in figure.layout.title.text
+
+
+def test_backend_card_joins_speed_and_accuracy(results):
+    bench, accuracy = results
+    card = plots.backend_card(bench, accuracy, batch=1)
+    assert card.height == 3
+    assert {"latency_p50_ms", "peak_rss_mib", "model_mib", "pixel_agreement", "sqnr_db"} <= set(
+        card.columns
+    )
+    table = plots.backend_card_figure(card, accuracy.note)
+    assert list(table.data[0].header.values) == card.columns
+
+
+def test_delta_iou_plot_shows_the_worst_classes(results):
+    figure = plots.delta_iou_plot(results[1], top=5)
+    classes = {x for trace in figure.data for x in trace.x}
+    assert 1 <= len(classes) <= 5
+    assert UNTRAINED_NOTE in figure.layout.title.text
