@@ -64,3 +64,12 @@ def test_check_script_fails_on_lint_errors(tmp_path):
     proc = _run_check_in_a_copy(tmp_path, "import os\n\ndef test_ok():\n    assert True\n")
     assert proc.returncode == 1
     assert "F401" in proc.stdout
+
+
+def test_test_module_basenames_are_unique():
+    """pytest's default import mode needs unique basenames across test folders (no __init__.py)."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        if path.name != "conftest.py":
+            seen.setdefault(path.name, []).append(path.relative_to(REPO).as_posix())
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
