@@ -20,7 +20,7 @@ from segpile_lab.bpb.result import OVERALL, BPBResult
 from segpile_lab.bpb.scores import DocumentScores, Scorer
 from segpile_lab.errors import DataError
 
-__all__ = ["evaluate_bpb", "word_count"]
+__all__ = ["evaluate_bpb", "fit_split", "word_count"]
 
 _WHITESPACE = re.compile(r"\s+")
 LN2 = math.log(2)
@@ -238,4 +238,25 @@ def evaluate_bpb(
         synthetic=bool(frame["synthetic"].any()) if "synthetic" in frame.columns else False,
         bootstrap=bootstrap,
         seed=seed,
+    )
+
+
+def fit_split(
+    df: pl.DataFrame, fraction: float = 0.5, *, seed: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a Pile frame into ``(fit, evaluate)`` parts, `fraction` of each subset to fit.
+
+    Baselines that learn (the n-gram model, a zstd dictionary) are fitted on the first part and
+    evaluated on the second, never on documents they saw. The split is seeded and stratified.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
+    shuffled = df.with_columns(
+        _fit=(pl.int_range(pl.len()).shuffle(seed=seed) < (pl.len() * fraction).round()).over(
+            "subset"
+        )
+    )
+    return (
+        shuffled.filter(pl.col("_fit")).drop("_fit"),
+        shuffled.filter(~pl.col("_fit")).drop("_fit"),
     )

@@ -102,3 +102,28 @@ def test_summary_is_json_safe_and_labels_synthetic_data():
     assert summary["label"] == "synthetic demo data"
     assert summary["overall_bpb"] == {"table": pytest.approx(0.25)}
     assert summary["subsets"]["table"]["e"]["bpb"] is None  # NaN → null in JSON
+
+
+def test_fit_split_is_stratified_disjoint_and_seeded():
+    from segpile_lab.bpb.evaluate import fit_split
+
+    frame = _frame(["a"] * 6 + ["b"] * 4 + ["c"], [str(i) for i in range(11)])
+    fit, held_out = fit_split(frame, 0.5, seed=3)
+    assert fit["subset"].value_counts().sort("subset").rows() == [("a", 3), ("b", 2)]
+    assert set(fit["text"]).isdisjoint(held_out["text"])
+    assert fit.height + held_out.height == 11
+    assert fit.equals(fit_split(frame, 0.5, seed=3)[0])
+
+
+def test_with_composition_and_paper_join_per_subset_rows():
+    texts = ["same text", "same text", "other words here", "print(1)\n"]
+    frame = _frame(["Pile-CC", "Pile-CC", "Pile-CC", "Github"], texts)
+    result = evaluate_bpb(frame, TableScorer({t: LN2 * len(t) for t in texts}), bootstrap=0)
+    joined = result.with_composition(frame)
+    row = joined.filter(pl.col("subset") == "Pile-CC").row(0, named=True)
+    assert row["exact_duplicate_rate"] == pytest.approx(1 / 3)
+    assert row["mean_doc_bytes"] == pytest.approx((9 + 9 + 16) / 3)
+    assert row["bytes_per_token"] == pytest.approx(1.0)
+    paper = result.with_paper(["gpt2_small"])
+    assert paper.filter(pl.col("subset") == "Github")["gpt2_small"].item() == 1.7912
+    assert paper.filter(pl.col("subset") == "ALL")["gpt2_small"].item() == 1.2253

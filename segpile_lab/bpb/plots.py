@@ -1,0 +1,258 @@
+"""Figures of bits per byte, in plotly (interactive) or matplotlib (static PNG).
+
+Every function takes ``backend="plotly" | "matplotlib"`` and returns that library's figure.
+Titles carry "untrained demo weights" and "synthetic demo data" whenever they apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from segpile_lab.bpb.result import OVERALL, UNTRAINED_LABEL, BPBResult, paper_reference
+
+__all__ = [
+    "bpb_figures",
+    "plot_bpb_vs_bytes_per_token",
+    "plot_context_sensitivity",
+    "plot_document_bpb",
+    "plot_loss_by_position",
+    "plot_subset_bpb",
+    "save_figures",
+]
+
+DEFAULT_PAPER_MODELS = ("gpt2_small", "gpt3_davinci")
+
+
+def _title(text: str, label: str) -> str:
+    return f"{text} — {label}" if label else text
+
+
+def _check(backend: str) -> None:
+    if backend not in ("plotly", "matplotlib"):
+        raise ValueError(f"backend must be 'plotly' or 'matplotlib', got {backend!r}")
+
+
+def _mpl(width: float = 9.0, height: float = 4.5) -> tuple[Any, Any]:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    plt.close(fig)  # shown by the caller (notebook display or savefig), never twice
+    return fig, ax
+
+
+def _paper_points(subsets: list[str], models: Sequence[str]) -> pl.DataFrame:
+    if not models:
+        return pl.DataFrame(schema={"subset": pl.String, "model": pl.String, "bpb": pl.Float64})
+    try:
+        paper = paper_reference(list(models))
+    except (AttributeError, FileNotFoundError):  # the manifest is not installed
+        return pl.DataFrame(schema={"subset": pl.String, "model": pl.String, "bpb": pl.Float64})
+    return paper.filter(pl.col("subset").is_in(subsets))
+
+
+def plot_subset_bpb(
+    result: BPBResult,
+    *,
+    paper_models: Sequence[str] = DEFAULT_PAPER_MODELS,
+    backend: str = "plotly",
+) -> Any:
+    """Bars: pooled BPB per subset for every scorer, with the bootstrap 95% interval; diamonds:
+    the Pile paper's per-component test BPB of `paper_models` (``gpt2_small`` … ``gpt3_davinci``).
+    """
+    _check(backend)
+    table = result.subsets.filter(pl.col("bpb").is_not_nan())
+    subsets = sorted(set(table["subset"]) - {OVERALL}) + [OVERALL] * (OVERALL in table["subset"])
+    paper = _paper_points(subsets, paper_models)
+    title = _title("Bits per byte per subset (bars: 95% document-bootstrap interval)", result.label)
+    scorers = result.scorers["scorer"].to_list()
+    if backend == "plotly":
+        import plotly.graph_objects as go
+
+        fig = go.Figure()
+        for name in scorers:
+            part = table.filter(pl.col("scorer") == name)
+            fig.add_bar(
+                name=name,
+                x=part["subset"].to_list(),
+                y=part["bpb"].to_list(),
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["ci_high"] - part["bpb"]).to_list(),
+                    "arrayminus": (part["bpb"] - part["ci_low"]).to_list(),
+                },
+            )
+        for model in paper_models:
+            part = paper.filter(pl.col("model") == model)
+            fig.add_scatter(
+                name=f"paper: {model}",
+                x=part["subset"].to_list(),
+                y=part["bpb"].to_list(),
+                mode="markers",
+                marker={"symbol": "diamond", "size": 10},
+            )
+        fig.update_layout(
+            title=title, barmode="group", yaxis_title="bits per byte", xaxis_title="subset"
+        )
+        fig.update_xaxes(categoryorder="array", categoryarray=subsets)
+        return fig
+    import numpy as np
+
+    fig, ax = _mpl(max(8.0, 1.2 * len(subsets)), 4.5)
+    x = np.arange(len(subsets))
+    width = 0.8 / max(1, len(scorers))
+    for i, name in enumerate(scorers):
+        part = table.filter(pl.col("scorer") == name)
+        index = [subsets.index(s) for s in part["subset"]]
+        bpb = part["bpb"].to_numpy()
+        errors = None
+        if part["ci_low"].null_count() == 0:
+            errors = np.vstack([bpb - part["ci_low"].to_numpy(), part["ci_high"].to_numpy() - bpb])
+        ax.bar(x[index] + (i - (len(scorers) - 1) / 2) * width, bpb, width, yerr=errors,
+               capsize=3, label=name)  # fmt: skip
+    for model in paper_models:
+        part = paper.filter(pl.col("model") == model)
+        ax.scatter([subsets.index(s) for s in part["subset"]], part["bpb"].to_list(),
+                   marker="D", zorder=3, label=f"paper: {model}")  # fmt: skip
+    ax.set_xticks(x, subsets, rotation=30, ha="right")
+    ax.set_ylabel("bits per byte")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig
+
+
+def plot_document_bpb(result: BPBResult, *, backend: str = "plotly") -> Any:
+    """Distribution of per-document BPB per subset (box plots, one colour per scorer)."""
+    _check(backend)
+    docs = result.documents
+    title = _title("Per-document bits per byte", result.label)
+    if backend == "plotly":
+        import plotly.express as px
+
+        fig = px.box(docs, x="subset", y="bpb", color="scorer", points="all", title=title)
+        fig.update_layout(yaxis_title="bits per byte (one document)")
+        return fig
+    fig, ax = _mpl()
+    subsets = sorted(docs["subset"].unique())
+    scorers = result.scorers["scorer"].to_list()
+    width = 0.8 / max(1, len(scorers))
+    for i, name in enumerate(scorers):
+        part = docs.filter(pl.col("scorer") == name)
+        data = [part.filter(pl.col("subset") == s)["bpb"].to_list() for s in subsets]
+        positions = [j + (i - (len(scorers) - 1) / 2) * width for j in range(len(subsets))]
+        boxes = ax.boxplot(data, positions=positions, widths=width * 0.9, patch_artist=True)
+        for patch in boxes["boxes"]:
+            patch.set_facecolor(f"C{i}")
+        ax.plot([], [], color=f"C{i}", label=name)
+    ax.set_xticks(range(len(subsets)), subsets, rotation=30, ha="right")
+    ax.set_ylabel("bits per byte (one document)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: str = "plotly") -> Any:
+    """Per-subset BPB against bytes per token (model scorers only): does a subset look hard
+    because the model is poor on it, or because its tokenizer splits it into many tokens?"""
+    _check(backend)
+    table = result.subsets.filter(
+        pl.col("tokens").is_not_null() & (pl.col("subset") != OVERALL) & pl.col("bpb").is_not_nan()
+    ).with_columns(bytes_per_token=pl.col("bytes").cast(pl.Float64) / pl.col("tokens"))
+    title = _title("Bits per byte vs bytes per token, per subset", result.label)
+    if backend == "plotly":
+        import plotly.express as px
+
+        fig = px.scatter(table, x="bytes_per_token", y="bpb", color="scorer", text="subset",
+                         title=title)  # fmt: skip
+        fig.update_traces(textposition="top center")
+        fig.update_layout(xaxis_title="bytes per token", yaxis_title="bits per byte")
+        return fig
+    fig, ax = _mpl(7.0, 5.0)
+    for i, name in enumerate(table["scorer"].unique(maintain_order=True)):
+        part = table.filter(pl.col("scorer") == name)
+        ax.scatter(part["bytes_per_token"], part["bpb"], color=f"C{i}", label=name)
+        for row in part.iter_rows(named=True):
+            ax.annotate(row["subset"], (row["bytes_per_token"], row["bpb"]), fontsize=7)
+    ax.set_xlabel("bytes per token")
+    ax.set_ylabel("bits per byte")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_loss_by_position(result: BPBResult, *, backend: str = "plotly") -> Any:
+    """Mean NLL (bits per token) by position in the window: how loss falls with more context."""
+    _check(backend)
+    table = result.loss_by_position
+    title = _title("Loss by token position in the window", result.label)
+    if backend == "plotly":
+        import plotly.express as px
+
+        fig = px.line(table, x="position", y="mean_nll_bits", color="scorer", title=title)
+        fig.update_layout(xaxis_title="position (tokens of context)",
+                          yaxis_title="mean NLL (bits per token)")  # fmt: skip
+        return fig
+    fig, ax = _mpl()
+    if table.height:
+        for name in table["scorer"].unique(maintain_order=True):
+            part = table.filter(pl.col("scorer") == name)
+            ax.plot(part["position"], part["mean_nll_bits"], label=name)
+        ax.legend(fontsize=8)
+    ax.set_xlabel("position (tokens of context)")
+    ax.set_ylabel("mean NLL (bits per token)")
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_context_sensitivity(
+    table: pl.DataFrame, *, label: str | None = None, backend: str = "plotly"
+) -> Any:
+    """BPB against window length, one line per stride (`bpb_by_context` output)."""
+    _check(backend)
+    if label is None:
+        label = UNTRAINED_LABEL if not all(table["is_trained"]) else ""
+    title = _title("Bits per byte vs context length and stride", label)
+    if backend == "plotly":
+        import plotly.express as px
+
+        fig = px.line(table, x="max_length", y="bpb", color="windows", markers=True, title=title)
+        fig.update_layout(xaxis_title="window length L (tokens)", yaxis_title="bits per byte")
+        return fig
+    fig, ax = _mpl(7.0, 4.5)
+    for name in table["windows"].unique(maintain_order=True):
+        part = table.filter(pl.col("windows") == name)
+        ax.plot(part["max_length"], part["bpb"], marker="o", label=name)
+    ax.set_xlabel("window length L (tokens)")
+    ax.set_ylabel("bits per byte")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def bpb_figures(result: BPBResult, *, backend: str = "plotly") -> dict[str, Any]:
+    """Every figure that `result` has data for, by file stem."""
+    figures = {
+        "bpb_by_subset": plot_subset_bpb(result, backend=backend),
+        "bpb_per_document": plot_document_bpb(result, backend=backend),
+    }
+    if result.subsets["tokens"].is_not_null().any():
+        figures["bpb_vs_bytes_per_token"] = plot_bpb_vs_bytes_per_token(result, backend=backend)
+    if result.loss_by_position.height:
+        figures["loss_by_position"] = plot_loss_by_position(result, backend=backend)
+    return figures
+
+
+def save_figures(result: BPBResult, out_dir: str | Path) -> list[Path]:
+    """Write `bpb_figures` as ``.html`` (plotly) and ``.png`` (matplotlib) into `out_dir`."""
+    from segpile_lab.pile.plots import save_figure
+
+    out = Path(out_dir)
+    written = []
+    for backend, suffix in (("plotly", ".html"), ("matplotlib", ".png")):
+        for name, fig in bpb_figures(result, backend=backend).items():
+            written.append(save_figure(fig, out / f"{name}{suffix}"))
+    return written
