@@ -152,7 +152,10 @@ def build_report(
     for number, path in enumerate(paths, 1):
         show(number, f"{path.name}: running")
         result = _run_notebook(path, values, out_dir=out, timeout=timeout)
-        show(number, f"{path.name}: {result.status} in {result.seconds:.1f} s")
+        line = f"{path.name}: {result.status} in {result.seconds:.1f} s"
+        if result.error:
+            line += f" ({result.error.removeprefix(f'{path.name}: ')})"
+        show(number, line)
         results.append(result)
     seconds = time.perf_counter() - started
 
@@ -163,7 +166,7 @@ def build_report(
         lines = [f"  {r.error}" for r in report.failed]
         raise ReportError(
             f"{len(report.failed)} of {len(results)} notebooks failed "
-            f"(report with the others written to {report.index_html}):\n" + "\n".join(lines)
+            f"(the report is still written: {report.index_html}):\n" + "\n".join(lines)
         )
     return report
 
