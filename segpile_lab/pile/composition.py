@@ -13,6 +13,7 @@ statistic x[floor(q·(n−1))] (numpy's ``method="lower"``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from segpile_lab.errors import DataError
-from segpile_lab.pile.subsets import PILE_SUBSETS
+from segpile_lab.pile.subsets import PILE_SUBSETS, UNKNOWN_SUBSET
 
 BINS_PER_OCTAVE = 64
 MAX_OCTAVES = 48  # documents up to 2**48 bytes (256 TiB)
@@ -32,6 +33,7 @@ NOTE_UNKNOWN = "not one of the Pile's 22 subsets"
 NOTE_SYNTHETIC = "synthetic demo data"
 
 
+@functools.cache
 def published_table() -> pl.DataFrame:
     """The published composition as ``subset``, ``published_weight_percent``,
     ``published_mean_doc_bytes`` (mean document size in bytes = KiB × 1024), in the paper's order.
@@ -49,15 +51,11 @@ def published_table() -> pl.DataFrame:
     )
 
 
-def size_bin_expr(n_bytes: pl.Expr) -> pl.Expr:
-    """Histogram bin of a document size in bytes: 0 for empty, else 1 + ⌊64·log2(n)⌋."""
-    n = n_bytes.cast(pl.Float64)
-    return (
-        pl.when(n < 1)
-        .then(0)
-        .otherwise((n.log(2) * BINS_PER_OCTAVE).floor().cast(pl.Int64) + 1)
-        .clip(0, N_BINS - 1)
-    )
+def size_bins(n_bytes: np.ndarray) -> np.ndarray:
+    """Histogram bin of each document size in bytes: 0 for empty, else 1 + ⌊64·log2(n)⌋."""
+    n = np.asarray(n_bytes, dtype=np.float64)
+    bins = np.floor(np.log2(np.maximum(n, 1)) * BINS_PER_OCTAVE).astype(np.int64) + 1
+    return np.where(n < 1, 0, np.minimum(bins, N_BINS - 1))
 
 
 def _bin_bounds(index: int) -> tuple[float, float]:
@@ -108,6 +106,7 @@ class SubsetStats:
 def _required_frame(df: pl.DataFrame) -> pl.DataFrame:
     if "subset" not in df.columns:
         raise DataError(f"a Pile frame needs a 'subset' column; got columns {df.columns}")
+    df = df.with_columns(pl.col("subset").fill_null(UNKNOWN_SUBSET))
     if "n_bytes" not in df.columns:
         if "text" not in df.columns:
             raise DataError(f"a Pile frame needs 'n_bytes' or 'text'; got columns {df.columns}")
@@ -148,8 +147,11 @@ class CompositionStats:
             synthetic=synthetic,
             known=known if known is not None else pl.lit(None, pl.Boolean),
         )
-        bins = df.group_by("subset", size_bin_expr(pl.col("n_bytes")).alias("bin")).len()
-        for row in totals.iter_rows(named=True):
+        names = totals["subset"].to_list()
+        codes = df["subset"].cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
+        keys = codes * N_BINS + size_bins(df["n_bytes"].to_numpy())
+        histograms = np.bincount(keys, minlength=len(names) * N_BINS).reshape(-1, N_BINS)
+        for row, histogram in zip(totals.iter_rows(named=True), histograms, strict=True):
             part = SubsetStats(
                 documents=row["documents"],
                 bytes=row["bytes"],
@@ -158,9 +160,8 @@ class CompositionStats:
                 known=self._is_known(row["subset"]) if row["known"] is None else row["known"],
                 min_bytes=row["min_bytes"],
                 max_bytes=row["max_bytes"],
+                histogram=histogram.astype(np.int64),
             )
-            mine = bins.filter(pl.col("subset") == row["subset"])
-            np.add.at(part.histogram, mine["bin"].to_numpy(), mine["len"].to_numpy())
             self.subsets.setdefault(row["subset"], SubsetStats()).merge(part)
         return self
 
