@@ -22,7 +22,7 @@ _QUOTE, _COLON, _SPACE = ord('"'), ord(":"), ord(" ")
 
 @dataclass(frozen=True, slots=True)
 class KeyCounts:
-    """How often each key of the Pile schema occurs in a chunk (as a quoted JSON string).
+    """How often each key of the Pile schema occurs in a chunk (as ``"name":``).
 
     ``*_str`` count the occurrences followed by ``:"`` or ``: "`` (a string value).
     """
@@ -47,39 +47,56 @@ class LineChunk:
     keys: KeyCounts
 
 
-def _match(a: np.ndarray, starts: np.ndarray, key: bytes) -> np.ndarray:
-    """The positions in `starts` where `key` (beginning with its quote) occurs in `a`."""
-    starts = starts[starts + len(key) <= a.size]
-    for i in range(1, len(key)):
-        starts = starts[a[starts + i] == key[i]]
-    return starts
+def _pair_positions(data: bytes, first: int, second: int) -> np.ndarray:
+    """Sorted positions ``i`` where ``data[i] == first`` and ``data[i + 1] == second``.
+
+    Compares 16-bit words at even and at odd offsets: two passes over half the bytes each,
+    and the hits (a few per line) are all that is materialised.
+    """
+    word = first | second << 8
+    n = len(data)
+    even = np.flatnonzero(np.frombuffer(data, dtype="<u2", count=n // 2) == word) * 2
+    odd = np.flatnonzero(np.frombuffer(data, dtype="<u2", offset=1, count=(n - 1) // 2) == word)
+    return np.sort(np.concatenate([even, odd * 2 + 1]))
 
 
-def _string_valued(a: np.ndarray, ends: np.ndarray) -> int:
-    """How many of the key ends (index after the closing quote) continue with ``:"`` or ``: "``."""
-    ends = ends[ends + 2 < a.size]
-    colon = a[ends] == _COLON
-    tight = a[ends + 1] == _QUOTE
-    spaced = (a[ends + 1] == _SPACE) & (a[ends + 2] == _QUOTE)
-    return int(np.count_nonzero(colon & (tight | spaced)))
+def _keys_ending_at(a: np.ndarray, closing: np.ndarray, key: bytes) -> np.ndarray:
+    """The closing-quote positions in `closing` that end an occurrence of `key` (with quotes)."""
+    closing = closing[closing >= len(key) - 1]
+    for i in range(len(key) - 1):
+        closing = closing[a[closing - (len(key) - 1) + i] == key[i]]
+    return closing
+
+
+def _string_valued(a: np.ndarray, closing: np.ndarray) -> int:
+    """How many keys (closing quote then ``:``) continue with ``"`` or `` "`` (a string value)."""
+    closing = closing[closing + 3 < a.size]
+    tight = a[closing + 2] == _QUOTE
+    spaced = (a[closing + 2] == _SPACE) & (a[closing + 3] == _QUOTE)
+    return int(np.count_nonzero(tight | spaced))
 
 
 def count_keys(data: bytes) -> KeyCounts:
-    """Count the Pile schema's keys in `data` (see `KeyCounts`)."""
+    """Count the Pile schema's keys in `data` (see `KeyCounts`).
+
+    A key is a quoted name right before ``:``, as json.dumps, orjson, pandas and jq write them.
+    Known limit: a *second* ``text``/``meta``/``pile_set_name`` key spelled unusually (``"text" :``
+    or with an escape, ``"te\\u0078t":``) in a chunk that is otherwise clean is not seen here,
+    and that one row would get Polars' first-wins instead of last-wins.
+    """
     a = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(a == _QUOTE)
-    quotes = quotes[quotes + 1 < a.size]
-    second = a[quotes + 1]
-    found = {}
-    for key in (b'"text"', b'"meta"', b'"pile_set_name"', b'"synthetic"'):
-        found[key] = _match(a, quotes[second == key[1]], key)
+    closing = _pair_positions(data, _QUOTE, _COLON)
+    found = {
+        key: _keys_ending_at(a, closing, key)
+        for key in (b'"text"', b'"meta"', b'"pile_set_name"', b'"synthetic"')
+    }
     text, psn = found[b'"text"'], found[b'"pile_set_name"']
     return KeyCounts(
         text=text.size,
-        text_str=_string_valued(a, text + 6),
+        text_str=_string_valued(a, text),
         meta=found[b'"meta"'].size,
         pile_set_name=psn.size,
-        pile_set_name_str=_string_valued(a, psn + 15),
+        pile_set_name_str=_string_valued(a, psn),
         synthetic=found[b'"synthetic"'].size,
     )
 

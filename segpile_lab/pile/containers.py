@@ -126,22 +126,22 @@ def _iter_frames(
     decoder = None  # the open frame's decoder; None between frames
     frame_start = 0
     offset = 0  # compressed offset of pending[0]
-    pending = b""
+    pending: bytes | memoryview = b""  # a view: feeding it piecewise copies nothing
     step = 16  # compressed bytes per decoder call, adapted to the compression ratio
     while True:
         if not pending:
-            pending = fh.read(read_size)
+            pending = memoryview(fh.read(read_size))
             if not pending:
                 break
         if decoder is None:
             while len(pending) < 8 and (more := fh.read(read_size)):
-                pending += more
+                pending = memoryview(bytes(pending) + more)
             if not _is_frame_start(pending, fmt):
                 size = os.fstat(fh.fileno()).st_size
                 raise TrailingDataError(
                     f"{size - offset:,} bytes after the last complete {label} "
                     f"start no new {label} (trailing garbage; first bytes "
-                    f"{pending[:8].hex(' ')})",
+                    f"{bytes(pending[:8]).hex(' ')})",
                     path=path,
                     offset=offset,
                 )
@@ -160,7 +160,7 @@ def _iter_frames(
         step = max(8, min(read_size, step))
         if decoder.eof:
             offset += len(data) - len(decoder.unused_data)
-            pending = decoder.unused_data + pending
+            pending = memoryview(decoder.unused_data + bytes(pending))
             decoder = None
         else:
             offset += len(data)

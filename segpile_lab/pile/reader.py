@@ -42,7 +42,9 @@ PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 #: File names a directory contributes (an explicit file path is always read, whatever its name).
 DATA_SUFFIXES = (".jsonl", ".jsonl.zst", ".jsonl.gz", ".json.zst", ".json.gz", ".zst", ".gz")
-CHUNK_BYTES = 16 << 20  # decompressed bytes per parsed chunk
+CHUNK_BYTES = (
+    4 << 20
+)  # decompressed bytes per parsed chunk (Polars parses 4 MiB ~2× faster than 16)
 
 
 def expand_paths(paths: PathsLike) -> list[Path]:
@@ -251,16 +253,17 @@ def read_pile(
 
 
 class PileBatches:
-    """Frames of at most `batch_rows` rows streamed from Pile files; see `iter_pile_batches`.
-
-    Iterate it; `report` (a `LoadReport`) fills in as batches are read.
+    """Frames of at most `batch_rows` rows and `batch_bytes` bytes of text, streamed from Pile
+    files; see `iter_pile_batches`. Iterate it; `report` (a `LoadReport`) fills in as it goes.
     """
 
-    def __init__(self, reader: _PileReader, batch_rows: int) -> None:
-        if batch_rows < 1:
-            raise ValueError(f"batch_rows must be ≥ 1, got {batch_rows}")
+    def __init__(self, reader: _PileReader, batch_rows: int, batch_bytes: int) -> None:
+        if batch_rows < 1 or batch_bytes < 1:
+            raise ValueError(
+                f"batch_rows and batch_bytes must be ≥ 1, got {batch_rows}, {batch_bytes}"
+            )
         self.report = reader.report
-        self.batch_rows = batch_rows
+        self.batch_rows, self.batch_bytes = batch_rows, batch_bytes
         self._reader = reader
         self._batches = self._generate()
 
@@ -276,18 +279,22 @@ class PileBatches:
 
     def _generate(self) -> Iterator[pl.DataFrame]:
         pending: list[pl.DataFrame] = []
-        held = 0
+        rows = size = 0
         frames = self._reader.frames()
         try:
             for _, frame in frames:
                 while frame.height:
-                    part = frame.head(self.batch_rows - held)
-                    frame = frame.slice(part.height)
-                    pending.append(part)
-                    held += part.height
-                    if held == self.batch_rows:
+                    part = frame.head(self.batch_rows - rows)
+                    sizes = part.get_column("n_bytes").cum_sum()
+                    fits = sizes.search_sorted(self.batch_bytes - size, side="right")
+                    fits = max(int(fits), 1 if rows == 0 else 0)  # a huge document goes alone
+                    if fits:
+                        pending.append(part.head(fits))
+                        frame = frame.slice(fits)
+                        rows, size = rows + fits, size + int(sizes[fits - 1])
+                    if rows == self.batch_rows or fits < part.height:  # full
                         yield self._emit(pending)
-                        pending, held = [], 0
+                        pending, rows, size = [], 0, 0
         finally:
             frames.close()
         if pending:
@@ -303,17 +310,20 @@ def iter_pile_batches(
     paths: PathsLike,
     *,
     batch_rows: int = 8192,
+    batch_bytes: int = 32 << 20,
     subsets: Iterable[str] | None = None,
     strict: bool = False,
     progress: bool | None = None,
     unicode_errors: UnicodeErrors = "skip",
     verify: bool = False,
 ) -> PileBatches:
-    """Stream Pile files as frames of at most `batch_rows` rows (the `read_pile` columns).
+    """Stream Pile files as frames (the `read_pile` columns) of at most `batch_rows` rows and
+    `batch_bytes` UTF-8 bytes of text; a single longer document comes alone.
 
-    Memory does not grow with the file: one decompressed chunk (~16 MiB, more only for a
-    single longer line), a bounded queue of two chunks ahead, and the batch being built.
-    The `report` attribute of the result is the `LoadReport`. Other arguments as `read_pile`.
+    Memory does not grow with the file: a few decompressed chunks (4 MiB each, more only for a
+    single longer line) and about three batches (the one being built, its copy, the one the
+    caller holds). The `report` attribute of the result is the `LoadReport`. Other arguments
+    as `read_pile`.
 
     Example::
 
@@ -330,4 +340,4 @@ def iter_pile_batches(
         progress=progress,
         verify=verify,
     )
-    return PileBatches(reader, batch_rows)
+    return PileBatches(reader, batch_rows, batch_bytes)

@@ -232,6 +232,16 @@ def test_batches_bounded(tmp_path: Path) -> None:
     assert batches.report.rows_returned == 20_000
 
 
+def test_batches_bounded_in_bytes(tmp_path: Path) -> None:
+    sizes = [100, 5000, 300, 300, 300, 20_000, 50, 50]
+    path = write(tmp_path / "sized.jsonl.zst", [doc("x" * n) for n in sizes])
+    batches = list(sl.iter_pile_batches(path, batch_rows=100, batch_bytes=1000, progress=False))
+    # greedy: add rows while the text fits in 1000 bytes; a longer document comes alone
+    assert [b["n_bytes"].to_list() for b in batches] == [
+        [100], [5000], [300, 300, 300], [20_000], [50, 50]
+    ]  # fmt: skip
+
+
 def _peak_python_memory(path: Path) -> int:
     tracemalloc.start()
     rows = sum(b.height for b in sl.iter_pile_batches(path, batch_rows=256, progress=False))
