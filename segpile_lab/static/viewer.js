@@ -15,6 +15,7 @@ const LAYER_LABELS = {
 };
 const CONTINUOUS = ["confidence", "entropy", "margin", "mutual_information"];
 const TP = [0, 190, 60], FP = [230, 30, 30], FN = [30, 100, 255];
+const MAX_CANVAS_HEIGHT = 560; // CSS pixels
 const DISAGREE_DIM = 0.45, OUTSIDE_SELECTION_DIM = 0.35;
 const DTYPES = { uint8: Uint8Array, uint16: Uint16Array, int32: Int32Array, float32: Float32Array };
 
@@ -98,6 +99,7 @@ function render({ model, el: root }) {
 
   const panelViews = P.map((p) => {
     const canvas = el("canvas", { className: "sv-canvas", width: String(W), height: String(H) });
+    canvas.style.maxWidth = `${(MAX_CANVAS_HEIGHT * W) / H}px`; // keep tall photos on screen
     const marker = el("div", { className: "sv-marker" });
     const wrap = el("div", { className: "sv-canvas-wrap" }, [canvas, marker]);
     const view = el("div", { className: "sv-panel" }, [

@@ -27,7 +27,7 @@ from segpile_lab.viewer._payload import (
 )
 from segpile_lab.viewer._stats import IGNORE_INDEX, class_table, disagreement
 
-DEFAULT_MAX_PIXELS = 512 * 512
+DEFAULT_MAX_PIXELS = 640 * 640
 UNTRAINED_BANNER = "untrained demo weights: the classes shown are random, not a real segmentation"
 
 

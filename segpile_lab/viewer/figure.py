@@ -126,7 +126,7 @@ def segmentation_figure(
         heading += " — <span style='color:#b00020'><b>untrained demo weights</b></span>"
     fig.update_layout(
         title=dict(text=heading), updatemenus=[dict(buttons=buttons, direction="down",
-                                                    x=0, xanchor="left", y=1.12)],
+                                                    x=1, xanchor="right", y=1.14)],
         height=max(320, min(720, int(420 * height / max(width, 1) * (2 / n)) + 120)),
         margin=dict(l=10, r=10, t=90, b=10))
     if not pictures.is_trained:

@@ -93,3 +93,56 @@ def test_report_mode_adds_the_plotly_variant(executed):
     assert summary["report_mode"] is True and summary["plotly_traces"] > 2
     html = [o["data"].get("text/html", "") for o in outputs(nb) if "data" in o]
     assert any("plotly-graph-div" in h for h in html)
+
+
+@pytest.mark.browser
+def test_exported_report_shows_fallbacks_and_plotly_hover_offline(executed, tmp_path,
+                                                                   artifacts_dir):
+    """Export the executed notebook as the report does and open it with the network blocked."""
+    from _lab import launch_chromium
+    from playwright.sync_api import sync_playwright
+
+    from segpile_lab.report.export import export_html
+
+    nb, _ = executed
+    page_path = tmp_path / "02_segmentation_explorer.html"
+    assert export_html(nb, page_path, source_dir=notebooks_dir()) == []
+    blocked: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.route("**/*", lambda route: route.continue_()
+                          if route.request.url.startswith("file://")
+                          else (blocked.append(route.request.url), route.abort()))
+            page = context.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(page_path.as_uri(), wait_until="load")
+            fallbacks = page.evaluate("""() => [...document.querySelectorAll('img')]
+                .filter(img => (img.alt || '').startsWith('Segmentation of'))
+                .map(img => img.naturalWidth)""")
+            assert len(fallbacks) >= 4 and min(fallbacks) > 0
+            assert page.get_by_text("untrained demo weights").count() > 0
+
+            graph = page.locator(".plotly-graph-div").first
+            graph.scroll_into_view_if_needed()
+            page.wait_for_selector(".plotly-graph-div .main-svg", timeout=30_000)
+            drag = graph.locator(".nsewdrag").first
+            box = drag.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            hover = graph.locator(".hoverlayer .hovertext")
+            hover.first.wait_for(timeout=10_000)
+            text = hover.first.text_content()
+            assert "top-3" in text and "entropy" in text and "margin" in text
+            assert "truth:" in text
+
+            graph.locator(".updatemenu-header-group").first.click()
+            graph.locator(".updatemenu-item-text", has_text="entropy").first.click()
+            visible = page.evaluate("""() => document.querySelector('.plotly-graph-div').data
+                .filter(t => t.visible !== false).map(t => t.name)""")
+            assert visible == ["entropy", "hover"]
+            page.screenshot(path=str(artifacts_dir / "report_segmentation_plotly.png"))
+        finally:
+            browser.close()
+    assert blocked == [] and errors == []
