@@ -192,17 +192,20 @@ def _values_to_inject(paths: list[Path], params: dict[str, Any], *, smoke: bool)
     return params
 
 
-def _declared_in(path: Path) -> set[str]:
+def _read(path: Path) -> tuple[nbformat.NotebookNode, set[str]]:
+    """The notebook and the names its parameters cell assigns (empty without that cell)."""
     try:
         nb = nbformat.read(path, as_version=4)
-    except Exception:  # reported as that notebook's failure when it runs
-        return set()
-    index = parameters_cell_index(nb)
-    if index is None:
-        return set()
+    except Exception as exc:
+        raise ReportError(f"not a readable notebook ({type(exc).__name__}: {exc})") from exc
+    anchor = parameters_cell_index(nb)
+    return nb, set() if anchor is None else declared_parameters(nb.cells[anchor].source)
+
+
+def _declared_in(path: Path) -> set[str]:
     try:
-        return declared_parameters(nb.cells[index].source)
-    except ReportError:
+        return _read(path)[1]
+    except ReportError:  # reported as that notebook's failure when it runs
         return set()
 
 
@@ -231,13 +234,9 @@ def _run_notebook(
         )
 
     try:
-        nb = nbformat.read(path, as_version=4)
-        anchor = parameters_cell_index(nb)
-        declared = set() if anchor is None else declared_parameters(nb.cells[anchor].source)
+        nb, declared = _read(path)
     except ReportError as exc:
         return finish(str(exc))
-    except Exception as exc:
-        return finish(f"not a readable notebook ({type(exc).__name__}: {exc})")
 
     with tempfile.TemporaryDirectory(prefix="segpile-report-") as workdir:
         summary_file = Path(workdir) / "summary.json"

@@ -158,6 +158,12 @@ def test_notebook_without_parameters_cell_fails(tmp_path, make_notebook):
     assert result["error"] == "no_params.ipynb: it has no code cell tagged 'parameters'"
 
 
+def test_notebook_with_a_broken_parameters_cell_fails(tmp_path, make_notebook):
+    path = make_notebook("broken_params", "x = 1", parameters="smoke = = False")
+    result = _single_failure(tmp_path, path)
+    assert result["error"].startswith("broken_params.ipynb: its parameters cell is not valid")
+
+
 def test_notebook_that_writes_no_summary_fails(tmp_path, make_notebook):
     result = _single_failure(tmp_path, make_notebook("silent", "x = 1"))
     assert result["error"] == "silent.ipynb: ran, but wrote no JSON summary to its summary_path"
