@@ -46,6 +46,17 @@ def register(subparsers: Any) -> None:
         importlib.import_module(module_name).register_pile_command(pile_subparsers)
 
 
+def add_input_arguments(parser: argparse.ArgumentParser, *, sample_help: str) -> None:
+    """The input arguments every ``pile`` command shares: PATH..., --sample-per-subset, --limit."""
+    paths_help = (
+        ".jsonl.zst/.jsonl.gz/.jsonl files, folders or globs "
+        "(none: the built-in synthetic demo sample)"
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help=paths_help)
+    parser.add_argument("--sample-per-subset", type=int, metavar="N", help=sample_help)
+    parser.add_argument("--limit", type=int, metavar="N", help="read at most N documents")
+
+
 def register_audit(pile_subparsers: Any) -> None:
     audit = pile_subparsers.add_parser(
         "audit",
@@ -53,19 +64,11 @@ def register_audit(pile_subparsers: Any) -> None:
         description="Audit Pile shards against the published composition. Without PATH the "
         "built-in synthetic demo sample is audited (and every output says so).",
     )
-    audit.add_argument(
-        "paths",
-        nargs="*",
-        metavar="PATH",
-        help=".jsonl.zst/.jsonl.gz/.jsonl files, folders or globs",
+    sample_help = (
+        "audit the text of a seeded sample of at most N documents per subset "
+        "(the composition still counts every document)"
     )
-    audit.add_argument(
-        "--sample-per-subset",
-        type=int,
-        metavar="N",
-        help="reservoir-sample at most N documents per subset",
-    )
-    audit.add_argument("--limit", type=int, metavar="N", help="read at most N documents")
+    add_input_arguments(audit, sample_help=sample_help)
     audit.add_argument(
         "--out", default="pile-audit", metavar="DIR", help="output folder (default: ./pile-audit)"
     )
