@@ -48,14 +48,23 @@ class QuantizedModel:
 
 
 def sensitive_nodes(model_path: str | os.PathLike[str]) -> list[str]:
-    """Names of the nodes kept in float by ``exclude="sensitive"`` (see the module doc)."""
+    """Names of the nodes kept in float by ``exclude="sensitive"`` (see the module doc).
+
+    Besides LayerNormalization, Softmax, the attention MatMuls on both sides of each Softmax
+    and the ops of a decomposed LayerNorm, the direct producer of every LayerNorm / Softmax
+    input (a residual Add, a Transpose) is kept too: in QDQ format a tensor is quantised where
+    it is produced, so this is what keeps those inputs in float.
+    """
     import onnx
 
     graph = onnx.load(str(model_path), load_external_data=False).graph
     consumers: dict[str, list[Any]] = {}
+    producers: dict[str, Any] = {}
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
+        for name in node.output:
+            producers[name] = node
 
     def feeds_softmax(node: Any, depth: int = 0) -> bool:
         for out in node.output:
@@ -66,11 +75,16 @@ def sensitive_nodes(model_path: str | os.PathLike[str]) -> list[str]:
                     return True
         return False
 
-    names = []
+    names: dict[str, None] = {}  # ordered set
     for node in graph.node:
         if node.op_type in _SENSITIVE_TYPES or (node.op_type == "MatMul" and feeds_softmax(node)):
-            names.append(node.name)
-    return names
+            names[node.name] = None
+        if node.op_type in ("LayerNormalization", "Softmax") and node.input[0] in producers:
+            names[producers[node.input[0]].name] = None
+        if node.op_type == "Softmax":
+            for nxt in consumers.get(node.output[0], []):
+                names[nxt.name] = None
+    return list(names)
 
 
 def _excluded(model_path: Path, exclude: str | Sequence[str] | None) -> list[str]:
@@ -264,6 +278,23 @@ def quantize_static_int8(
     return _store(path, tmp, time.perf_counter() - start, len(excluded), notes)
 
 
+def _topologically_sort(graph: Any) -> None:
+    """Reorder `graph.node` in place so every node comes after the producers of its inputs."""
+    available = {i.name for i in graph.input} | {i.name for i in graph.initializer} | {""}
+    pending, ordered = list(graph.node), []
+    while pending:
+        ready = [n for n in pending if all(name in available for name in n.input)]
+        if not ready:
+            raise BackendError("fp16 graph has a cycle or a dangling input")
+        for node in ready:
+            available.update(node.output)
+        ordered.extend(ready)
+        done = {id(node) for node in ready}
+        pending = [node for node in pending if id(node) not in done]
+    del graph.node[:]
+    graph.node.extend(ordered)
+
+
 def convert_fp16(model_path: Path) -> QuantizedModel:
     """fp16 copy of `model_path` with float32 inputs and outputs (for the CUDA EP)."""
     import onnx
@@ -276,6 +307,8 @@ def convert_fp16(model_path: Path) -> QuantizedModel:
     start = time.perf_counter()
     try:
         converted = convert_float_to_float16(onnx.load(str(model_path)), keep_io_types=True)
+        _topologically_sort(converted.graph)  # the converter appends its input casts last
+        onnx.checker.check_model(converted)
         onnx.save(converted, str(tmp))
     except Exception as exc:
         tmp.unlink(missing_ok=True)
