@@ -140,3 +140,40 @@ def test_batches_and_a_serialised_round_trip_give_the_same_table() -> None:
 def test_stats_from_another_histogram_layout_are_refused() -> None:
     with pytest.raises(DataError, match="bins per octave"):
         CompositionStats.from_dict({"bins_per_octave": 8, "subsets": {}})
+
+
+@pytest.mark.shared
+def test_composition_of_real_pile_lines_matches_a_direct_count(shared_data) -> None:
+    import json
+
+    from segpile_lab.pile.reader import read_pile
+
+    path = shared_data / "pile" / "val_first10.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    expected: dict[str, list[int]] = {}
+    for r in records:
+        expected.setdefault(r["meta"]["pile_set_name"], []).append(len(r["text"].encode()))
+    table = composition(read_pile(path, progress=False), include_missing=False)
+    assert dict(table.select("subset", "documents").iter_rows()) == {
+        k: len(v) for k, v in expected.items()
+    }
+    assert dict(table.select("subset", "bytes").iter_rows()) == {
+        k: sum(v) for k, v in expected.items()
+    }
+    assert table["known_subset"].all() and (table["synthetic_documents"] == 0).all()
+
+
+@pytest.mark.shared
+def test_real_zstd_shards_merge_shard_by_shard(shared_data) -> None:
+    from segpile_lab.pile.reader import iter_pile_batches, read_pile
+
+    shards = sorted((shared_data / "pile" / "hf_dummy").glob("*.jsonl.zst"))
+    merged = CompositionStats()
+    for shard in shards:  # as separate jobs would: one accumulator each, serialised, merged
+        part = CompositionStats()
+        for batch in iter_pile_batches(shard, progress=False):
+            part.update(batch)
+        merged.merge(CompositionStats.from_dict(part.to_dict()))
+    whole = composition(read_pile(shards, progress=False))
+    assert merged.to_frame().equals(whole)
+    assert int(whole["documents"].sum()) == len(shards)
