@@ -37,6 +37,11 @@ def _title(text: str, synthetic: bool) -> str:
     return f"{text} — {SYNTHETIC_LABEL}" if synthetic else text
 
 
+def _at_most(frame: pl.DataFrame, rows_per_subset: int) -> pl.DataFrame:
+    """A seeded sample of at most `rows_per_subset` rows of each subset (keeps figures small)."""
+    return frame.filter(pl.int_range(pl.len()).shuffle(seed=0).over("subset") < rows_per_subset)
+
+
 def _subset_order(names: list[str]) -> list[str]:
     """The paper's order for the 22 subsets, then unknown names alphabetically."""
     canonical = [n for n in PILE_SUBSETS if n in set(names)]
@@ -94,11 +99,21 @@ def plot_composition(
 
 
 def plot_lengths(
-    df: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
+    df: pl.DataFrame,
+    *,
+    backend: Backend = "plotly",
+    synthetic: bool | None = None,
+    max_points: int = 5000,
 ) -> Any:
-    """Document sizes (bytes, log scale) per subset as box plots, with the published mean ◆."""
+    """Document sizes (bytes, log scale) per subset as box plots, with the published mean ◆.
+
+    Boxes are drawn from at most `max_points` documents per subset (a seeded sample), so the
+    figure stays small for whole shards; `composition` has the exact statistics.
+    """
     title = _start(backend, synthetic, "Document size per subset (log scale); ◆ published mean", df)
-    sizes = df.select("subset", pl.col("n_bytes").cast(pl.Float64).clip(lower_bound=1))
+    sizes = _at_most(
+        df.select("subset", pl.col("n_bytes").cast(pl.Float64).clip(lower_bound=1)), max_points
+    )
     names = _subset_order(sizes["subset"].unique().to_list())[::-1]
     published = dict(published_table().select("subset", "published_mean_doc_bytes").iter_rows())
     groups = {n: sizes.filter(pl.col("subset") == n)["n_bytes"].to_list() for n in names}
@@ -190,10 +205,16 @@ def plot_duplicates_pii(
 
 
 def plot_quality(
-    signals: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
+    signals: pl.DataFrame,
+    *,
+    backend: Backend = "plotly",
+    synthetic: bool | None = None,
+    max_points: int = 5000,
 ) -> Any:
-    """One box plot per quality signal (`quality_signals` output), subsets on the y axis."""
+    """One box plot per quality signal (`quality_signals` output), subsets on the y axis,
+    from at most `max_points` documents per subset (a seeded sample)."""
     title = _start(backend, synthetic, "Quality signals per document", signals)
+    signals = _at_most(signals, max_points)
     names = _subset_order(signals["subset"].unique().to_list())[::-1]
     groups = {
         (n, s): signals.filter(pl.col("subset") == n)[s].drop_nulls().to_list()

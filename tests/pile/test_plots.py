@@ -96,3 +96,9 @@ def test_save_figure_writes_offline_html_and_png(tmp_path: Path) -> None:
     assert "plotly.min.js" in html.read_text() and "cdn" not in html.read_text().lower()
     png = save_figure(_figures(_frame(True), "matplotlib")["quality"], tmp_path / "q.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_lengths_plot_draws_at_most_max_points_per_subset() -> None:
+    df = pl.DataFrame({"subset": ["ArXiv"] * 50 + ["Github"] * 3, "n_bytes": list(range(53))})
+    boxes = {t.name: len(t.x) for t in plot_lengths(df, max_points=10).data if t.type == "box"}
+    assert boxes == {"ArXiv": 10, "Github": 3}
