@@ -62,7 +62,9 @@ def register_audit(pile_subparsers: Any) -> None:
         "audit",
         help="composition, duplicates, PII and quality of Pile shards (default: demo sample)",
         description="Audit Pile shards against the published composition. Without PATH the "
-        "built-in synthetic demo sample is audited (and every output says so).",
+        "built-in synthetic demo sample is audited (and every output says so). For whole "
+        "shards give --sample-per-subset: the text audits then hold only the sample in memory "
+        "while the composition streams over every document.",
     )
     sample_help = (
         "audit the text of a seeded sample of at most N documents per subset "
