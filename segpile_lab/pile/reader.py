@@ -147,6 +147,9 @@ class _PileReader:
         except GeneratorExit:
             file_report.error = "not read to the end (the caller stopped early)"
             raise
+        except Exception as error:
+            file_report.error = str(error)
+            raise
         finally:
             chunks.close()
         file_report.ended_cleanly = True
@@ -198,8 +201,9 @@ def read_pile(
         sample_per_subset: a seeded uniform sample of at most this many rows per subset,
             drawn while streaming (never holds a whole shard).
         seed: the sampling seed.
-        strict: raise `RecordError` on the first bad record and any container error, instead
-            of skipping and counting (lenient mode).
+        strict: raise `RecordError` on the first record that lenient mode would skip, and on
+            any container error. Fixes (BOM, ``meta`` as a string, aliases) and flags (empty
+            text, unknown subsets) are applied and counted in both modes.
         progress: a progress bar over compressed bytes; None lets ``TQDM_DISABLE`` decide.
         with_report: also return the `LoadReport`.
         unicode_errors: ``"skip"`` rows with non-UTF-8 bytes or lone surrogates, or
