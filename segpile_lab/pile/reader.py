@@ -88,6 +88,8 @@ class _PileReader:
     ) -> None:
         self.files = expand_paths(paths)
         self.report = LoadReport(strict=strict)
+        if isinstance(subsets, str):
+            subsets = [subsets]
         self.keep = None if subsets is None else sorted({canonical_subset(s)[0] for s in subsets})
         self.unicode_errors = unicode_errors
         self.progress = progress
@@ -229,6 +231,8 @@ def read_pile(
         progress=progress,
         verify=verify,
     )
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be ≥ 0, got {limit}")
     reservoir = None if sample_per_subset is None else SubsetReservoir(sample_per_subset, seed)
     reader.report.sample_per_subset = sample_per_subset
     parts: list[pl.DataFrame] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import polars as pl
 import pytest
 from pile_io import doc, read, write
 
@@ -86,6 +87,21 @@ def test_subsets_filter_accepts_aliases(mixed: Path) -> None:
     df, report = read(mixed, subsets=["pile_github", "Enron Emails"])
     assert set(df["subset"]) == {"Github", "Enron Emails"} and df.height == 40 + 80
     assert report.rows_filtered_out == 200 - 120
+
+
+def test_subsets_filter_accepts_one_name(mixed: Path) -> None:
+    assert set(read(mixed, subsets="ArXiv")[0]["subset"]) == {"ArXiv"}
+
+
+@pytest.mark.parametrize(("limit", "rows"), [(0, 0), (1, 1), (10_000, 200)])
+def test_limit_edges(mixed: Path, limit: int, rows: int) -> None:
+    df, _ = read(mixed, limit=limit)
+    assert df.height == rows and df.schema == pl.Schema(sl.PILE_SCHEMA)
+
+
+def test_negative_limit_rejected(mixed: Path) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        read(mixed, limit=-1)
 
 
 def test_limit(mixed: Path) -> None:
