@@ -15,6 +15,7 @@ from typing import Any
 PILE_COMMAND_MODULES: list[str] = [
     # modules that add `segpile-lab pile <command>` via register_pile_command(pile_subparsers)
     "segpile_lab.bpb.cli",
+    "segpile_lab.pile.reader_cli",
 ]
 
 TABLE_COLUMNS = (

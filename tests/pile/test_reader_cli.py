@@ -1,0 +1,57 @@
+"""``segpile-lab pile verify`` and ``pile read``."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from pile_io import doc, write
+
+from segpile_lab.cli import main
+
+
+def _folder(tmp_path: Path) -> Path:
+    path = write(tmp_path / "val.jsonl.zst", [doc("a"), b"{bad", doc("b", "pile_arxiv")])
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    (tmp_path / "SHA256SUMS.txt").write_text(f"{digest}  val.jsonl.zst\n")
+    return tmp_path
+
+
+def test_pile_verify_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pile", "verify", str(_folder(tmp_path))]) == 0
+    assert "1 file(s) match" in capsys.readouterr().out
+
+
+def test_pile_verify_mismatch_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path)
+    write(folder / "val.jsonl.zst", [doc("changed")])
+    assert main(["pile", "verify", str(folder)]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "val.jsonl.zst: sha256" in errors[0]
+
+
+def test_pile_read_prints_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder(tmp_path)
+    assert main(["pile", "read", str(folder / "val.jsonl.zst"), "--verify"]) == 0
+    out = capsys.readouterr().out
+    assert "2 rows read" in out and "skipped 1 × malformed_json" in out
+    assert "fixed 1 × subset_alias" in out
+
+
+def test_pile_read_strict_fails_with_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path)
+    assert main(["pile", "read", str(folder / "val.jsonl.zst"), "--strict"]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
+def test_pile_read_truncated_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "cut.jsonl.zst", [doc(f"d{i}") for i in range(100)])
+    path.write_bytes(path.read_bytes()[:-5])
+    assert main(["pile", "read", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "ends inside a zstd frame" in err and "Traceback" not in err
