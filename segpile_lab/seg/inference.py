@@ -138,7 +138,7 @@ def _predict_batch(
     results = []
     for index, (item, array) in enumerate(zip(batch, arrays, strict=True)):
         size = (int(array.shape[0]), int(array.shape[1]))
-        result = _result(
+        result = result_from_logits(
             segmenter, logits[index], size, uncertainty, full_resolution, return_probabilities
         )
         for key, values in mc_maps.items():
@@ -155,15 +155,16 @@ def _label_dtype(num_labels: int) -> type[np.integer]:
     return np.uint16 if num_labels <= 65535 else np.int32
 
 
-def _result(
+def result_from_logits(
     segmenter: Any,
     logits: torch.Tensor,
     size: tuple[int, int],
-    uncertainty: bool,
-    full_resolution: bool,
-    return_probabilities: bool,
+    uncertainty: bool = True,
+    full_resolution: bool = False,
+    return_probabilities: bool = False,
 ) -> SegmentationResult:
-    """One image's result from its logits `(C, h, w)`."""
+    """One image's `SegmentationResult` from its logits `(C, h, w)` and its `(height, width)`:
+    the post-processing of `predict` (labels, uncertainty maps, top-k), reusable by backends."""
     exact = stream_stats(upsampled_chunks(logits, size), softmax=uncertainty and full_resolution)
     result = SegmentationResult(
         labels=exact.labels.numpy().astype(_label_dtype(segmenter.num_labels)),
@@ -186,3 +187,6 @@ def _result(
     result.topk_probabilities = top.values.numpy()
     result.topk_indices = top.indices.to(torch.int16).numpy()
     return result
+
+
+_result = result_from_logits  # the name segpile_lab.backends.accuracy imports

@@ -1,0 +1,198 @@
+"""Benchmark: SegFormer inference, HF as shipped vs. segpile_lab's `predict`, same weights.
+
+Baseline ("hf"): ``SegformerImageProcessor`` (what it resolves to here: the PIL backend) →
+``SegformerForSemanticSegmentation`` forward → ``post_process_semantic_segmentation`` with each
+image's size, exactly the documented HF recipe. Ours: `Segmenter.predict` (torch preprocessing,
+bit-identical fast decode head, bounded-memory post-processing), once labels only and once
+with the uncertainty maps. Each is timed split into pre-processing, model and
+post-processing (medians over repeats; HF and ours alternate so that load on a shared
+machine hits both alike), and end to end; label agreement is checked pixel by pixel.
+
+The demo weights are seeded random (no pretrained weights on these machines); speed does not
+depend on the weights, and label agreement is checked on the same weights on both sides.
+
+Usage::
+
+    python benchmarks/bench_segmentation.py                 # B2, batch 1 and 8, 5 repeats
+    python benchmarks/bench_segmentation.py --small         # B0, batch 1 and 2, 2 repeats
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results" / "segmentation.json"
+
+
+def _images(count: int) -> list[np.ndarray]:
+    """Real photos of several sizes: matplotlib's samples and, when present, ADE20K's."""
+    import segpile_lab as sl
+
+    pictures = [np.asarray(im) for im in sl.demo_images().values()]
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "ade20k" / "images"
+    pictures += [np.asarray(sl.load_image(p)) for p in sorted(shared.glob("*.jpg"))]
+    return [pictures[i % len(pictures)] for i in range(count)]
+
+
+def _hf(processor, model, images, torch) -> tuple[list[np.ndarray], dict[str, float]]:
+    t0 = time.perf_counter()
+    inputs = processor(images, return_tensors="pt")
+    t1 = time.perf_counter()
+    with torch.inference_mode():
+        outputs = model(**inputs)
+    t2 = time.perf_counter()
+    maps = processor.post_process_semantic_segmentation(
+        outputs, target_sizes=[im.shape[:2] for im in images]
+    )
+    labels = [m.numpy() for m in maps]
+    t3 = time.perf_counter()
+    return labels, {"pre": t1 - t0, "model": t2 - t1, "post": t3 - t2, "total": t3 - t0}
+
+
+def _ours(segmenter, images) -> tuple[list[np.ndarray], dict[str, float]]:
+    """Our pipeline split in pieces; post-processing timed labels-only and with uncertainty."""
+    from segpile_lab.seg.inference import result_from_logits
+    from segpile_lab.seg.preprocess import preprocess_arrays
+
+    t0 = time.perf_counter()
+    pixel_values = preprocess_arrays(images)
+    t1 = time.perf_counter()
+    logits = segmenter.logits(pixel_values)
+    t2 = time.perf_counter()
+    labels = [
+        result_from_logits(segmenter, logits[i], im.shape[:2], uncertainty=False).labels
+        for i, im in enumerate(images)
+    ]
+    t3 = time.perf_counter()
+    for i, im in enumerate(images):
+        result_from_logits(segmenter, logits[i], im.shape[:2], uncertainty=True)
+    t4 = time.perf_counter()
+    return labels, {"pre": t1 - t0, "model": t2 - t1, "post": t3 - t2, "post_uncertainty": t4 - t3}
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", action="store_true", help="B0, batches 1 and 2, 2 repeats")
+    parser.add_argument("--model", default=None, help="demo-b2 (default) or demo-b0")
+    parser.add_argument("--batch-sizes", default=None, help="comma-separated (default 1,8)")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    model_name = args.model or ("demo-b0" if args.small else "demo-b2")
+    batch_sizes = [
+        int(b) for b in (args.batch_sizes or ("1,2" if args.small else "1,8")).split(",")
+    ]
+    repeats = args.repeats or (2 if args.small else 5)
+
+    import torch
+    from transformers import SegformerImageProcessor
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import segpile_lab as sl
+
+    torch.set_num_threads(args.threads)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # untrained-weights and torchvision-fallback notices
+        segmenter = sl.load_segmenter(model_name, device="cpu")
+        processor = SegformerImageProcessor()
+    model = segmenter.model
+    rows = []
+    for batch in batch_sizes:
+        images = _images(batch)
+        _hf(processor, model, images, torch)  # warm-up
+        _ours(segmenter, images)
+        hf_runs, ours_runs, agreement = [], [], []
+        for _ in range(repeats):
+            hf_labels, timing = _hf(processor, model, images, torch)
+            hf_runs.append(timing)
+            labels, timing = _ours(segmenter, images)
+            ours_runs.append(timing)
+            agreement += [float((a == b).mean()) for a, b in zip(hf_labels, labels, strict=True)]
+        hf, ours = _median(hf_runs), _median(ours_runs)
+        total = ours["pre"] + ours["model"] + ours["post"]
+        total_unc = total - ours["post"] + ours["post_uncertainty"]
+        start = time.perf_counter()
+        segmenter.predict(images, batch_size=batch, progress=False)
+        row = {
+            "batch": batch,
+            "hf_s": hf,
+            "ours_s": {**ours, "total": total, "total_with_uncertainty": total_unc},
+            "ours_predict_call_s": time.perf_counter() - start,
+            "hf_images_per_s": batch / hf["total"],
+            "ours_images_per_s": batch / total,
+            "ours_with_uncertainty_images_per_s": batch / total_unc,
+            "speedup_end_to_end": hf["total"] / total,
+            "speedup_end_to_end_with_uncertainty": hf["total"] / total_unc,
+            "speedup_pre": hf["pre"] / ours["pre"],
+            "speedup_model": hf["model"] / ours["model"],
+            "speedup_post": hf["post"] / ours["post"],
+            "uncertainty_overhead_vs_model": (ours["post_uncertainty"] - ours["post"])
+            / ours["model"],
+            "label_agreement_min": min(agreement),
+            "label_agreement_mean": statistics.fmean(agreement),
+        }
+        rows.append(row)
+        _print_row(row)
+    record = {
+        "benchmark": "segmentation",
+        "model": f"{model_name} (SegFormer architecture, seeded random weights)",
+        "input": "real photos (matplotlib samples, ADE20K val when present) resized to 512x512",
+        "threads": args.threads,
+        "repeats": repeats,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        "note": "shared machine (several engineers' jobs on 2 cores): absolute times are noisy; "
+        "HF and ours alternate within each repeat so the ratios are fair",
+        "rows": rows,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+def _print_row(row: dict) -> None:
+    hf, ours = row["hf_s"], row["ours_s"]
+    print(f"\nbatch {row['batch']}  (seconds per batch, medians)")
+    print(f"{'':26}{'pre':>8}{'model':>8}{'post':>8}{'total':>8}{'img/s':>8}{'vs HF':>8}")
+    print(
+        f"{'HF processor+model+post':26}{hf['pre']:8.3f}{hf['model']:8.3f}{hf['post']:8.3f}"
+        f"{hf['total']:8.3f}{row['hf_images_per_s']:8.2f}{1.0:8.2f}"
+    )
+    for label, post, total in (
+        ("ours, labels only", ours["post"], ours["total"]),
+        ("ours, + uncertainty", ours["post_uncertainty"], ours["total_with_uncertainty"]),
+    ):
+        print(
+            f"{label:26}{ours['pre']:8.3f}{ours['model']:8.3f}{post:8.3f}{total:8.3f}"
+            f"{row['batch'] / total:8.2f}{hf['total'] / total:8.2f}"
+        )
+    print(
+        f"speed-up: pre {row['speedup_pre']:.2f}x, model {row['speedup_model']:.2f}x, post "
+        f"{row['speedup_post']:.2f}x; uncertainty adds {row['uncertainty_overhead_vs_model']:.1%} "
+        f"of model time; label agreement min {row['label_agreement_min']:.4%}; one predict() "
+        f"call {row['ours_predict_call_s']:.3f} s"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
