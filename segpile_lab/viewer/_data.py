@@ -114,6 +114,10 @@ def result_title(result: Any, fallback: str) -> str:
 
 def build_panel(result: Any, title: str, factor: int, names: list[str], palette: np.ndarray,
                 ground_truth: np.ndarray | None, ignore_index: int) -> Panel:
+    missing = [n for n in ("confidence", "entropy", "margin") if getattr(result, n, None) is None]
+    if missing:
+        raise DataError(f"{title}: the viewer needs the uncertainty maps ({', '.join(missing)} "
+                        "missing); call predict(..., uncertainty=True)")
     full_labels = as_numpy(result.labels).astype(np.int64)
     full_conf = as_numpy(result.confidence).astype(np.float32)
     maps: dict[str, np.ndarray] = {}

@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -62,6 +63,32 @@ def jupyter_lab(root: Path, log: Path, startup_timeout: float = 90.0) -> Iterato
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def notebook_in_lab(root: Path, notebook: str, *, viewers: int, timeout_ms: int,
+                    failure_screenshot: Path) -> Iterator[tuple[Any, list[str]]]:
+    """Serve `root` in JupyterLab, open `notebook` in Chromium, run all cells and wait for
+    `viewers` drawn viewers; yield ``(page, errors raised in the page)``. A failing block
+    leaves a screenshot at `failure_screenshot`."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with jupyter_lab(root, root / "lab.log") as url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{url}/lab/tree/{notebook}")
+            run_all_cells(page)
+            try:
+                wait_for_viewers(page, viewers, timeout_ms)
+                yield page, errors
+            except BaseException:
+                page.screenshot(path=str(failure_screenshot))
+                raise
+        finally:
+            browser.close()
 
 
 def launch_chromium(playwright):

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from _lab import canvas_pixels, jupyter_lab, launch_chromium, run_all_cells, wait_for_viewers
+from _lab import canvas_pixels, notebook_in_lab
 
 import segpile_lab as sl
 from segpile_lab._resources import notebooks_dir
@@ -33,62 +33,49 @@ def wait_for_file(path: Path, timeout: float) -> None:
 
 
 def test_notebook_runs_live_and_the_viewer_responds(tmp_path, artifacts_dir):
-    from playwright.sync_api import sync_playwright
-
     nb = nbformat.read(notebooks_dir() / NOTEBOOK, as_version=4)
     summary = tmp_path / "summary.json"
     inject_parameters(nb, {"smoke": True, "summary_path": str(summary)})
     nbformat.write(nb, tmp_path / NOTEBOOK)
-    errors: list[str] = []
-    with jupyter_lab(tmp_path, tmp_path / "lab.log") as url, sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{url}/lab/tree/{NOTEBOOK}")
-            run_all_cells(page)
-            wait_for_viewers(page, 1, timeout_ms=300_000)
-            wait_for_file(summary, 300)
-            view = page.locator(".segpile-viewer").first
-            view.scroll_into_view_if_needed()
-            assert "untrained demo weights" in view.locator(".sv-banner").text_content()
-            page.screenshot(path=str(artifacts_dir / "notebook_viewer_initial.png"))
+    with notebook_in_lab(tmp_path, NOTEBOOK, viewers=1, timeout_ms=300_000,
+                         failure_screenshot=artifacts_dir / "notebook_failure.png"
+                         ) as (page, errors):
+        wait_for_file(summary, 300)
+        view = page.locator(".segpile-viewer").first
+        view.scroll_into_view_if_needed()
+        assert "untrained demo weights" in view.locator(".sv-banner").text_content()
+        page.screenshot(path=str(artifacts_dir / "notebook_viewer_initial.png"))
 
-            start = canvas_pixels(page)
-            view.locator(".sv-opacity").fill("0.95")
-            after_opacity = canvas_pixels(page)
-            assert not np.array_equal(start, after_opacity), "opacity did not redraw"
+        start = canvas_pixels(page)
+        view.locator(".sv-opacity").fill("0.95")
+        after_opacity = canvas_pixels(page)
+        assert not np.array_equal(start, after_opacity), "opacity did not redraw"
 
-            view.locator(".sv-layer").select_option("entropy")
-            after_layer = canvas_pixels(page)
-            assert not np.array_equal(after_opacity, after_layer), "layer did not redraw"
-            assert "nats" in view.locator(".sv-colorbar").inner_text()
+        view.locator(".sv-layer").select_option("entropy")
+        after_layer = canvas_pixels(page)
+        assert not np.array_equal(after_opacity, after_layer), "layer did not redraw"
+        assert "nats" in view.locator(".sv-colorbar").inner_text()
 
-            row = view.locator(".sv-legend-row").first
-            row.click()
-            after_click = canvas_pixels(page)
-            assert "sv-selected" in (row.get_attribute("class") or "")
-            assert not np.array_equal(after_layer, after_click), "legend click did not redraw"
-            # the dimmed pixels outside the class are darker than before
-            assert after_click.mean() < after_layer.mean()
-            page.screenshot(path=str(artifacts_dir / "notebook_viewer_selected.png"))
-            row.click()  # restore
-            np.testing.assert_array_equal(canvas_pixels(page), after_layer)
+        row = view.locator(".sv-legend-row").first
+        row.click()
+        after_click = canvas_pixels(page)
+        assert "sv-selected" in (row.get_attribute("class") or "")
+        assert not np.array_equal(after_layer, after_click), "legend click did not redraw"
+        # the dimmed pixels outside the class are darker than before
+        assert after_click.mean() < after_layer.mean()
+        page.screenshot(path=str(artifacts_dir / "notebook_viewer_selected.png"))
+        row.click()  # restore
+        np.testing.assert_array_equal(canvas_pixels(page), after_layer)
 
-            canvas = view.locator(".sv-canvas").first
-            box = canvas.bounding_box()
-            canvas.hover(position={"x": box["width"] / 2, "y": box["height"] / 2})
-            text = view.locator(".sv-readout").inner_text()
-            assert "predicted:" in text and "top-3:" in text and "%" in text
-            assert "entropy" in text and "margin" in text
-            predicted = text.split("predicted: ")[1].split(" (confidence")[0]
-            assert predicted in sl.ADE20K.names
-            assert text.split("top-3: ")[1].split(" ")[0] in {n.split(" ")[0]
-                                                           for n in sl.ADE20K.names}
-            page.screenshot(path=str(artifacts_dir / "notebook_viewer_hover.png"))
-        except BaseException:
-            page.screenshot(path=str(artifacts_dir / "notebook_failure.png"))
-            raise
-        finally:
-            browser.close()
+        canvas = view.locator(".sv-canvas").first
+        box = canvas.bounding_box()
+        canvas.hover(position={"x": box["width"] / 2, "y": box["height"] / 2})
+        text = view.locator(".sv-readout").inner_text()
+        assert "predicted:" in text and "top-3:" in text and "%" in text
+        assert "entropy" in text and "margin" in text
+        predicted = text.split("predicted: ")[1].split(" (confidence")[0]
+        assert predicted in sl.ADE20K.names
+        assert text.split("top-3: ")[1].split(" ")[0] in {n.split(" ")[0]
+                                                       for n in sl.ADE20K.names}
+        page.screenshot(path=str(artifacts_dir / "notebook_viewer_hover.png"))
     assert errors == []

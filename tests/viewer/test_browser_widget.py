@@ -11,14 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _lab import (
-    canvas_pixels,
-    jupyter_lab,
-    launch_chromium,
-    run_all_cells,
-    wait_for_viewers,
-    write_notebook,
-)
+from _lab import canvas_pixels, notebook_in_lab, write_notebook
 from conftest import make_image, make_result
 
 from segpile_lab.viewer._data import build_viewer_data
@@ -54,78 +47,68 @@ def assert_close(got: np.ndarray, expected: np.ndarray) -> None:
 
 
 def test_canvas_matches_python_render_for_each_control(tmp_path, artifacts_dir):
-    from playwright.sync_api import sync_playwright
-
     write_notebook(tmp_path / "parity.ipynb", [CELL])
     data = build_viewer_data(**inputs())
-    errors: list[str] = []
-    with jupyter_lab(tmp_path, tmp_path / "lab.log") as url, sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{url}/lab/tree/parity.ipynb")
-            run_all_cells(page)
-            wait_for_viewers(page, 2, timeout_ms=120_000)
-            view = page.locator(".segpile-viewer")
-            assert "untrained demo weights" in view.locator(".sv-banner").inner_text()
+    with notebook_in_lab(tmp_path, "parity.ipynb", viewers=2, timeout_ms=120_000,
+                         failure_screenshot=artifacts_dir / "viewer_parity_failure.png"
+                         ) as (page, errors):
+        view = page.locator(".segpile-viewer")
+        assert "untrained demo weights" in view.locator(".sv-banner").inner_text()
 
-            state = ViewState()
-            assert_close(canvas_pixels(page), render_panel(data, 0, state))
-            steps = [
-                ("opacity", lambda: view.locator(".sv-opacity").fill("0.3"),
-                 {"opacity": 0.3}),
-                ("layer", lambda: view.locator(".sv-layer").select_option("entropy"),
-                 {"layer": "entropy"}),
-                ("outline", lambda: view.locator(".sv-outline").check(), {"outline": True}),
-                ("errors", lambda: view.locator(".sv-layer").select_option("errors"),
-                 {"layer": "errors", "outline": False}),
-                ("threshold", lambda: view.locator(".sv-threshold").fill("0.5"),
-                 {"threshold": 0.5}),
-            ]
-            for name, act, change in steps:
-                before = canvas_pixels(page)
-                if name == "errors":
-                    view.locator(".sv-outline").uncheck()
-                act()
-                state = ViewState(**{**state.__dict__, **change})
-                after = canvas_pixels(page)
-                assert not np.array_equal(before, after), f"{name} did not redraw"
-                assert_close(after, render_panel(data, 0, state))
-                assert_close(canvas_pixels(page, 1), render_panel(data, 1, state))
-
-            # legend click selects a class: errors become TP/FP/FN for it; click again restores
-            row = view.locator(".sv-legend-row").first
-            cid = int(row.get_attribute("data-class-id"))
-            row.click()
-            state = ViewState(**{**state.__dict__, "selected_class": cid})
-            assert_close(canvas_pixels(page), render_panel(data, 0, state))
-            assert "sv-selected" in (row.get_attribute("class") or "")
-            assert "true positive (class" in view.locator(".sv-colorbar").inner_text()
-            page.screenshot(path=str(artifacts_dir / "viewer_parity_selected.png"))
-            view.locator(".sv-legend-row").first.click()
-            state = ViewState(**{**state.__dict__, "selected_class": -1})
-            assert_close(canvas_pixels(page), render_panel(data, 0, state))
-
-            # hover: read-out of both panels, computed in the browser
-            canvas = view.locator(".sv-canvas").first
-            box = canvas.bounding_box()
-            canvas.hover(position={"x": box["width"] * 0.25, "y": box["height"] * 0.5})
-            text = view.locator(".sv-readout").inner_text()
-            x, y = int(SIZE[1] * 0.25), int(SIZE[0] * 0.5)
-            a = inputs()["result"]
-            assert f"predicted: class{a.labels[y, x]}" in text
-            assert "top-3: class" in text and "nats" in text and "margin" in text
-            assert "parity check" not in text and text.count("predicted:") == 2
-            assert "truth: class" in text
-            markers = view.locator(".sv-marker")
-            assert all(markers.nth(i).is_visible() for i in range(2))  # synced hover
-
-            view.locator(".sv-layer").select_option("disagreement")
-            state = ViewState(**{**state.__dict__, "layer": "disagreement"})
+        state = ViewState()
+        assert_close(canvas_pixels(page), render_panel(data, 0, state))
+        steps = [
+            ("opacity", lambda: view.locator(".sv-opacity").fill("0.3"),
+             {"opacity": 0.3}),
+            ("layer", lambda: view.locator(".sv-layer").select_option("entropy"),
+             {"layer": "entropy"}),
+            ("outline", lambda: view.locator(".sv-outline").check(), {"outline": True}),
+            ("errors", lambda: view.locator(".sv-layer").select_option("errors"),
+             {"layer": "errors", "outline": False}),
+            ("threshold", lambda: view.locator(".sv-threshold").fill("0.5"),
+             {"threshold": 0.5}),
+        ]
+        for name, act, change in steps:
+            before = canvas_pixels(page)
+            if name == "errors":
+                view.locator(".sv-outline").uncheck()
+            act()
+            state = ViewState(**{**state.__dict__, **change})
+            after = canvas_pixels(page)
+            assert not np.array_equal(before, after), f"{name} did not redraw"
+            assert_close(after, render_panel(data, 0, state))
             assert_close(canvas_pixels(page, 1), render_panel(data, 1, state))
-            assert "disagree on" in view.locator(".sv-info").inner_text()
-            page.screenshot(path=str(artifacts_dir / "viewer_parity_compare.png"))
-        finally:
-            browser.close()
+
+        # legend click selects a class: errors become TP/FP/FN for it; click again restores
+        row = view.locator(".sv-legend-row").first
+        cid = int(row.get_attribute("data-class-id"))
+        row.click()
+        state = ViewState(**{**state.__dict__, "selected_class": cid})
+        assert_close(canvas_pixels(page), render_panel(data, 0, state))
+        assert "sv-selected" in (row.get_attribute("class") or "")
+        assert "true positive (class" in view.locator(".sv-colorbar").inner_text()
+        page.screenshot(path=str(artifacts_dir / "viewer_parity_selected.png"))
+        view.locator(".sv-legend-row").first.click()
+        state = ViewState(**{**state.__dict__, "selected_class": -1})
+        assert_close(canvas_pixels(page), render_panel(data, 0, state))
+
+        # hover: read-out of both panels, computed in the browser
+        canvas = view.locator(".sv-canvas").first
+        box = canvas.bounding_box()
+        canvas.hover(position={"x": box["width"] * 0.25, "y": box["height"] * 0.5})
+        text = view.locator(".sv-readout").inner_text()
+        x, y = int(SIZE[1] * 0.25), int(SIZE[0] * 0.5)
+        a = inputs()["result"]
+        assert f"predicted: class{a.labels[y, x]}" in text
+        assert "top-3: class" in text and "nats" in text and "margin" in text
+        assert "parity check" not in text and text.count("predicted:") == 2
+        assert "truth: class" in text
+        markers = view.locator(".sv-marker")
+        assert all(markers.nth(i).is_visible() for i in range(2))  # synced hover
+
+        view.locator(".sv-layer").select_option("disagreement")
+        state = ViewState(**{**state.__dict__, "layer": "disagreement"})
+        assert_close(canvas_pixels(page, 1), render_panel(data, 1, state))
+        assert "disagree on" in view.locator(".sv-info").inner_text()
+        page.screenshot(path=str(artifacts_dir / "viewer_parity_compare.png"))
     assert errors == []

@@ -171,3 +171,10 @@ def test_result_topk_accepts_both_axis_and_pair_orders(layout, probs_first):
     got_ids, got_probs = result_topk(R())
     np.testing.assert_array_equal(got_ids, ids)
     np.testing.assert_allclose(got_probs, probs, rtol=1e-6)
+
+
+def test_result_without_uncertainty_maps_is_a_clear_error():
+    result = make_result()
+    result.entropy = None
+    with pytest.raises(DataError, match=r"entropy missing\); call predict\(..., uncertainty=True"):
+        build_viewer_data(make_image(), result)
