@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["KeyCounts", "LineChunk", "count_keys", "iter_line_chunks"]
 
-_QUOTE, _COLON, _SPACE = ord('"'), ord(":"), ord(" ")
+_QUOTE, _COLON, _SPACE, _TAB = ord('"'), ord(":"), ord(" "), ord("\t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class KeyCounts:
     pile_set_name: int
     pile_set_name_str: int
     synthetic: int
+    unusual_layout: int  # ``"k" :`` or a raw tab (JSON whitespace json.dumps never writes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +80,11 @@ def _string_valued(a: np.ndarray, closing: np.ndarray) -> int:
 def count_keys(data: bytes) -> KeyCounts:
     """Count the Pile schema's keys in `data` (see `KeyCounts`).
 
-    A key is a quoted name right before ``:``, as json.dumps, orjson, pandas and jq write them.
-    Known limit: a *second* ``text``/``meta``/``pile_set_name`` key spelled unusually (``"text" :``
-    or with an escape, ``"te\\u0078t":``) in a chunk that is otherwise clean is not seen here,
-    and that one row would get Polars' first-wins instead of last-wins.
+    A key is a quoted name right before ``:``, as json.dumps, orjson, pandas and jq write them;
+    quotes followed by spaces and a colon, and raw tabs, are counted in `unusual_layout` (the
+    chunk then goes line by line). Known limit: a *second* ``text``/``meta``/``pile_set_name`` key
+    spelled with an escape (``"te\\u0078t":``) or 3+ spaces before its colon, in a chunk that is
+    otherwise clean, is not seen here; that one row would get Polars' first-wins.
     """
     a = np.frombuffer(data, dtype=np.uint8)
     closing = _pair_positions(data, _QUOTE, _COLON)
@@ -98,6 +100,17 @@ def count_keys(data: bytes) -> KeyCounts:
         pile_set_name=psn.size,
         pile_set_name_str=_string_valued(a, psn),
         synthetic=found[b'"synthetic"'].size,
+        unusual_layout=_spaced_colons(a, data) + int(np.count_nonzero(a == _TAB)),
+    )
+
+
+def _spaced_colons(a: np.ndarray, data: bytes) -> int:
+    """How many quotes are followed by one or two spaces and a colon (a key written ``"k" :``)."""
+    spaced = _pair_positions(data, _QUOTE, _SPACE)
+    spaced = spaced[spaced + 3 < a.size]
+    after = a[spaced + 2]
+    return int(
+        np.count_nonzero((after == _COLON) | ((after == _SPACE) & (a[spaced + 3] == _COLON)))
     )
 
 

@@ -12,7 +12,7 @@ and go through the same `finish`, so every policy of the bad-input catalog holds
 
 The columnar path trusts Polars only when the chunk passes every check in `_columnar`;
 otherwise the chunk goes through orjson line by line. (One known gap, see
-`_chunks.count_keys`: a duplicate key spelled with a space or an escape before its colon.)
+`_chunks.count_keys`: a duplicate key spelled with an escape, e.g. ``"te\\u0078t"``.)
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def empty_frame() -> pl.DataFrame:
 def _columnar(chunk: LineChunk) -> pl.DataFrame | None:
     """Parse with Polars; None when any check fails and the chunk must go line by line."""
     k, rows = chunk.keys, chunk.n_lines
-    if not (k.text == k.text_str == k.meta == k.pile_set_name == k.pile_set_name_str == rows):
+    if k.unusual_layout or not (
+        k.text == k.text_str == k.meta == k.pile_set_name == k.pile_set_name_str == rows
+    ):
         return None  # a missing, duplicate or non-string key somewhere: Polars would differ
     try:
         parsed = pl.read_ndjson(chunk.data, schema=_JSON_SCHEMA)

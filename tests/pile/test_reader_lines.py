@@ -143,8 +143,10 @@ def test_nan_inside_text_is_just_text(tmp_path: Path) -> None:
             "FreeLaw",
         ),
         (b'{"meta": {"pile_set_name": "ArXiv"}, "text": "a", "text": "z"}', "z", "ArXiv"),
+        (b'{"text": "a", "text" : "b", "meta": {"pile_set_name": "ArXiv"}}', "b", "ArXiv"),
+        (b'{"text": "a", "text"\t:\t"b", "meta": {"pile_set_name": "ArXiv"}}', "b", "ArXiv"),
     ],
-    ids=["text", "pile_set_name", "meta", "text after meta"],
+    ids=["text", "pile_set_name", "meta", "text after meta", "space before colon", "tabs"],
 )
 def test_duplicate_keys_last_wins(tmp_path: Path, line: bytes, text: str, subset: str) -> None:
     df, _ = read(write(tmp_path / "f.zst", [line, GOOD[0]]))

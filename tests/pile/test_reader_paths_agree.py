@@ -34,6 +34,8 @@ BAD_LINES = {
     "dup_meta": b'{"text": "a", "meta": {"pile_set_name": "ArXiv"}, "meta": {}}',
     "dup_synthetic": b'{"text": "a", "meta": {"pile_set_name": "ArXiv", "synthetic": true, '
     b'"synthetic": false}}',
+    "dup_text_spaced": b'{"text": "a", "text" : "b", "meta": {"pile_set_name": "ArXiv"}}',
+    "dup_subset_tab": b'{"text": "a", "meta": {"pile_set_name": "A", "pile_set_name":\t"B"}}',
     "array": b'[{"text": "a", "meta": {"pile_set_name": "ArXiv"}}]',
     "pretty_open": b"{",
     "no_meta": b'{"text": "x"}',
