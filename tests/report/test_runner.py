@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,29 @@ def test_cell_timeout_names_the_cell(tmp_path, make_notebook):
     result = _single_failure(tmp_path, path, timeout=3)
     assert result["cell_index"] == 2
     assert "cell 2 ('time.sleep(60)'): the cell ran longer than the 3 s limit" in result["error"]
+
+
+def test_kernel_runs_in_report_mode(tmp_path, make_notebook):
+    source = (
+        "import os, sys\n"
+        "keys = ('TQDM_DISABLE', 'PLOTLY_RENDERER', 'MPLBACKEND')\n"
+        "summary = {k: os.environ.get(k) for k in keys} | {'python': sys.executable}\n"
+    )
+    build_report(tmp_path / "out", notebooks=[make_notebook("env", source + WRITE_SUMMARY)])
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["notebooks"][0]["summary"] == {
+        "TQDM_DISABLE": "1",
+        "PLOTLY_RENDERER": "notebook",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "python": sys.executable,  # the kernel runs the interpreter that runs the report
+    }
+
+
+def test_a_dying_kernel_names_the_cell(tmp_path, make_notebook):
+    path = make_notebook("dies", "x = 1", "import os\nos._exit(1)")
+    result = _single_failure(tmp_path, path)
+    assert result["cell_index"] == 2
+    assert "cell 2 ('import os'): the kernel died" in result["error"]
 
 
 def test_progress_lines_go_to_stderr(tmp_path, make_notebook, capsys):
