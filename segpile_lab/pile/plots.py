@@ -143,7 +143,8 @@ def plot_lengths(
         fig.update_layout(title=title, height=200 + 22 * len(names))
         return fig
     fig, ax = _mpl_figure(8, 1.5 + 0.3 * len(names))
-    ax.boxplot([groups[n] for n in names], orientation="horizontal", tick_labels=names)
+    if names:  # matplotlib refuses a box plot of nothing
+        ax.boxplot([groups[n] for n in names], orientation="horizontal", tick_labels=names)
     ax.scatter(
         [published[n] for n in marked],
         [names.index(n) + 1 for n in marked],
@@ -171,7 +172,9 @@ def plot_duplicates_pii(
     `near_duplicates(...)[1]`."""
     title = _start(backend, synthetic, "Duplicates and PII-like strings", duplicates, pii)
     names = _subset_order(duplicates["subset"].to_list())[::-1]
-    frame = pl.DataFrame({"subset": names}).join(duplicates, on="subset", how="left")
+    frame = pl.DataFrame({"subset": names}, schema={"subset": pl.String}).join(
+        duplicates, on="subset", how="left"
+    )
     frame = frame.join(pii.drop("documents"), on="subset", how="left")
     if near is not None:
         frame = frame.join(near.select("subset", "near_duplicate_rate"), on="subset", how="left")

@@ -151,3 +151,15 @@ def test_audit_pile_summary_is_json_and_table_has_one_row_per_subset(demo_path: 
     assert audit.frame["subset"].value_counts()["count"].max() == 3
     assert audit.composition["documents"].min() >= 12  # every document counted
     json.dumps(audit.summary(), allow_nan=False)  # no NaN leaks into the JSON
+
+
+@pytest.mark.parametrize("extra", [[], ["--sample-per-subset", "3"]])
+def test_empty_file_gives_an_audit_of_nothing_without_crashing(tmp_path: Path, extra) -> None:
+    data = tmp_path / "empty.jsonl"
+    data.write_text("")
+    code, out, _ = _run(str(data), *extra, "--out", str(tmp_path / "out"))
+    assert code == 0 and "0 rows read" in out
+    table = pl.read_csv(tmp_path / "out" / "composition.csv")
+    assert table.height == 22 and (table["documents"] == 0).all()
+    assert table["note"].str.contains("no documents").all()
+    assert all((tmp_path / "out" / f"{name}.png").is_file() for name in FIGURES)
