@@ -27,7 +27,7 @@ from segpile_lab.pile.dedup import duplicate_stats, near_duplicates
 from segpile_lab.pile.demo import SYNTHETIC_LABEL, demo_pile_sample
 from segpile_lab.pile.pii import pii_counts
 from segpile_lab.pile.quality import SIGNALS, quality_signals, quality_summary
-from segpile_lab.pile.tokens import bytes_per_token
+from segpile_lab.pile.tokens import bytes_per_token, load_tokenizer
 
 PathLike = str | os.PathLike[str]
 
@@ -162,6 +162,7 @@ def audit_pile(
     """
     from segpile_lab.pile.reader import read_pile
 
+    tok = None if tokenizer is None else load_tokenizer(tokenizer)  # fail before reading
     source = demo_pile_sample() if paths is None else paths
     df, report = read_pile(
         source,
@@ -199,7 +200,7 @@ def audit_pile(
         near_duplicates=near,
         pii=pii_counts(df),
         quality=quality_signals(df),
-        tokens=None if tokenizer is None else bytes_per_token(df, tokenizer, progress=progress),
+        tokens=None if tok is None else bytes_per_token(df, tok, progress=progress),
         synthetic=synthetic,
         parameters=parameters,
     )

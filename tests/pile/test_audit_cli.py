@@ -163,3 +163,9 @@ def test_empty_file_gives_an_audit_of_nothing_without_crashing(tmp_path: Path, e
     assert table.height == 22 and (table["documents"] == 0).all()
     assert table["note"].str.contains("no documents").all()
     assert all((tmp_path / "out" / f"{name}.png").is_file() for name in FIGURES)
+
+
+def test_missing_tokenizer_fails_before_reading(tmp_path: Path) -> None:
+    code, out, err = _run("--tokenizer", str(tmp_path / "nope.json"), "--out", str(tmp_path))
+    assert code == 2 and "nope.json: tokenizer file not found" in err
+    assert "reading Pile" not in err and out == ""
