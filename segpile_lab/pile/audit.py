@@ -21,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from segpile_lab.errors import SegpileError
 from segpile_lab.pile import plots
 from segpile_lab.pile.composition import CompositionStats
 from segpile_lab.pile.dedup import duplicate_stats, near_duplicates
@@ -101,6 +102,8 @@ class PileAudit:
         """Write ``composition.csv``, ``composition.json`` and the figures (``*.html`` from
         plotly, ``*.png`` from matplotlib) into `out_dir`; returns the paths written."""
         out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise SegpileError(f"{out}: exists and is not a folder; choose another --out")
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "composition.csv", out / "composition.json"]
         self.table().write_csv(written[0])

@@ -169,3 +169,10 @@ def test_missing_tokenizer_fails_before_reading(tmp_path: Path) -> None:
     code, out, err = _run("--tokenizer", str(tmp_path / "nope.json"), "--out", str(tmp_path))
     assert code == 2 and "nope.json: tokenizer file not found" in err
     assert "reading Pile" not in err and out == ""
+
+
+def test_out_that_is_a_file_is_a_one_line_error(tmp_path: Path) -> None:
+    data = _write_jsonl(tmp_path / "p.jsonl", [("ArXiv", "a paper")])
+    (tmp_path / "taken").write_text("x")
+    code, _, err = _run(str(data), "--out", str(tmp_path / "taken"))
+    assert code == 2 and "taken: exists and is not a folder" in err
