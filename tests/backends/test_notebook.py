@@ -1,0 +1,56 @@
+"""The backends notebook runs headless at smoke size and writes its summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_backends_quantization.ipynb"
+
+
+def test_notebook_has_a_parameters_cell_and_no_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    for name in (
+        "model = ",
+        "backends = ",
+        "batch_sizes = ",
+        "smoke = False",
+        "summary_path = None",
+    ):
+        assert name in cell.source
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.slow
+def test_notebook_runs_at_smoke_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name, value in {
+        "TQDM_DISABLE": "1",
+        "PLOTLY_RENDERER": "notebook",
+        "SEGPILE_LAB_CACHE": str(tmp_path / "cache"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    summary_path = tmp_path / "summary.json"
+    injected = f"smoke = True\nsummary_path = {str(summary_path)!r}"
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(injected))
+    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
+    summary = json.loads(summary_path.read_text())
+    assert summary["note"] == "untrained demo weights: ranks backends only"
+    assert summary["benchmark_errors"] == []
+    assert set(summary["benchmark_ok"]) == set(summary["backends"])
+    assert summary["pixel_agreement"]["ort-fp32"] > 0.999
+    assert summary["pixel_agreement"]["torch-fp32+fold"] > 0.999
+    assert 0.5 < summary["pixel_agreement"]["ort-int8-dynamic"] <= 1.0
+    assert len(summary["exclusion_agreement"]) == 2
+    assert summary["compared_in_viewer"] in summary["backends"]
+    html = [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", [])
+            if "text/html" in o.get("data", {})]  # fmt: skip
+    assert sum("plotly-graph-div" in h for h in html) >= 4  # latency, Pareto, ΔIoU, card
+    assert any("untrained demo weights" in h for h in html)
