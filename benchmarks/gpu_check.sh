@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# One prepared GPU check for the inference backends: benchmark + accuracy on CUDA in < 5 minutes.
+#
+#   benchmarks/gpu_check.sh            # results under $OUT (if set) else benchmarks/results/gpu/
+#   GPU_CHECK_TENSORRT=1 benchmarks/gpu_check.sh   # also build a TensorRT engine (adds minutes)
+#
+# SegFormer-B2 architecture with untrained demo weights (numbers rank backends only), 512×512,
+# batch 1 and 8: torch eager fp32 / fp16 / bf16 autocast (with and without the folded decode
+# head), torch.compile bf16, ONNX Runtime fp32 and fp16 on the CUDA EP (and TensorRT when asked
+# and present). Backends that cannot run (no CUDA EP in this onnxruntime build, no TensorRT) are
+# recorded with their reason by `segpile-lab bench`; the others still run. The results table
+# names the device (environment.cuda_device in benchmark.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT_DIR="${OUT:-benchmarks/results/gpu}"
+mkdir -p "$OUT_DIR"
+export TQDM_DISABLE=1
+export SEGPILE_LAB_CACHE="${SEGPILE_LAB_CACHE:-$OUT_DIR/.cache}"
+
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true; } | tee "$OUT_DIR/nvidia-smi.txt"
+python - <<'PY' | tee "$OUT_DIR/environment.txt"
+import torch, onnxruntime as ort
+print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())
+print("device", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none")
+print("onnxruntime", ort.__version__, ort.get_available_providers())
+PY
+python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 3)" \
+  || { echo "no CUDA device visible to torch: nothing to check" | tee "$OUT_DIR/FAILED"; exit 3; }
+
+BACKENDS="torch-fp32,torch-fp32+fold,torch-fp16,torch-fp16+fold,torch-bf16,torch-compile-bf16+fold,ort-fp32,ort-fp32+fold,ort-fp16,ort-fp16+fold"
+if [[ "${GPU_CHECK_TENSORRT:-0}" == "1" ]]; then
+  BACKENDS="$BACKENDS,ort-tensorrt"
+fi
+
+if [[ -d ../shared/data/ade20k/images ]]; then
+  IMAGES=(--images ../shared/data/ade20k/images --annotations ../shared/data/ade20k/annotations)
+else
+  IMAGES=()
+fi
+
+# --threads 8: CPU threads for host-side work and ORT's CPU fallback nodes
+timeout 280 python -m segpile_lab.cli bench \
+  --model demo-b2 --backends "$BACKENDS" --batch-sizes 1,8 --image-size 512 \
+  --warmup 3 --repeats 20 --threads 8 "${IMAGES[@]}" --out "$OUT_DIR" \
+  | tee "$OUT_DIR/table.txt"
+echo "results in $OUT_DIR"
