@@ -113,3 +113,26 @@ def test_delta_iou_plot_shows_the_worst_classes(results):
     classes = {x for trace in figure.data for x in trace.x}
     assert 1 <= len(classes) <= 5
     assert UNTRAINED_NOTE in figure.layout.title.text
+
+
+@pytest.mark.shared
+def test_bench_command_scores_against_real_ade20k_ground_truth(shared_data, tmp_path):
+    out = tmp_path / "bench"
+    ade = shared_data / "ade20k"
+    with pytest.warns(UntrainedModelWarning):
+        code = main(
+            [
+            "bench", "--backends", "torch-fp32,torch-fp32+fold", "--batch-sizes", "1",
+            "--image-size", str(SIZE), "--repeats", "1", "--warmup", "1", "--threads", "1",
+            "--images", str(ade / "images"), "--annotations", str(ade / "annotations"),
+            "--out", str(out),
+            ]
+        )  # fmt: skip
+    assert code == 0
+    (row,) = json.loads((out / "accuracy.json").read_text())["rows"]
+    assert 0 <= row["miou_vs_ground_truth"] < 0.2  # untrained weights: near chance
+    assert row["miou_vs_ground_truth"] == pytest.approx(
+        row["reference_miou_vs_ground_truth"], abs=1e-3
+    )
+    per_class = pl.read_csv(out / "per_class.csv")
+    assert per_class["delta_iou"].abs().max() < 0.05
