@@ -140,20 +140,27 @@ def run_case(case: str, jsonl: str, zst: str) -> dict:
     }
 
 
-def measure(case: str, jsonl: Path, zst: Path, repeat: int) -> dict:
-    """Best of `repeat` fresh subprocesses (each its own peak RSS)."""
-    runs = []
+def measure(jsonl: Path, zst: Path, repeat: int) -> dict[str, dict]:
+    """Best of `repeat` runs per case, each in a fresh subprocess (its own peak RSS); the cases
+    take turns (a, a2, b, c1, c2, a, …) so that a burst of load on a shared machine does not
+    fall on one case only."""
+    runs: dict[str, list[dict]] = {case: [] for case in CASES}
     for _ in range(repeat):
-        out = subprocess.run(
-            [sys.executable, __file__, "--run", case, str(jsonl), str(zst)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    best = min(runs, key=lambda r: r["seconds"])
-    best["all_seconds"] = [round(r["seconds"], 3) for r in runs]
-    return best
+        for case in CASES:
+            out = subprocess.run(
+                [sys.executable, __file__, "--run", case, str(jsonl), str(zst)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            runs[case].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    results = {}
+    for case, case_runs in runs.items():
+        best = min(case_runs, key=lambda r: r["seconds"])
+        best["all_seconds"] = [round(r["seconds"], 3) for r in case_runs]
+        results[case] = best
+        print(f"  {case}: {best['all_seconds']} s")
+    return results
 
 
 def main() -> None:
@@ -181,10 +188,7 @@ def main() -> None:
             f"({data['documents']:,} documents, zstd {data['compressed_bytes'] / 1e6:.0f} MB) "
             f"in {time.perf_counter() - t0:.0f} s"
         )
-        results = {}
-        for case in CASES:
-            results[case] = measure(case, jsonl, zst, args.repeat)
-            print(f"  {case}: {results[case]['all_seconds']} s")
+        results = measure(jsonl, zst, args.repeat)
     mb = data["uncompressed_bytes"] / 1e6
     for r in results.values():
         r["mb_per_s"] = mb / r["seconds"]
@@ -219,8 +223,9 @@ def main() -> None:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
-            "note": "shared 2-core machine with other engineers' jobs running: timings are noisy "
-            "(best of --repeat runs per case)",
+            "note": "shared 2-core machine with other engineers' jobs running (load average "
+            f"{os.getloadavg()[0]:.1f} at the end): timings are noisy; best of --repeat runs per "
+            "case, the cases taking turns",
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
