@@ -33,7 +33,7 @@ class KeyCounts:
     pile_set_name: int
     pile_set_name_str: int
     synthetic: int
-    unusual_layout: int  # ``"k" :`` or a raw tab (JSON whitespace json.dumps never writes)
+    unusual_layout: int  # keys written ``"k" :`` (blanks before the colon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +48,6 @@ class LineChunk:
     keys: KeyCounts
 
 
-def _pair_positions(data: bytes, first: int, second: int) -> np.ndarray:
-    """Sorted positions ``i`` where ``data[i] == first`` and ``data[i + 1] == second``.
-
-    Compares 16-bit words at even and at odd offsets: two passes over half the bytes each,
-    and the hits (a few per line) are all that is materialised.
-    """
-    word = first | second << 8
-    n = len(data)
-    even = np.flatnonzero(np.frombuffer(data, dtype="<u2", count=n // 2) == word) * 2
-    odd = np.flatnonzero(np.frombuffer(data, dtype="<u2", offset=1, count=(n - 1) // 2) == word)
-    return np.sort(np.concatenate([even, odd * 2 + 1]))
-
-
 def _keys_ending_at(a: np.ndarray, closing: np.ndarray, key: bytes) -> np.ndarray:
     """The closing-quote positions in `closing` that end an occurrence of `key` (with quotes)."""
     closing = closing[closing >= len(key) - 1]
@@ -71,7 +58,6 @@ def _keys_ending_at(a: np.ndarray, closing: np.ndarray, key: bytes) -> np.ndarra
 
 def _string_valued(a: np.ndarray, closing: np.ndarray) -> int:
     """How many keys (closing quote then ``:``) continue with ``"`` or `` "`` (a string value)."""
-    closing = closing[closing + 3 < a.size]
     tight = a[closing + 2] == _QUOTE
     spaced = (a[closing + 2] == _SPACE) & (a[closing + 3] == _QUOTE)
     return int(np.count_nonzero(tight | spaced))
@@ -80,14 +66,23 @@ def _string_valued(a: np.ndarray, closing: np.ndarray) -> int:
 def count_keys(data: bytes) -> KeyCounts:
     """Count the Pile schema's keys in `data` (see `KeyCounts`).
 
-    A key is a quoted name right before ``:``, as json.dumps, orjson, pandas and jq write them;
-    quotes followed by spaces and a colon, and raw tabs, are counted in `unusual_layout` (the
-    chunk then goes line by line). Known limit: a *second* ``text``/``meta``/``pile_set_name`` key
-    spelled with an escape (``"te\\u0078t":``) or 3+ spaces before its colon, in a chunk that is
-    otherwise clean, is not seen here; that one row would get Polars' first-wins.
+    One pass finds the quotes; a key is a quote right before ``:``, as json.dumps, orjson,
+    pandas and jq write them. Quotes followed by one or two spaces or tabs and a colon (a key
+    written ``"k" :``) are counted in `unusual_layout` (the chunk then goes line by line).
+    Known limit: a *second* ``text``/``meta``/``pile_set_name`` key spelled with an escape
+    (``"te\\u0078t":``) or 3+ blanks before its colon, in a chunk that is otherwise clean, is
+    not seen here; that one row would get Polars' first-wins.
     """
     a = np.frombuffer(data, dtype=np.uint8)
-    closing = _pair_positions(data, _QUOTE, _COLON)
+    quotes = np.flatnonzero(a == _QUOTE)
+    quotes = quotes[quotes + 3 < a.size]  # a key needs its colon and a value after it
+    after = a[quotes + 1]
+    closing = quotes[after == _COLON]
+    blank = quotes[(after == _SPACE) | (after == _TAB)]
+    second = a[blank + 2]
+    spaced = (second == _COLON) | (
+        ((second == _SPACE) | (second == _TAB)) & (a[blank + 3] == _COLON)
+    )
     found = {
         key: _keys_ending_at(a, closing, key)
         for key in (b'"text"', b'"meta"', b'"pile_set_name"', b'"synthetic"')
@@ -100,17 +95,7 @@ def count_keys(data: bytes) -> KeyCounts:
         pile_set_name=psn.size,
         pile_set_name_str=_string_valued(a, psn),
         synthetic=found[b'"synthetic"'].size,
-        unusual_layout=_spaced_colons(a, data) + int(np.count_nonzero(a == _TAB)),
-    )
-
-
-def _spaced_colons(a: np.ndarray, data: bytes) -> int:
-    """How many quotes are followed by one or two spaces and a colon (a key written ``"k" :``)."""
-    spaced = _pair_positions(data, _QUOTE, _SPACE)
-    spaced = spaced[spaced + 3 < a.size]
-    after = a[spaced + 2]
-    return int(
-        np.count_nonzero((after == _COLON) | ((after == _SPACE) & (a[spaced + 3] == _COLON)))
+        unusual_layout=int(np.count_nonzero(spaced)),
     )
 
 
