@@ -24,6 +24,8 @@ DISAGREE_DIM = 0.45
 OUTSIDE_SELECTION_DIM = 0.35
 MAX_STATIC_WIDTH = 960
 LEGEND_ROWS = 12
+# photos barely compress: level 3 is ~6x faster than optimize=True for ~5 % more bytes
+PNG_COMPRESS_LEVEL = 3
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def encode_png(image: Image.Image | np.ndarray) -> bytes:
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
