@@ -23,17 +23,24 @@ _SYNTHETIC_TRUE = ("synthetic_data", "synthetic", "demo_data")
 
 
 def provenance_notes(summary: Mapping[str, Any] | None) -> list[str]:
-    """The caveats a notebook's summary declares: untrained weights, synthetic data."""
+    """The caveats a notebook's summary declares: untrained weights, synthetic data.
+
+    Declared by a boolean flag (``"untrained": true``, ``"is_trained": false``,
+    ``"synthetic": true``, …) or by a top-level text that contains the note itself
+    (``"note": "untrained demo weights: ranks backends only"``).
+    """
     if not summary:
         return []
-    notes = []
-    if any(summary.get(k) is True for k in _UNTRAINED_TRUE) or any(
-        summary.get(k) is False for k in _TRAINED_FALSE
-    ):
-        notes.append(UNTRAINED_NOTE)
-    if any(summary.get(k) is True for k in _SYNTHETIC_TRUE):
-        notes.append(SYNTHETIC_NOTE)
-    return notes
+    texts = " ".join(v.lower() for v in summary.values() if isinstance(v, str))
+    untrained = (
+        any(summary.get(k) is True for k in _UNTRAINED_TRUE)
+        or any(summary.get(k) is False for k in _TRAINED_FALSE)
+        or UNTRAINED_NOTE in texts
+    )
+    synthetic = any(summary.get(k) is True for k in _SYNTHETIC_TRUE) or SYNTHETIC_NOTE in texts
+    return [
+        note for note, found in ((UNTRAINED_NOTE, untrained), (SYNTHETIC_NOTE, synthetic)) if found
+    ]
 
 
 def highlights(summary: Mapping[str, Any] | None) -> list[tuple[str, str]]:

@@ -20,6 +20,13 @@ from segpile_lab.report.index import SYNTHETIC_NOTE, UNTRAINED_NOTE, highlights,
         ({"synthetic": False, "untrained_weights": False}, []),
         ({"synthetic": "yes"}, []),  # only a real boolean counts
         ({"is_trained": False, "synthetic_data": True}, [UNTRAINED_NOTE, SYNTHETIC_NOTE]),
+        ({"note": "Untrained demo weights: ranks backends only"}, [UNTRAINED_NOTE]),
+        (
+            {"label": "untrained demo weights; synthetic demo data"},
+            [UNTRAINED_NOTE, SYNTHETIC_NOTE],
+        ),
+        ({"note": "trained weights"}, []),
+        ({"nested": {"note": "untrained demo weights"}}, []),  # top level only
     ],
 )
 def test_provenance_notes(summary, notes):
