@@ -23,6 +23,7 @@ FN_COLOR = (30, 100, 255)
 DISAGREE_DIM = 0.45
 OUTSIDE_SELECTION_DIM = 0.35
 MAX_STATIC_WIDTH = 960
+MIN_STATIC_WIDTH = 420
 LEGEND_ROWS = 12
 # photos barely compress: level 3 is ~6x faster than optimize=True for ~5 % more bytes
 PNG_COMPRESS_LEVEL = 3
@@ -129,27 +130,34 @@ def _font(size: int) -> ImageFont.ImageFont:
 
 
 def render_png(data: ViewerData, state: ViewState, title: str | None = None) -> bytes:
-    """PNG bytes: the panels side by side under a header (title, layer, and the untrained
-    banner in red when a panel comes from demo weights)."""
+    """PNG bytes: the panels side by side (at most `MAX_STATIC_WIDTH` pixels in all) under a
+    header with the title, the layer and, for demo weights, a red "untrained" banner."""
+    gap, cap = 8, 18
     tiles = [Image.fromarray(render_panel(data, i, state)) for i in range(len(data.panels))]
-    gap, head, cap = 8, 44 if not data.is_trained else 24, 18
-    width = sum(t.width for t in tiles) + gap * (len(tiles) - 1)
-    height = tiles[0].height + head + cap
-    canvas = Image.new("RGB", (width, height), "white")
+    room = MAX_STATIC_WIDTH - gap * (len(tiles) - 1)
+    total = sum(t.width for t in tiles)
+    if total > room:  # shrink smoothly
+        scale, method = room / total, Image.Resampling.LANCZOS
+    else:  # small grids grow by an integer factor, cells stay square
+        scale, method = float(max(1, MIN_STATIC_WIDTH // total)), Image.Resampling.NEAREST
+    if scale != 1.0:
+        tiles = [t.resize((max(1, round(t.width * scale)), max(1, round(t.height * scale))),
+                          method) for t in tiles]
+    head = 24 if data.is_trained else 48
+    width = max(sum(t.width for t in tiles) + gap * (len(tiles) - 1), MIN_STATIC_WIDTH)
+    canvas = Image.new("RGB", (width, tiles[0].height + head + cap), "white")
     draw = ImageDraw.Draw(canvas)
-    draw.text((4, 4), title or f"layer: {state.layer}", fill="black", font=_font(14))
+    draw.text((4, 3), f"{title + ' · ' if title else ''}layer: {state.layer}", fill="black",
+              font=_font(15))
     if not data.is_trained:
-        draw.rectangle((0, 22, width, 42), fill=(176, 0, 32))
-        draw.text((4, 25), "UNTRAINED DEMO WEIGHTS", fill="white", font=_font(13))
+        draw.rectangle((0, 23, width, 45), fill=(176, 0, 32))
+        draw.text((6, 26), "UNTRAINED DEMO WEIGHTS: classes are random", fill="white",
+                  font=_font(15))
     x = 0
     for tile, panel in zip(tiles, data.panels, strict=True):
         canvas.paste(tile, (x, head))
-        draw.text((x + 2, head + tile.height + 2), panel.title, fill="black", font=_font(12))
+        draw.text((x + 2, head + tile.height + 2), panel.title, fill="black", font=_font(13))
         x += tile.width + gap
-    if canvas.width > MAX_STATIC_WIDTH:
-        scale = MAX_STATIC_WIDTH / canvas.width
-        canvas = canvas.resize((MAX_STATIC_WIDTH, round(canvas.height * scale)),
-                               Image.Resampling.LANCZOS)
     return encode_png(canvas)
 
 

@@ -7,6 +7,7 @@ state (both follow the same per-pixel rules), then checks hover, legend and comp
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,7 @@ def test_canvas_matches_python_render_for_each_control(tmp_path, artifacts_dir):
             if name == "errors":
                 view.locator(".sv-outline").uncheck()
             act()
-            state = ViewState(**{**state.__dict__, **change})
+            state = replace(state, **change)
             after = canvas_pixels(page)
             assert not np.array_equal(before, after), f"{name} did not redraw"
             assert_close(after, render_panel(data, 0, state))
@@ -83,13 +84,13 @@ def test_canvas_matches_python_render_for_each_control(tmp_path, artifacts_dir):
         row = view.locator(".sv-legend-row").first
         cid = int(row.get_attribute("data-class-id"))
         row.click()
-        state = ViewState(**{**state.__dict__, "selected_class": cid})
+        state = replace(state, selected_class=cid)
         assert_close(canvas_pixels(page), render_panel(data, 0, state))
         assert "sv-selected" in (row.get_attribute("class") or "")
         assert "true positive (class" in view.locator(".sv-colorbar").inner_text()
         page.screenshot(path=str(artifacts_dir / "viewer_parity_selected.png"))
         view.locator(".sv-legend-row").first.click()
-        state = ViewState(**{**state.__dict__, "selected_class": -1})
+        state = replace(state, selected_class=-1)
         assert_close(canvas_pixels(page), render_panel(data, 0, state))
 
         # hover: read-out of both panels, computed in the browser
@@ -107,7 +108,7 @@ def test_canvas_matches_python_render_for_each_control(tmp_path, artifacts_dir):
         assert all(markers.nth(i).is_visible() for i in range(2))  # synced hover
 
         view.locator(".sv-layer").select_option("disagreement")
-        state = ViewState(**{**state.__dict__, "layer": "disagreement"})
+        state = replace(state, layer="disagreement")
         assert_close(canvas_pixels(page, 1), render_panel(data, 1, state))
         assert "disagree on" in view.locator(".sv-info").inner_text()
         page.screenshot(path=str(artifacts_dir / "viewer_parity_compare.png"))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from conftest import make_image, make_result
+from PIL import Image
 
 from segpile_lab.viewer._classes import colormap_lut
 from segpile_lab.viewer._data import build_viewer_data
@@ -95,3 +98,14 @@ def test_disagreement_layer_marks_differences():
     differ = a.labels != b.labels
     np.testing.assert_array_equal(out[differ], data.palette[b.labels[differ]])
     np.testing.assert_allclose(out[~differ], np.round(data.image[~differ] * 0.45), atol=1)
+
+
+@pytest.mark.parametrize(("size", "compare"), [((12, 16), False), ((300, 700), True)])
+def test_static_png_width_stays_readable(size, compare):
+    from segpile_lab.viewer._render import MAX_STATIC_WIDTH, MIN_STATIC_WIDTH, render_png
+
+    h, w = size
+    data = build_viewer_data(make_image(h, w), make_result(h, w),
+                             compare=make_result(h, w, seed=4) if compare else None)
+    png = Image.open(io.BytesIO(render_png(data, ViewState(), "t")))
+    assert MIN_STATIC_WIDTH <= png.width <= MAX_STATIC_WIDTH
