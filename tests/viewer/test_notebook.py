@@ -11,7 +11,9 @@ import json
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
+from PIL import Image
 
 from segpile_lab._resources import notebooks_dir
 from segpile_lab.report.execute import execute_notebook
@@ -31,7 +33,10 @@ def run_smoke(tmp: Path, **params) -> tuple[nbformat.NotebookNode, dict]:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory) -> tuple[nbformat.NotebookNode, dict]:
-    return run_smoke(tmp_path_factory.mktemp("nb"))
+    tmp = tmp_path_factory.mktemp("nb")
+    mine = tmp / "mine.png"  # a user's own image, given through the `images` parameter
+    Image.fromarray(np.full((48, 64, 3), 120, np.uint8)).save(mine)
+    return run_smoke(tmp, images=[str(mine)])
 
 
 def outputs(nb: nbformat.NotebookNode) -> list[dict]:
@@ -54,10 +59,10 @@ def test_smoke_run_falls_back_to_the_demo_model_and_says_so(executed):
     assert any("untrained demo weights" in h for h in html)
 
 
-def test_smoke_run_segments_the_offline_demo_photos(executed):
+def test_smoke_run_segments_the_offline_demo_photos_and_user_images(executed):
     _, summary = executed
     sizes = {i["name"]: (i["width"], i["height"]) for i in summary["images"]}
-    assert sizes == {"grace_hopper": (512, 600), "present_pack": (128, 128)}
+    assert sizes == {"grace_hopper": (512, 600), "present_pack": (128, 128), "mine.png": (64, 48)}
     for image in summary["images"]:
         assert 0 < image["mean_confidence"] <= 1
         assert 0 <= image["mean_entropy_nats"] <= 5.0107  # ln 150
