@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,9 +146,20 @@ def _cached(path: Path) -> QuantizedModel | None:
     return None
 
 
-def _store(path: Path, tmp: Path, seconds: float, excluded: int, notes: str) -> QuantizedModel:
+def _produce(
+    path: Path, what: str, write: Callable[[Path], None], excluded: int, notes: str
+) -> QuantizedModel:
+    """Run the conversion `write(tmp)`, then move it to `path` with its metadata beside it."""
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    start = time.perf_counter()
+    try:
+        with _quiet_ort_logging():
+            write(tmp)
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        raise BackendError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
     os.replace(tmp, path)
-    meta = {"seconds": seconds, "excluded_nodes": excluded, "notes": notes}
+    meta = {"seconds": time.perf_counter() - start, "excluded_nodes": excluded, "notes": notes}
     path.with_suffix(".json").write_text(json.dumps(meta))
     return QuantizedModel(path=path, cache_hit=False, **meta)
 
@@ -168,24 +179,20 @@ def quantize_dynamic_int8(
         return hit
     source = preprocessed(model_path)
     excluded = _excluded(source, exclude)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    start = time.perf_counter()
-    try:
-        with _quiet_ort_logging():
-            quantize_dynamic(
-                str(source),
-                str(tmp),
-                op_types_to_quantize=list(op_types) if op_types else None,
-                weight_type=QuantType.QInt8,
-                nodes_to_exclude=excluded,
-            )
-    except Exception as exc:
-        tmp.unlink(missing_ok=True)
-        raise BackendError(
-            f"dynamic INT8 quantisation failed: {type(exc).__name__}: {exc}"
-        ) from exc
     notes = f"op types: {','.join(op_types) if op_types else 'ORT default'}"
-    return _store(path, tmp, time.perf_counter() - start, len(excluded), notes)
+    return _produce(
+        path,
+        "dynamic INT8 quantisation",
+        lambda tmp: quantize_dynamic(
+            str(source),
+            str(tmp),
+            op_types_to_quantize=list(op_types) if op_types else None,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=excluded,
+        ),
+        len(excluded),
+        notes,
+    )
 
 
 class PixelBatchReader(CalibrationDataReader):
@@ -255,27 +262,25 @@ def quantize_static_int8(
         "entropy": CalibrationMethod.Entropy,
         "percentile": CalibrationMethod.Percentile,
     }[method]
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    start = time.perf_counter()
-    try:
-        with _quiet_ort_logging():
-            quantize_static(
-                str(source),
-                str(tmp),
-                reader,
-                quant_format=QuantFormat.QDQ,
-                activation_type=QuantType.QUInt8,
-                weight_type=QuantType.QInt8,
-                per_channel=per_channel,
-                nodes_to_exclude=excluded,
-                calibrate_method=calibrate,
-                extra_options={"CalibTensorRangeSymmetric": False, "CalibMovingAverage": False},
-            )
-    except Exception as exc:
-        tmp.unlink(missing_ok=True)
-        raise BackendError(f"static INT8 quantisation failed: {type(exc).__name__}: {exc}") from exc
     notes = f"QDQ {method} calibration on {len(calibration)} {calibration_label}"
-    return _store(path, tmp, time.perf_counter() - start, len(excluded), notes)
+    return _produce(
+        path,
+        "static INT8 quantisation",
+        lambda tmp: quantize_static(
+            str(source),
+            str(tmp),
+            reader,
+            quant_format=QuantFormat.QDQ,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=per_channel,
+            nodes_to_exclude=excluded,
+            calibrate_method=calibrate,
+            extra_options={"CalibTensorRangeSymmetric": False, "CalibMovingAverage": False},
+        ),
+        len(excluded),
+        notes,
+    )
 
 
 def _topologically_sort(graph: Any) -> None:
@@ -303,14 +308,11 @@ def convert_fp16(model_path: Path) -> QuantizedModel:
     path = _derived_path(model_path, "fp16", {"keep_io_types": True})
     if (hit := _cached(path)) is not None:
         return hit
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    start = time.perf_counter()
-    try:
+
+    def write(tmp: Path) -> None:
         converted = convert_float_to_float16(onnx.load(str(model_path)), keep_io_types=True)
         _topologically_sort(converted.graph)  # the converter appends its input casts last
         onnx.checker.check_model(converted)
         onnx.save(converted, str(tmp))
-    except Exception as exc:
-        tmp.unlink(missing_ok=True)
-        raise BackendError(f"fp16 conversion failed: {type(exc).__name__}: {exc}") from exc
-    return _store(path, tmp, time.perf_counter() - start, 0, "fp16 weights and activations")
+
+    return _produce(path, "fp16 conversion", write, 0, "fp16 weights and activations")

@@ -9,6 +9,7 @@ import pytest
 
 from segpile_lab.backends import quantize
 from segpile_lab.backends.onnx_export import export_onnx
+from segpile_lab.errors import BackendError
 
 SIZE = 128
 
@@ -93,3 +94,17 @@ def test_fp16_conversion_keeps_float32_io(fp32_path):
     onnx.checker.check_model(model)
     assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
     assert any(init.data_type == onnx.TensorProto.FLOAT16 for init in model.graph.initializer)
+
+
+def test_failing_quantisation_raises_backend_error_and_leaves_no_file(fp32_path, monkeypatch):
+    import onnxruntime.quantization
+
+    def unsupported(*args, **kwargs):
+        raise NotImplementedError("no INT8 kernel for op 'Erf'")
+
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", unsupported)
+    quantize.preprocessed(fp32_path)  # cached pre-pass, made by the first quantisation
+    before = set(fp32_path.parent.iterdir())
+    with pytest.raises(BackendError, match=r"dynamic INT8 quantisation failed: .*'Erf'"):
+        quantize.quantize_dynamic_int8(fp32_path, op_types=("MatMul",), exclude=["nothing"])
+    assert set(fp32_path.parent.iterdir()) == before
