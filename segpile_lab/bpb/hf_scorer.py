@@ -85,6 +85,8 @@ class HFCausalLMScorer:
             windows that score ``S`` new tokens per window (lower BPB; label it).
         batch_size: most windows per forward pass.
         batch_tokens: most padded tokens (``B × T``) per forward pass (bounds logits memory).
+        min_padding_efficiency: a batch closes before its real tokens fall below this share of
+            its padded ``B × T`` tokens (so padding never wastes more than 10 % by default).
         device: "auto", "cpu", "cuda", ...
         dtype: None = fp32 on CPU and autocast bf16 (fp16 without bf16 support) on CUDA;
             "bf16"/"fp16" autocast; "fp32" none.
@@ -104,6 +106,7 @@ class HFCausalLMScorer:
         stride: int | None = None,
         batch_size: int = 32,
         batch_tokens: int = 4096,
+        min_padding_efficiency: float = 0.9,
         device: str | torch.device = "auto",
         dtype: str | torch.dtype | None = None,
         local_files_only: bool | None = None,
@@ -134,6 +137,7 @@ class HFCausalLMScorer:
         rolling_windows(1, self.max_length, self.stride)  # validates stride early
         self.batch_size = batch_size
         self.batch_tokens = max(batch_tokens, self.max_length)
+        self.min_padding_efficiency = min_padding_efficiency
         self.autocast_dtype = self._autocast_dtype(dtype)
         if prefix_token is None:
             prefix_token = self.tokenizer.bos_token_id
@@ -185,10 +189,15 @@ class HFCausalLMScorer:
             return
         windows = np.concatenate(spans)
         windows = windows[np.argsort(windows[:, 1] - windows[:, 2], kind="stable")]
+        lengths = windows[:, 2] - windows[:, 1]
         start = 0
         while start < len(windows):
-            width = int(windows[start, 2] - windows[start, 1])
-            count = min(self.batch_size, max(1, self.batch_tokens // width))
+            width = int(lengths[start])
+            count = min(self.batch_size, max(1, self.batch_tokens // width), len(windows) - start)
+            # lengths fall along the batch: stop before padding exceeds its budget
+            real = np.cumsum(lengths[start : start + count])
+            efficient = real >= self.min_padding_efficiency * width * np.arange(1, count + 1)
+            count = int(np.argmin(efficient)) if not efficient.all() else count
             yield self._pack(sequences, windows[start : start + count], width)
             start += count
 

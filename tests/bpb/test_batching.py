@@ -60,3 +60,4 @@ def test_every_batch_is_padded_at_most_to_its_longest_window(tiny_model, pile_fr
     for batch in batches:
         assert batch.attention_mask[:, -1].any()  # no all-padding column
         assert batch.input_ids.shape[0] <= 4
+        assert batch.n_real >= 0.9 * batch.input_ids.numel()  # padding wastes at most 10 %
