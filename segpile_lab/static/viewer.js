@@ -231,9 +231,14 @@ function render({ model, el: root }) {
           el("td", { text: pct(row.mean_confidence) }),
         ].concat(gt ? [el("td", { text: pct(row.iou) })] : []));
         if (sel >= 0) tr.classList.add(row.id === sel ? "sv-selected" : "sv-faded");
-        tr.addEventListener("click", () => {
+        const toggle = () => {
           model.set("selected_class", model.get("selected_class") === row.id ? -1 : row.id);
           model.save_changes();
+        };
+        tr.tabIndex = 0; // keyboard: Tab to a row, Enter or Space to toggle it
+        tr.addEventListener("click", toggle);
+        tr.addEventListener("keydown", (e) => {
+          if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); }
         });
         return tr;
       });

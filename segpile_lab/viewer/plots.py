@@ -79,7 +79,7 @@ def plot_reliability(metrics: Any, *, is_trained: bool = True):
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
     used = pixels > 0
     ax.plot(confidence[used], accuracy[used], "o", color="#dd8452", ms=4,
-            label="mean confidence in bin")
+            label="accuracy at the bin's mean confidence")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8, loc="upper left")

@@ -92,6 +92,10 @@ def test_canvas_matches_python_render_for_each_control(tmp_path, artifacts_dir):
         view.locator(".sv-legend-row").first.click()
         state = replace(state, selected_class=-1)
         assert_close(canvas_pixels(page), render_panel(data, 0, state))
+        view.locator(".sv-legend-row").nth(1).press("Enter")  # keyboard works too
+        assert "sv-selected" in view.locator(".sv-legend-row").nth(1).get_attribute("class")
+        view.locator(".sv-legend-row").nth(1).press(" ")
+        assert_close(canvas_pixels(page), render_panel(data, 0, state))
 
         # hover: read-out of both panels, computed in the browser
         canvas = view.locator(".sv-canvas").first
