@@ -15,26 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from segpile_lab.errors import (
-    ArchiveError,
-    BackendError,
-    ChecksumMismatchError,
-    CorruptArchiveError,
-    DamagedFileWarning,
-    DataError,
-    GenericLabelsWarning,
-    ImageLoadError,
-    ModelNotAvailableError,
-    MultiFrameImageWarning,
-    RecordError,
-    ReportError,
-    SegpileError,
-    SegpileWarning,
-    TrailingDataError,
-    TruncatedArchiveError,
-    UnknownFormatError,
-    UntrainedModelWarning,
-)
+from segpile_lab import errors as _errors
+from segpile_lab.errors import *  # noqa: F403  (the error tree is public; errors.__all__ lists it)
 
 __version__ = "0.1.0"
 
@@ -131,28 +113,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     "NotebookResult": "segpile_lab.report.runner",
 }
 
-_ERRORS = [
-    "ArchiveError",
-    "BackendError",
-    "ChecksumMismatchError",
-    "CorruptArchiveError",
-    "DamagedFileWarning",
-    "DataError",
-    "GenericLabelsWarning",
-    "ImageLoadError",
-    "ModelNotAvailableError",
-    "MultiFrameImageWarning",
-    "RecordError",
-    "ReportError",
-    "SegpileError",
-    "SegpileWarning",
-    "TrailingDataError",
-    "TruncatedArchiveError",
-    "UnknownFormatError",
-    "UntrainedModelWarning",
-]
-
-__all__ = sorted([*_ERRORS, *_LAZY_EXPORTS, "__version__"])
+__all__ = sorted([*_errors.__all__, *_LAZY_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
