@@ -44,6 +44,15 @@ def _mpl(width: float = 9.0, height: float = 4.5) -> tuple[Any, Any]:
     return fig, ax
 
 
+def _finish(ax: Any, title: str, xlabel: str | None, ylabel: str) -> None:
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
 def _paper_points(subsets: list[str], models: Sequence[str]) -> pl.DataFrame:
     if not models:
         return pl.DataFrame(schema={"subset": pl.String, "model": pl.String, "bpb": pl.Float64})
@@ -119,9 +128,7 @@ def plot_subset_bpb(
         ax.scatter([subsets.index(s) for s in part["subset"]], part["bpb"].to_list(),
                    marker="D", zorder=3, label=f"paper: {model}")  # fmt: skip
     ax.set_xticks(x, subsets, rotation=30, ha="right")
-    ax.set_ylabel("bits per byte")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _finish(ax, title, None, "bits per byte")
     return fig
 
 
@@ -149,9 +156,7 @@ def plot_document_bpb(result: BPBResult, *, backend: str = "plotly") -> Any:
             patch.set_facecolor(f"C{i}")
         ax.plot([], [], color=f"C{i}", label=name)
     ax.set_xticks(range(len(subsets)), subsets, rotation=30, ha="right")
-    ax.set_ylabel("bits per byte (one document)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    _finish(ax, title, None, "bits per byte (one document)")
     return fig
 
 
@@ -177,10 +182,7 @@ def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: str = "plotly") -
         ax.scatter(part["bytes_per_token"], part["bpb"], color=f"C{i}", label=name)
         for row in part.iter_rows(named=True):
             ax.annotate(row["subset"], (row["bytes_per_token"], row["bpb"]), fontsize=7)
-    ax.set_xlabel("bytes per token")
-    ax.set_ylabel("bits per byte")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    _finish(ax, title, "bytes per token", "bits per byte")
     return fig
 
 
@@ -197,14 +199,10 @@ def plot_loss_by_position(result: BPBResult, *, backend: str = "plotly") -> Any:
                           yaxis_title="mean NLL (bits per token)")  # fmt: skip
         return fig
     fig, ax = _mpl()
-    if table.height:
-        for name in table["scorer"].unique(maintain_order=True):
-            part = table.filter(pl.col("scorer") == name)
-            ax.plot(part["position"], part["mean_nll_bits"], label=name)
-        ax.legend(fontsize=8)
-    ax.set_xlabel("position (tokens of context)")
-    ax.set_ylabel("mean NLL (bits per token)")
-    ax.set_title(title, fontsize=10)
+    for name in table["scorer"].unique(maintain_order=True) if table.height else []:
+        part = table.filter(pl.col("scorer") == name)
+        ax.plot(part["position"], part["mean_nll_bits"], label=name)
+    _finish(ax, title, "position (tokens of context)", "mean NLL (bits per token)")
     return fig
 
 
@@ -226,10 +224,7 @@ def plot_context_sensitivity(
     for name in table["windows"].unique(maintain_order=True):
         part = table.filter(pl.col("windows") == name)
         ax.plot(part["max_length"], part["bpb"], marker="o", label=name)
-    ax.set_xlabel("window length L (tokens)")
-    ax.set_ylabel("bits per byte")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    _finish(ax, title, "window length L (tokens)", "bits per byte")
     return fig
 
 
