@@ -28,6 +28,7 @@ from segpile_lab.seg.uncertainty import PixelStats, stream_stats, upsample_map, 
 
 EAGER_BACKENDS = (None, "torch-fp32", "torch")
 TOPK_STORED = 5
+CHUNK_BYTES = 256 * 2**20  # most full-resolution logits held at once (a few class planes)
 
 
 def predict(
@@ -165,7 +166,8 @@ def result_from_logits(
 ) -> SegmentationResult:
     """One image's `SegmentationResult` from its logits `(C, h, w)` and its `(height, width)`:
     the post-processing of `predict` (labels, uncertainty maps, top-k), reusable by backends."""
-    exact = stream_stats(upsampled_chunks(logits, size), softmax=uncertainty and full_resolution)
+    chunks = upsampled_chunks(logits, size, max_bytes=CHUNK_BYTES)
+    exact = stream_stats(chunks, softmax=uncertainty and full_resolution)
     result = SegmentationResult(
         labels=exact.labels.numpy().astype(_label_dtype(segmenter.num_labels)),
         id2label=segmenter.id2label,

@@ -30,6 +30,7 @@ def test_fast_decode_head_is_bit_identical_to_hf(name, batch, side):
     assert torch.equal(ours, reference)
 
 
+@pytest.mark.slow
 def test_fast_decode_head_compiles_to_the_same_logits():
     model = demo_model("demo-b0")
     pixels = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -84,6 +85,9 @@ def test_checkpoint_without_names_gets_generic_names():
     with pytest.warns(GenericLabelsWarning, match="no names"):
         segmenter = load_segmenter(model, device="cpu")
     assert segmenter.id2label[18] == "class 18" and segmenter.palette.shape == (19, 3)
+    result = segmenter.predict(np.zeros((20, 30, 3), dtype=np.uint8), progress=False)
+    assert result.labels.shape == (20, 30) and int(result.labels.max()) < 19
+    assert result.class_shares()["name"][0].startswith("class ")
 
 
 def test_checkpoint_with_other_named_classes_says_so():
