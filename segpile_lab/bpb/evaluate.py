@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from segpile_lab.bpb.bootstrap import bootstrap_sums
-from segpile_lab.bpb.result import OVERALL, BPBResult
+from segpile_lab.bpb.result import OVERALL, UNTRAINED_LABEL, BPBResult
 from segpile_lab.bpb.scores import DocumentScores, Scorer
 from segpile_lab.errors import DataError
 
@@ -217,6 +217,8 @@ def evaluate_bpb(
         if positions is not None:
             position_frames.append(positions)
         for row in _subset_rows(docs, subsets, excluded, bootstrap, seed):
+            if not scorer.is_trained:  # the table row itself carries the label
+                row["note"] = "; ".join(filter(None, [UNTRAINED_LABEL, row.get("note")]))
             subset_rows.append({"scorer": scorer.name} | row)
     for subset in subsets:
         if not kept.filter(pl.col("subset") == subset).height:

@@ -36,6 +36,8 @@ def test_sliding_windows_change_the_demo_models_bpb_and_the_figure_is_labelled()
         FRAME, model, tokenizer, max_lengths=[16], strides=[None, 4], progress=False
     )
     assert table["bpb"][0] != pytest.approx(table["bpb"][1], rel=1e-9)
+    result = evaluate_bpb(FRAME, HFCausalLMScorer(model, tokenizer), bootstrap=0)
+    assert (result.subsets["note"].str.starts_with("untrained demo weights")).all()
     fig = plot_context_sensitivity(table)
     assert "untrained demo weights" in fig.layout.title.text
 
