@@ -111,6 +111,35 @@ def _ours(segmenter, images) -> tuple[list[np.ndarray], dict[str, float]]:
     }
 
 
+def _compiled(segmenter, torch, repeats: int) -> dict[str, float]:
+    """Seconds to compile and per forward (batch 1) of HF's model and of our logits function,
+    each wrapped in ``torch.compile`` (inductor), to check the fast head does not hurt it."""
+    from segpile_lab.seg.decode_head import fast_decode_head
+
+    model = segmenter.model
+
+    def ours(pixels):
+        states = model.segformer(pixels, output_hidden_states=True).hidden_states
+        return fast_decode_head(model.decode_head, states)
+
+    pixels = torch.randn(1, 3, 512, 512)
+    out = {}
+    for name, function in (("hf", lambda p: model(pixel_values=p).logits), ("ours", ours)):
+        compiled = torch.compile(function)
+        with torch.inference_mode():
+            start = time.perf_counter()
+            compiled(pixels)
+            out[f"{name}_compile_s"] = time.perf_counter() - start
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                compiled(pixels)
+                times.append(time.perf_counter() - start)
+        out[f"{name}_compiled_forward_s"] = statistics.median(times)
+    print(f"torch.compile: {out}")
+    return out
+
+
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
@@ -123,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time torch.compile of HF's forward vs ours (batch 1; compiling takes minutes)",
+    )
     args = parser.parse_args(argv)
     model_name = args.model or ("demo-b0" if args.small else "demo-b2")
     batch_sizes = [
@@ -194,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         rows.append(row)
         _print_row(row)
+    compiled = _compiled(segmenter, torch, repeats) if args.compile else None
     record = {
         "benchmark": "segmentation",
         "model": f"{model_name} (SegFormer architecture, seeded random weights)",
@@ -208,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "note": "shared machine (several engineers' jobs on 2 cores): absolute times are noisy; "
         "HF and ours alternate within each repeat so the ratios are fair",
         "rows": rows,
+        "compile": compiled,
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -106,7 +106,9 @@ def upsampled_chunks(
     plane = size[0] * size[1] * 4
     step = max(1, min(classes, max_bytes // max(plane, 1)))
     for start in range(0, classes, step):
-        part = logits[start : start + step].unsqueeze(0).contiguous()
+        # no .contiguous(): with all classes in one chunk this is the very view HF's
+        # post-processing interpolates, so PyTorch picks the same kernel (same bits)
+        part = logits[start : start + step].unsqueeze(0)
         yield F.interpolate(part, size=size, mode="bilinear", align_corners=False)[0]
 
 

@@ -63,6 +63,12 @@ def test_segment_offline_default_model_names_the_fix(tmp_path, picture, capsys, 
     assert "nvidia/segformer-b2-finetuned-ade-512-512" in capsys.readouterr().err
 
 
+def _evaluate_args(root, out) -> list[str]:
+    images, annotations = str(root / "img"), str(root / "ann")
+    return ["evaluate", "--images", images, "--annotations", annotations, "--model", "demo-b0",
+            "--out", str(out)]  # fmt: skip
+
+
 def test_evaluate_writes_metrics_and_per_class_csv(tmp_path, rgb_image):
     (tmp_path / "img").mkdir()
     (tmp_path / "ann").mkdir()
@@ -73,19 +79,7 @@ def test_evaluate_writes_metrics_and_per_class_csv(tmp_path, rgb_image):
         )
     out = tmp_path / "ev"
     with pytest.warns(UntrainedModelWarning):
-        code = main(
-            [
-                "evaluate",
-                "--images",
-                str(tmp_path / "img"),
-                "--annotations",
-                str(tmp_path / "ann"),
-                "--model",
-                "demo-b0",
-                "--out",
-                str(out),
-            ]
-        )
+        code = main(_evaluate_args(tmp_path, out))
     assert code == 0
     report = json.loads((out / "metrics.json").read_text())
     assert report["summary"]["images"] == 2 and report["summary"]["pixels"] == 2 * 37 * 53
@@ -100,17 +94,5 @@ def test_evaluate_missing_annotation_exit_2(tmp_path, rgb_image, capsys):
     (tmp_path / "img").mkdir()
     (tmp_path / "ann").mkdir()
     Image.fromarray(rgb_image).save(tmp_path / "img" / "a.jpg")
-    code = main(
-        [
-            "evaluate",
-            "--images",
-            str(tmp_path / "img"),
-            "--annotations",
-            str(tmp_path / "ann"),
-            "--model",
-            "demo-b0",
-            "--out",
-            str(tmp_path / "ev"),
-        ]
-    )
+    code = main(_evaluate_args(tmp_path, tmp_path / "ev"))
     assert code == 2 and "no annotation" in capsys.readouterr().err

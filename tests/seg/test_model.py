@@ -71,7 +71,7 @@ def test_missing_weights_offline_names_id_cache_and_fix(monkeypatch, tmp_path):
         ModelNotAvailableError, match=r"nvidia/segformer-b2-finetuned-ade-512-512.*offline"
     ) as info:
         load_segmenter(local_files_only=True)
-    assert "Fix:" in str(info.value)
+    assert "Fix:" in str(info.value) and "Hugging Face cache at" in str(info.value)
 
 
 def test_checkpoint_without_names_gets_generic_names():

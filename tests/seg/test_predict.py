@@ -36,15 +36,19 @@ def test_list_in_list_out_and_batching_does_not_change_labels(demo_b0, rgb_image
         np.testing.assert_allclose(a.confidence, b.confidence, rtol=1e-4)
 
 
-def test_labels_equal_hf_post_processing(demo_b0, rgb_image):
+@pytest.mark.parametrize("count", [1, 2])
+def test_labels_equal_hf_post_processing(demo_b0, rgb_image, count):
     from transformers import SegformerImageProcessorPil
 
+    images = [rgb_image, np.ascontiguousarray(rgb_image[3:, ::-1])][:count]
     processor = SegformerImageProcessorPil()
-    inputs = processor(rgb_image, return_tensors="pt")
     with torch.inference_mode():
-        outputs = demo_b0.model(**inputs)
-    expected = processor.post_process_semantic_segmentation(outputs, target_sizes=[(37, 53)])[0]
-    assert np.array_equal(demo_b0.predict(rgb_image, progress=False).labels, expected.numpy())
+        outputs = demo_b0.model(**processor(images, return_tensors="pt"))
+    sizes = [im.shape[:2] for im in images]
+    expected = processor.post_process_semantic_segmentation(outputs, target_sizes=sizes)
+    results = demo_b0.predict(images, batch_size=count, progress=False)
+    for result, reference in zip(results, expected, strict=True):
+        assert np.array_equal(result.labels, reference.numpy())
 
 
 def test_uncertainty_maps_are_consistent(demo_b0, rgb_image):
