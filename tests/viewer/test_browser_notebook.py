@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from _lab import canvas_pixels, notebook_in_lab
+from _lab import ERROR_OUTPUT, canvas_pixels, notebook_in_lab
 
 import segpile_lab as sl
 from segpile_lab._resources import notebooks_dir
@@ -35,12 +35,14 @@ def wait_for_file(path: Path, timeout: float) -> None:
 def test_notebook_runs_live_and_the_viewer_responds(tmp_path, artifacts_dir):
     nb = nbformat.read(notebooks_dir() / NOTEBOOK, as_version=4)
     summary = tmp_path / "summary.json"
-    inject_parameters(nb, {"smoke": True, "summary_path": str(summary)})
+    # MC dropout is covered by test_notebook.py; skipping it here saves a minute
+    inject_parameters(nb, {"smoke": True, "summary_path": str(summary), "mc_samples": 0})
     nbformat.write(nb, tmp_path / NOTEBOOK)
     with notebook_in_lab(tmp_path, NOTEBOOK, viewers=1, timeout_ms=300_000,
                          failure_screenshot=artifacts_dir / "notebook_failure.png"
                          ) as (page, errors):
         wait_for_file(summary, 300)
+        assert page.locator(ERROR_OUTPUT).count() == 0, "a cell raised"
         view = page.locator(".segpile-viewer").first
         view.scroll_into_view_if_needed()
         assert "untrained demo weights" in view.locator(".sv-banner").text_content()
