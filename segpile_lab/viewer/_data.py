@@ -169,6 +169,13 @@ def build_viewer_data(
     if truth is not None and truth.shape != labels_shape:
         raise DataError(f"ground truth is {truth.shape[1]}x{truth.shape[0]} but the result is "
                         f"{width}x{height}")
+    if truth is not None:
+        outside = (truth != ignore_index) & ((truth < 0) | (truth >= num_classes))
+        if outside.any():
+            raise DataError(
+                f"ground truth holds class ids {np.unique(truth[outside])[:5].tolist()} outside "
+                f"0..{num_classes - 1} that are not the ignore index {ignore_index} (for an "
+                "ADE20K annotation PNG pass its path: 0 = other is mapped to ignore, k to k-1)")
     factor = transport_factor(height, width, max_pixels)
     results = [result] if compare is None else [result, compare]
     titles = [result_title(r, f"model {'AB'[i]}") for i, r in enumerate(results)]

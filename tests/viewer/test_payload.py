@@ -178,3 +178,10 @@ def test_result_without_uncertainty_maps_is_a_clear_error():
     result.entropy = None
     with pytest.raises(DataError, match=r"entropy missing\); call predict\(..., uncertainty=True"):
         build_viewer_data(make_image(), result)
+
+
+def test_ground_truth_ids_outside_the_classes_are_a_clear_error():
+    truth = np.zeros((12, 16), np.int64)
+    truth[0, 0], truth[1, 1] = 255, 7  # 255 is ignored; 7 is not a class of 5
+    with pytest.raises(DataError, match=r"class ids \[7\] outside 0..4"):
+        build_viewer_data(make_image(), make_result(), ground_truth=truth)
