@@ -12,6 +12,7 @@ Continuous maps travel as uint16 (value = q / 65535 * scale), class ids as uint8
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,7 +76,12 @@ def as_numpy(value: Any) -> np.ndarray:
 
 
 def as_rgb(image: Any) -> np.ndarray:
-    """An ``(H, W, 3)`` uint8 array from a PIL image or an RGB / RGBA / grey ndarray."""
+    """An ``(H, W, 3)`` uint8 array from a file path (read by ``sl.load_image``, with its
+    bad-input policy), a PIL image or an RGB / RGBA / grey ndarray."""
+    if isinstance(image, str | os.PathLike):
+        from segpile_lab.seg.images import load_image
+
+        image = load_image(image)
     if isinstance(image, Image.Image):
         return np.asarray(image.convert("RGB"))
     arr = as_numpy(image)

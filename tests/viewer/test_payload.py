@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from conftest import make_image, make_result
+from PIL import Image
 
 from segpile_lab.errors import DataError
 from segpile_lab.viewer._data import build_viewer_data
@@ -185,3 +186,17 @@ def test_ground_truth_ids_outside_the_classes_are_a_clear_error():
     truth[0, 0], truth[1, 1] = 255, 7  # 255 is ignored; 7 is not a class of 5
     with pytest.raises(DataError, match=r"class ids \[7\] outside 0..4"):
         build_viewer_data(make_image(), make_result(), ground_truth=truth)
+
+
+def test_as_rgb_reads_a_path_through_load_image(tmp_path):
+    path = tmp_path / "grey.png"
+    Image.fromarray(np.full((3, 4), 7, np.uint8)).save(path)  # mode L
+    assert as_rgb(path).tolist() == [[[7, 7, 7]] * 4] * 3
+    assert as_rgb(str(path)).shape == (3, 4, 3)
+
+
+def test_as_rgb_missing_file_is_an_image_load_error(tmp_path):
+    from segpile_lab.errors import ImageLoadError
+
+    with pytest.raises(ImageLoadError, match=r"nothing\.png"):
+        as_rgb(tmp_path / "nothing.png")
