@@ -9,8 +9,9 @@ channels-last tensor: the same kernel then runs its fast vectorised loop and com
 same numbers (``torch.equal`` with HF, tested for B0 and B2, batch 1 and 2).
 
 To stay bit-identical downstream we also reproduce the memory format HF ends up with: for one
-image HF's upsampled maps are NCHW-contiguous (so we call ``.contiguous()``), for several they
-are channels-last (so we keep them). Convolutions pick different algorithms per layout, so this
+image HF's fused input is NCHW-contiguous (we copy each upsampled map straight into its channel
+slot of an NCHW buffer, one pass instead of HF's copy + concatenation), for several it is
+channels-last (we keep it). Convolutions pick different algorithms per layout, so this
 matters for the last bits. The function has no data-dependent control flow, so
 `torch.compile` traces it as well as HF's (the branch on the batch size becomes a shape guard).
 """
@@ -35,8 +36,21 @@ def fast_decode_head(
         batch, _, height, width = state.shape
         projected = projection(state)  # (N, h*w, D)
         as_channels_last = projected.view(batch, height, width, -1).permute(0, 3, 1, 2)
-        resized = F.interpolate(as_channels_last, size=size, mode="bilinear", align_corners=False)
-        upsampled.append(resized.contiguous() if batch == 1 else resized)
-    hidden = head.linear_fuse(torch.cat(upsampled[::-1], dim=1))
+        upsampled.append(
+            F.interpolate(as_channels_last, size=size, mode="bilinear", align_corners=False)
+        )
+    upsampled.reverse()  # HF concatenates the last stage first
+    if upsampled[0].shape[0] == 1:
+        # HF's fused input is NCHW here: write each map straight into its channel slot
+        # (one transposing copy, instead of .contiguous() and then torch.cat)
+        channels = sum(part.shape[1] for part in upsampled)
+        fused = upsampled[0].new_empty((1, channels, *size))  # NCHW-contiguous
+        offset = 0
+        for part in upsampled:
+            fused[:, offset : offset + part.shape[1]].copy_(part)
+            offset += part.shape[1]
+    else:
+        fused = torch.cat(upsampled, dim=1)
+    hidden = head.linear_fuse(fused)
     hidden = head.dropout(head.activation(head.batch_norm(hidden)))
     return head.classifier(hidden)
