@@ -8,8 +8,10 @@ directory. Hub ids go through the standard cache (``HF_HOME`` / ``HF_HUB_CACHE``
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 from segpile_lab.errors import ModelNotAvailableError
 
@@ -35,6 +37,27 @@ def hub_offline() -> bool:
     }
 
 
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """True when the hub endpoint accepts a TCP connection within `timeout_s` seconds.
+
+    Behind a proxy (HTTPS_PROXY/HTTP_PROXY set) the direct probe says nothing, so it answers True
+    and leaves the decision to the HTTP client.
+    """
+    from huggingface_hub import constants
+
+    if any(
+        os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+    ):
+        return True
+    parsed = urlparse(constants.ENDPOINT)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        socket.create_connection((parsed.hostname, port), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
+
+
 def load_pretrained(
     loader: Any,
     source: str | os.PathLike[str],
@@ -55,8 +78,6 @@ def load_pretrained(
     Raises:
         ModelNotAvailableError: naming the id, the cache path tried and the fix.
     """
-    if local_files_only is None:
-        local_files_only = hub_offline()
     source_str = os.fspath(source)
     local = Path(source_str).expanduser()
     is_local = local.exists()
@@ -65,6 +86,12 @@ def load_pretrained(
             f"{what} {source_str!r}: no such local directory. Pass an existing directory "
             "saved with save_pretrained(), or a hub id such as 'owner/name'."
         )
+    unreachable = False
+    if local_files_only is None:
+        local_files_only = hub_offline()
+        if not local_files_only and not is_local and not hub_reachable():
+            # no network: read the cache at once instead of minutes of HTTP retries
+            local_files_only = unreachable = True
     options: dict[str, Any] = {"trust_remote_code": False, **kwargs}
     if weights:
         options.setdefault("use_safetensors", True)
@@ -75,7 +102,9 @@ def load_pretrained(
     except (OSError, ValueError) as exc:
         where = str(local) if is_local else f"the Hugging Face cache at {hub_cache_dir()}"
         mode = "online"
-        if local_files_only:
+        if unreachable:
+            mode = "offline (the hub endpoint is unreachable from this machine)"
+        elif local_files_only:
             mode = "offline (HF_HUB_OFFLINE=1 or local_files_only=True)"
         raise ModelNotAvailableError(
             f"{what} {source_str!r} could not be loaded from {where}, {mode}: "
