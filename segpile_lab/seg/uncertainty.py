@@ -106,10 +106,21 @@ def upsampled_chunks(
     plane = size[0] * size[1] * 4
     step = max(1, min(classes, max_bytes // max(plane, 1)))
     for start in range(0, classes, step):
-        # no .contiguous(): with all classes in one chunk this is the very view HF's
-        # post-processing interpolates, so PyTorch picks the same kernel (same bits)
-        part = logits[start : start + step].unsqueeze(0)
+        part = _batch_of_one(logits[start : start + step])
         yield F.interpolate(part, size=size, mode="bilinear", align_corners=False)[0]
+
+
+def _batch_of_one(logits: torch.Tensor) -> torch.Tensor:
+    """`(C, h, w)` → `(1, C, h, w)` computed on exactly as HF's ``logits[i].unsqueeze(0)`` is.
+
+    A slice of a channels-last batch (what the model returns for N > 1) has class stride 1;
+    ``unsqueeze(0)`` gives it a degenerate batch stride, so PyTorch runs its channels-last
+    kernel but writes NCHW output through a slow strided path. Viewing the same memory as a
+    proper channels-last tensor runs the same arithmetic (same bits) several times faster.
+    """
+    if logits.shape[0] > 1 and logits.stride(0) == 1:
+        return logits.permute(1, 2, 0).unsqueeze(0).permute(0, 3, 1, 2)
+    return logits.unsqueeze(0)
 
 
 def upsample_map(values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -188,3 +188,16 @@ def test_chunked_full_size_logits_give_the_same_result(demo_b0, rgb_image, monke
     assert np.array_equal(whole.labels, chunked.labels)
     np.testing.assert_allclose(whole.entropy, chunked.entropy, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(whole.margin, chunked.margin, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+def test_label_upsampling_is_bit_identical_to_hf_post_processing(layout):
+    from segpile_lab.seg.uncertainty import upsampled_chunks
+
+    logits = torch.randn(3, 150, 128, 128, generator=torch.Generator().manual_seed(0))
+    if layout == "channels_last":  # what the model returns for a batch of several images
+        logits = logits.contiguous(memory_format=torch.channels_last)
+    for index in range(3):
+        hf = F.interpolate(logits[index].unsqueeze(0), size=(61, 203), mode="bilinear")[0]
+        (ours,) = list(upsampled_chunks(logits[index], (61, 203)))
+        assert torch.equal(ours, hf)
