@@ -173,6 +173,8 @@ class HFCausalLMScorer:
 
     def tokenize(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Each text as ``[prefix] + tokens`` (int64), tokenized alone without special tokens."""
+        if not texts:
+            return []
         encoded = self.tokenizer(list(texts), add_special_tokens=False, verbose=False)
         return [
             np.asarray([self.prefix_token, *ids], dtype=np.int64) for ids in encoded["input_ids"]

@@ -61,3 +61,8 @@ def test_bf16_autocast_on_cpu_stays_close_to_fp32():
     b = bf16.score(TEXTS, progress=False).nll_nats
     assert b == pytest.approx(a, rel=2e-2)
     assert not (a == b).all()  # the autocast really ran in bfloat16
+
+
+def test_no_texts_give_empty_scores():
+    scores = HFCausalLMScorer(UniformLM(256, 8), byte_level_tokenizer()).score([], progress=False)
+    assert scores.nll_nats.shape == (0,) and scores.n_tokens.shape == (0,)
