@@ -1,9 +1,10 @@
 """Every backend that runs here agrees with the fp32 reference on demo weights.
 
-Thresholds per backend (pixel agreement on the logit grid, max |logit error|): fp32 backends
-are exact up to rounding; bf16/fp16/INT8 are bounded by what their number formats allow for
-demo-b0, whose untrained logits are nearly flat (argmax flips easily), so agreement
-thresholds are deliberately loose for the low-precision ones and the logit bounds do the work.
+Bounds per backend: minimum pixel agreement on the logit grid, and maximum |logit error|
+relative to the reference's largest |logit|. fp32 backends are exact up to rounding; the
+bf16/fp16/INT8 bounds sit about 2× beyond what was measured on these inputs (demo-b0, the two
+demo photos at 128²): bf16 98.8% / 1.1e-2, fp16 99.9% / 1.3e-3, dynamic INT8 98.3% / 1.5e-2,
+default-op dynamic INT8 95.6% / 3.7e-2, static INT8 94.9% / 5.0e-2, compiled bf16 99.3% / 8.8e-3.
 """
 
 from __future__ import annotations
@@ -22,22 +23,20 @@ from segpile_lab.errors import BackendError
 SIZE = 128
 
 CASES = [
-    # name, min pixel agreement, max abs logit error
-    ("torch-fp32+fold", 0.999, 1e-4),
-    ("torch-bf16", 0.90, 0.05),
-    ("torch-fp16", 0.97, 0.01),
-    ("ort-fp32", 0.999, 1e-4),
-    ("ort-fp32+fold", 0.999, 1e-4),
-    ("ort-int8-dynamic", 0.90, 0.05),
-    ("ort-int8-dynamic-default-ops", 0.85, 0.05),
-    ("ort-int8-static", 0.75, 0.1),
-    ("ort-int8-static+fold", 0.75, 0.1),
+    # name, min pixel agreement, max |logit error| / max |reference logit|
+    ("torch-fp32+fold", 0.999, 1e-5),
+    ("torch-bf16", 0.97, 0.025),
+    ("torch-fp16", 0.995, 0.003),
+    ("ort-fp32", 0.999, 1e-5),
+    ("ort-fp32+fold", 0.999, 1e-5),
+    ("ort-int8-dynamic", 0.96, 0.03),
+    ("ort-int8-dynamic-default-ops", 0.91, 0.075),
+    ("ort-int8-static", 0.90, 0.1),
+    ("ort-int8-static+fold", 0.90, 0.1),
 ]
 SLOW_CASES = [
-    ("torch-compile", 0.999, 1e-4),
-    # inductor keeps fused intermediates in bf16 (autocast eager upcasts between ops): measured
-    # 99.3% agreement and 0.10 max logit error on these inputs
-    ("torch-compile-bf16", 0.95, 0.2),
+    ("torch-compile", 0.999, 1e-5),
+    ("torch-compile-bf16", 0.97, 0.025),
 ]
 
 
@@ -54,9 +53,9 @@ def _check(seg_b0, pixels, reference, onnx_cache, name, min_agreement, max_error
     assert logits.dtype == torch.float32 and logits.device.type == "cpu"
     assert logits.shape == reference.shape
     agreement = (logits.argmax(1) == reference.argmax(1)).float().mean().item()
-    error = (logits - reference).abs().max().item()
+    error = (logits - reference).abs().max().item() / reference.abs().max().item()
     assert agreement >= min_agreement, f"{name}: agreement {agreement:.4f}"
-    assert error <= max_error, f"{name}: max abs logit error {error:.3g}"
+    assert error <= max_error, f"{name}: relative max logit error {error:.3g}"
     return runner
 
 
