@@ -62,13 +62,13 @@ class AccuracyReport:
 
         Built from the stored logits with seg's own post-processing, at each image's size.
         """
-        from segpile_lab.seg.inference import _result
+        from segpile_lab.seg.inference import result_from_logits
 
         if self.image_sizes is None or self.segmenter is None:
             raise ValueError("results() needs compare_accuracy(images=...) with a Segmenter")
         logits = self.logits[backend]
         return [
-            _result(self.segmenter, logits[index], size, True, False, False)
+            result_from_logits(self.segmenter, logits[index], size)
             for index, size in enumerate(self.image_sizes)
         ]
 
@@ -104,13 +104,16 @@ def confidence_and_entropy(logits: torch.Tensor) -> tuple[float, float]:
     return confidence, entropy
 
 
-def _labels_at(logits: torch.Tensor, sizes: list[tuple[int, int]] | None) -> list[np.ndarray]:
+def _labels_at(
+    segmenter: Any, logits: torch.Tensor, sizes: list[tuple[int, int]] | None
+) -> list[np.ndarray]:
+    """Label maps: `predict`'s post-processing at each image's size, else the logit grid."""
     if sizes is None:
         return [labels.numpy() for labels in logits.argmax(dim=1)]
-    from segpile_lab.seg.uncertainty import stream_stats, upsampled_chunks
+    from segpile_lab.seg.inference import result_from_logits
 
     return [
-        stream_stats(upsampled_chunks(logits[index], size), softmax=False).labels.numpy()
+        result_from_logits(segmenter, logits[index], size, uncertainty=False).labels
         for index, size in enumerate(sizes)
     ]
 
@@ -197,7 +200,7 @@ def compare_accuracy(
 
     ref_runner = build(reference)
     ref_logits = run(ref_runner)
-    ref_labels = _labels_at(ref_logits, sizes)
+    ref_labels = _labels_at(segmenter, ref_logits, sizes)
     ref_conf, ref_entropy = confidence_and_entropy(ref_logits)
     n_classes = source.num_labels
     id2label = getattr(segmenter, "id2label", None) or {i: f"class {i}" for i in range(n_classes)}
@@ -221,7 +224,7 @@ def compare_accuracy(
         except BackendError as exc:
             rows.append({"backend": name, "status": "error", "error": str(exc)})
             continue
-        labels = _labels_at(logits, sizes)
+        labels = _labels_at(segmenter, logits, sizes)
         report.logits[name], report.labels[name] = logits, labels
         report.disagreement[name] = [a != b for a, b in zip(labels, ref_labels, strict=True)]
         agree = sum(int((~d).sum()) for d in report.disagreement[name])
