@@ -189,6 +189,3 @@ def result_from_logits(
     result.topk_probabilities = top.values.numpy()
     result.topk_indices = top.indices.to(torch.int16).numpy()
     return result
-
-
-_result = result_from_logits  # the name segpile_lab.backends.accuracy imports
