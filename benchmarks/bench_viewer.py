@@ -108,7 +108,8 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "viewer transport (demo-b0 result of matplotlib's grace_hopper photo)",
-                "baseline": "full-resolution photo, labels, confidence, entropy, margin as JSON lists",
+                "baseline": "full-resolution photo, labels, confidence, entropy, margin"
+                " as JSON lists",
                 "machine": f"{platform.machine()}, {platform.python_version()}; shared with other "
                 "engineers' jobs while measured (timings are noisy)",
                 "repeats_best_of": args.repeats,
