@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         if row.get("latency_p50_ms"):
             row["speedup_vs_hf_eager"] = baseline / row["latency_p50_ms"]
             row["x_fp32_floor"] = row["latency_p50_ms"] / floor_ms
+            # folded backends do fewer FLOPs: their own floor is folded_gflop at the same rate
+            own_gflop = folded_gflop if row.get("folded") else gflop
+            row["x_own_floor"] = row["latency_p50_ms"] / (own_gflop / gemm * 1000)
     report = summarise(rows)
     print_table(rows, baseline, floor_ms, gflop, folded_gflop, gemm)
     for line in report["lines"]:
@@ -215,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         "folded_model_gflop": folded_gflop,
         "fp32_matmul_gflops": gemm,
         "fp32_floor_ms": floor_ms,
+        "folded_fp32_floor_ms": folded_gflop / gemm * 1000,
         "calibration": calibration_label,
         "accuracy_images": "the 2 photos of sl.demo_images(); untrained demo weights: ranks "
         "backends only",
