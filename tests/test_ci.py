@@ -66,10 +66,28 @@ def test_check_script_fails_on_lint_errors(tmp_path):
     assert "F401" in proc.stdout
 
 
-def test_test_module_basenames_are_unique():
-    """pytest's default import mode needs unique basenames across test folders (no __init__.py)."""
+def _pytest_ini() -> dict:
+    import tomllib
+
+    with open(REPO / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["tool"]["pytest"]["ini_options"]
+
+
+def test_every_test_folder_is_on_the_pytest_pythonpath():
+    """Helper modules are imported by name: their folder must be on `pythonpath`."""
+    folders = sorted(
+        p.parent.relative_to(REPO).as_posix()
+        for p in (REPO / "tests").glob("*/*.py")
+        if "fixtures" not in p.parts
+    )
+    assert set(folders) <= set(_pytest_ini()["pythonpath"])
+    assert "--import-mode=importlib" in _pytest_ini()["addopts"]
+
+
+def test_helper_module_names_are_unique_across_test_folders():
+    """Helpers share one sys.path (see pyproject's pythonpath); a second pile_io.py would shadow."""
     seen: dict[str, list[str]] = {}
-    for path in sorted((REPO / "tests").rglob("*.py")):
-        if path.name != "conftest.py":
+    for path in sorted((REPO / "tests").glob("*/*.py")):
+        if not path.name.startswith("test_") and path.name != "conftest.py":
             seen.setdefault(path.name, []).append(path.relative_to(REPO).as_posix())
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
