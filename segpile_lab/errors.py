@@ -16,6 +16,8 @@
 
     SegpileWarning                    base of our warnings (errors in our own tests)
     ├── UntrainedModelWarning         output comes from untrained demo weights
+    ├── MultiFrameImageWarning        an animated / multi-page image: only frame 0 is used
+    ├── GenericLabelsWarning          a checkpoint without (ADE20K) class names: generic names used
     └── DamagedFileWarning            lenient reading kept the rows before a corrupt stream
 
 Third-party errors are wrapped with the file and position where they happened, so users
