@@ -9,6 +9,7 @@ run offline everywhere, and everything made from them says "untrained demo weigh
 
 from __future__ import annotations
 
+import colorsys
 import os
 import warnings
 from collections.abc import Sequence
@@ -166,11 +167,17 @@ def _labels_and_palette(config: Any, name: str) -> tuple[dict[int, str], np.ndar
 
 
 def palette_for(count: int) -> np.ndarray:
-    """`(count, 3)` uint8 class colours: ADE20K's palette for 150 classes, else seeded random
-    colours (bright enough to read on photos)."""
+    """`(count, 3)` uint8 class colours: ADE20K's palette for 150 classes, else a deterministic
+    golden-ratio hue wheel (neighbouring ids get distinct, readable colours). Overlays and the
+    viewer both use it, so a class has one colour everywhere."""
     if count == ADE20K.num_classes:
         return ADE20K.palette
-    return np.random.default_rng(0).integers(40, 256, size=(count, 3), dtype=np.uint8)
+    hues = (np.arange(count) * 0.618033988749895) % 1.0
+    rgb = [
+        colorsys.hsv_to_rgb(hue, 0.65 + 0.3 * (i % 2), 0.95 - 0.25 * (i % 3 == 2))
+        for i, hue in enumerate(hues)
+    ]
+    return np.round(np.asarray(rgb).reshape(count, 3) * 255).astype(np.uint8)
 
 
 def load_segmenter(

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from segpile_lab.errors import DataError
-from segpile_lab.viewer._classes import class_names, class_palette
+from segpile_lab.seg.model import palette_for
+from segpile_lab.viewer._classes import class_names
 from segpile_lab.viewer._payload import (
     MAP_LAYERS,
     as_numpy,
@@ -164,7 +165,7 @@ def build_viewer_data(
     id2label = dict(getattr(result, "id2label", {}) or {})
     num_classes = max(len(id2label), int(as_numpy(result.labels).max(initial=0)) + 1)
     names = class_names(id2label, num_classes)
-    palette = class_palette(num_classes)
+    palette = palette_for(num_classes)
     truth = None if ground_truth is None else load_ground_truth(ground_truth)
     if truth is not None and truth.shape != labels_shape:
         raise DataError(f"ground truth is {truth.shape[1]}x{truth.shape[0]} but the result is "

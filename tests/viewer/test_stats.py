@@ -7,11 +7,11 @@ import pytest
 import torch
 from torchmetrics.classification import MulticlassJaccardIndex
 
-from segpile_lab.viewer._classes import class_palette
+from segpile_lab.seg.model import palette_for
 from segpile_lab.viewer._stats import class_table, disagreement, threshold_stats
 
 NAMES = [f"c{i}" for i in range(4)]
-PALETTE = class_palette(4)
+PALETTE = palette_for(4)
 
 
 def test_class_table_iou_matches_torchmetrics():
@@ -83,10 +83,10 @@ def test_disagreement_needs_equal_shapes():
 @pytest.mark.shared
 def test_palette_for_150_classes_is_the_ade20k_one(shared_data):
     colors = np.loadtxt(shared_data / "ade20k" / "ade20k_colors.txt", dtype=np.uint8)
-    np.testing.assert_array_equal(class_palette(150), colors)
+    np.testing.assert_array_equal(palette_for(150), colors)
 
 
 def test_palette_for_other_class_counts_is_distinct_and_deterministic():
-    pal = class_palette(20)
+    pal = palette_for(20)
     assert pal.shape == (20, 3) and len({tuple(c) for c in pal}) == 20
-    np.testing.assert_array_equal(pal, class_palette(20))
+    np.testing.assert_array_equal(pal, palette_for(20))
