@@ -129,6 +129,15 @@ def _font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
+# Pillow's built-in font has no glyph for these; they would print as empty boxes
+_GLYPH_FALLBACKS = str.maketrans({"—": "-", "–": "-", "…": "...", "“": '"', "”": '"', "’": "'"})
+
+
+def _drawable(text: str) -> str:
+    """`text` with the typographic characters the built-in font lacks replaced by ASCII."""
+    return text.translate(_GLYPH_FALLBACKS)
+
+
 def render_png(data: ViewerData, state: ViewState, title: str | None = None) -> bytes:
     """PNG bytes: the panels side by side (at most `MAX_STATIC_WIDTH` pixels in all) under a
     header with the title, the layer and, for demo weights, a red "untrained" banner."""
@@ -147,7 +156,8 @@ def render_png(data: ViewerData, state: ViewState, title: str | None = None) -> 
     width = max(sum(t.width for t in tiles) + gap * (len(tiles) - 1), MIN_STATIC_WIDTH)
     canvas = Image.new("RGB", (width, tiles[0].height + head + cap), "white")
     draw = ImageDraw.Draw(canvas)
-    draw.text((4, 3), f"{title + ' · ' if title else ''}layer: {state.layer}", fill="black",
+    header = _drawable(f"{title + ' · ' if title else ''}layer: {state.layer}")
+    draw.text((4, 3), header, fill="black",
               font=_font(15))
     if not data.is_trained:
         draw.rectangle((0, 23, width, 45), fill=(176, 0, 32))
@@ -156,7 +166,9 @@ def render_png(data: ViewerData, state: ViewState, title: str | None = None) -> 
     x = 0
     for tile, panel in zip(tiles, data.panels, strict=True):
         canvas.paste(tile, (x, head))
-        draw.text((x + 2, head + tile.height + 2), panel.title, fill="black", font=_font(13))
+        draw.text(
+            (x + 2, head + tile.height + 2), _drawable(panel.title), fill="black", font=_font(13)
+        )
         x += tile.width + gap
     return encode_png(canvas)
 

@@ -109,3 +109,13 @@ def test_static_png_width_stays_readable(size, compare):
                              compare=make_result(h, w, seed=4) if compare else None)
     png = Image.open(io.BytesIO(render_png(data, ViewState(), "t")))
     assert MIN_STATIC_WIDTH <= png.width <= MAX_STATIC_WIDTH
+
+
+def test_static_png_title_draws_dashes_the_font_lacks_as_ascii():
+    """An em dash in a title would print as an empty box with Pillow's built-in font."""
+    from segpile_lab.viewer._render import render_png
+
+    data = build_viewer_data(make_image(32, 32), make_result(32, 32))
+    typographic = np.asarray(Image.open(io.BytesIO(render_png(data, ViewState(), "photo — b0"))))
+    ascii_only = np.asarray(Image.open(io.BytesIO(render_png(data, ViewState(), "photo - b0"))))
+    np.testing.assert_array_equal(typographic, ascii_only)
