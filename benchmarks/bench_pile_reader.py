@@ -223,9 +223,8 @@ def main() -> None:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
-            "note": "shared 2-core machine with other engineers' jobs running (load average "
-            f"{os.getloadavg()[0]:.1f} at the end): timings are noisy; best of --repeat runs per "
-            "case, the cases taking turns",
+            "note": f"load average {os.getloadavg()[0]:.1f} at the end (how busy the machine "
+            "was); best of --repeat runs per case, the cases taking turns",
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
