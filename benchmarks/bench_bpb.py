@@ -186,9 +186,9 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "load_average_at_end": os.getloadavg(),
         "machine": platform.platform(),
-        "note": "machine shared with ~7 other engineers during the run (2 cores, load average "
-        "~10): timings are noisy; naive and batched ran one after the other, so their ratio "
-        "carries the load drift between them; the overhead is measured within one run",
+        "note": "load_average_at_end says how busy the 2-core machine was; naive and batched "
+        "run one after the other, so their ratio carries any load drift between them; the "
+        "overhead is measured within one run",
         "targets": {"speedup_short": 2.0, "padding_efficiency": 0.9, "overhead": 0.15},
         "results": results,
     }
