@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from notebook_smoke import run_notebook_smoke
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_backends_quantization.ipynb"
 
@@ -28,20 +27,8 @@ def test_notebook_has_a_parameters_cell_and_no_outputs():
 
 @pytest.mark.slow
 def test_notebook_runs_at_smoke_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    for name, value in {
-        "TQDM_DISABLE": "1",
-        "PLOTLY_RENDERER": "notebook",
-        "SEGPILE_LAB_CACHE": str(tmp_path / "cache"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    summary_path = tmp_path / "summary.json"
-    injected = f"smoke = True\nsummary_path = {str(summary_path)!r}"
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(injected))
-    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
-    summary = json.loads(summary_path.read_text())
+    monkeypatch.setenv("SEGPILE_LAB_CACHE", str(tmp_path / "cache"))
+    nb, summary = run_notebook_smoke(NOTEBOOK.name, tmp_path)
     assert summary["note"] == "untrained demo weights: ranks backends only"
     assert summary["benchmark_errors"] == []
     assert set(summary["benchmark_ok"]) == set(summary["backends"])

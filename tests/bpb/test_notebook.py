@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from notebook_smoke import run_notebook_smoke
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_pile_bpb.ipynb"
 
@@ -23,22 +23,8 @@ def test_notebook_has_parameters_and_no_outputs() -> None:
 
 @pytest.mark.slow
 def test_notebook_smoke_run_without_a_model_uses_baselines_and_says_so(tmp_path, monkeypatch):
-    for name, value in {
-        "TQDM_DISABLE": "1",
-        "PLOTLY_RENDERER": "notebook",
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    summary_path = tmp_path / "summary.json"
-    nb.cells.insert(
-        index + 1,
-        nbformat.v4.new_code_cell(f"smoke = True\nsummary_path = {str(summary_path)!r}"),
-    )
-    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
-    summary = json.loads(summary_path.read_text())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    nb, summary = run_notebook_smoke(NOTEBOOK.name, tmp_path)
     assert summary["label"] == "untrained demo weights; synthetic demo data"
     assert set(summary["overall_bpb"]) == {"zstd-19", "ngram-4", "demo-gpt2"}
     assert 0 < summary["overall_bpb"]["ngram-4"] < summary["overall_bpb"]["demo-gpt2"]

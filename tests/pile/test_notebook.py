@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from notebook_smoke import run_notebook_smoke
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_pile_composition.ipynb"
 
 
 def _execute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **params: object) -> tuple:
-    """Run the notebook with `params` injected after its parameters cell (report mode env)."""
-    for name, value in {
-        "TQDM_DISABLE": "1",
-        "PLOTLY_RENDERER": "notebook",
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),  # the demo sample goes there
-    }.items():
-        monkeypatch.setenv(name, value)
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    summary_path = tmp_path / "summary.json"
-    values = {"smoke": True, "summary_path": str(summary_path), **params}
-    injected = "\n".join(f"{k} = {v!r}" for k, v in values.items())
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(injected))
-    NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=False,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
-    return nb, json.loads(summary_path.read_text())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the demo sample goes there
+    return run_notebook_smoke(NOTEBOOK.name, tmp_path, timeout=300, **params)
 
 
 def test_notebook_has_a_parameters_cell_with_smoke_and_summary_path() -> None:

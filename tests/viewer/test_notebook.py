@@ -7,28 +7,16 @@ the offline fallbacks in its outputs.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import nbformat
 import numpy as np
 import pytest
+from notebook_smoke import run_notebook_smoke
 from PIL import Image
 
 from segpile_lab._resources import notebooks_dir
-from segpile_lab.report.execute import execute_notebook
-from segpile_lab.report.params import inject_parameters
 
 pytestmark = pytest.mark.slow
 NOTEBOOK = "02_segmentation_explorer.ipynb"
-
-
-def run_smoke(tmp: Path, **params) -> tuple[nbformat.NotebookNode, dict]:
-    nb = nbformat.read(notebooks_dir() / NOTEBOOK, as_version=4)
-    summary = tmp / "summary.json"
-    inject_parameters(nb, {"smoke": True, "summary_path": str(summary), **params})
-    execute_notebook(nb, workdir=tmp, timeout=600)
-    return nb, json.loads(summary.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +24,7 @@ def executed(tmp_path_factory) -> tuple[nbformat.NotebookNode, dict]:
     tmp = tmp_path_factory.mktemp("nb")
     mine = tmp / "mine.png"  # a user's own image, given through the `images` parameter
     Image.fromarray(np.full((48, 64, 3), 120, np.uint8)).save(mine)
-    return run_smoke(tmp, images=[str(mine)])
+    return run_notebook_smoke(NOTEBOOK, tmp, images=[str(mine)])
 
 
 def outputs(nb: nbformat.NotebookNode) -> list[dict]:
