@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["KeyCounts", "LineChunk", "count_keys", "iter_line_chunks"]
+__all__ = ["KeyCounts", "LineChunk", "iter_line_chunks"]
 
-_QUOTE, _COLON, _SPACE, _TAB = ord('"'), ord(":"), ord(" "), ord("\t")
+_QUOTE, _COLON, _SPACE, _TAB, _NEWLINE = ord('"'), ord(":"), ord(" "), ord("\t"), 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,46 +63,74 @@ def _string_valued(a: np.ndarray, closing: np.ndarray) -> int:
     return int(np.count_nonzero(tight | spaced))
 
 
-def count_keys(data: bytes) -> KeyCounts:
-    """Count the Pile schema's keys in `data` (see `KeyCounts`).
+class _Scanner:
+    """Byte scans over a chunk in blocks of `block` bytes, with one reused scratch buffer.
 
-    One pass finds the quotes; a key is a quote right before ``:``, as json.dumps, orjson,
-    pandas and jq write them. Quotes followed by one or two spaces or tabs and a colon (a key
-    written ``"k" :``) are counted in `unusual_layout` (the chunk then goes line by line).
-    Known limit: a *second* ``text``/``meta``/``pile_set_name`` key spelled with an escape
-    (``"te\\u0078t":``) or 3+ blanks before its colon, in a chunk that is otherwise clean, is
-    not seen here; that one row would get Polars' first-wins.
+    A comparison over a whole 16 MiB chunk would allocate a 16 MiB temporary (fresh pages,
+    faulted in every time); blocks of 1 MiB stay in cache and reuse the same memory.
     """
-    a = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(a == _QUOTE)
-    quotes = quotes[quotes + 3 < a.size]  # a key needs its colon and a value after it
-    after = a[quotes + 1]
-    closing = quotes[after == _COLON]
-    blank = quotes[(after == _SPACE) | (after == _TAB)]
-    second = a[blank + 2]
-    spaced = (second == _COLON) | (
-        ((second == _SPACE) | (second == _TAB)) & (a[blank + 3] == _COLON)
-    )
-    found = {
-        key: _keys_ending_at(a, closing, key)
-        for key in (b'"text"', b'"meta"', b'"pile_set_name"', b'"synthetic"')
-    }
-    text, psn = found[b'"text"'], found[b'"pile_set_name"']
-    return KeyCounts(
-        text=text.size,
-        text_str=_string_valued(a, text),
-        meta=found[b'"meta"'].size,
-        pile_set_name=psn.size,
-        pile_set_name_str=_string_valued(a, psn),
-        synthetic=found[b'"synthetic"'].size,
-        unusual_layout=int(np.count_nonzero(spaced)),
-    )
 
+    def __init__(self, block: int = 1 << 20) -> None:
+        self.block = block
+        self.scratch = np.empty(block, dtype=bool)
 
-def _make_chunk(data: bytes, first_line: int, is_last: bool, pos: int) -> LineChunk:
-    newlines = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10))
-    n_lines = newlines + (0 if data.endswith(b"\n") else 1)
-    return LineChunk(data, first_line, n_lines, is_last, pos, count_keys(data))
+    def count(self, a: np.ndarray, byte: int) -> int:
+        """How many bytes of `a` equal `byte`."""
+        total = 0
+        for start in range(0, a.size, self.block):
+            part = a[start : start + self.block]
+            total += int(np.count_nonzero(np.equal(part, byte, out=self.scratch[: part.size])))
+        return total
+
+    def positions(self, a: np.ndarray, byte: int) -> np.ndarray:
+        """The indices of the bytes of `a` equal to `byte` (int64, ascending)."""
+        found = []
+        for start in range(0, a.size, self.block):
+            part = a[start : start + self.block]
+            hits = np.flatnonzero(np.equal(part, byte, out=self.scratch[: part.size]))
+            found.append(hits + start)
+        return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+    def count_keys(self, data: bytes) -> KeyCounts:
+        """Count the Pile schema's keys in `data` (see `KeyCounts`).
+
+        One pass finds the quotes; a key is a quote right before ``:``, as json.dumps, orjson,
+        pandas and jq write them. Quotes followed by one or two spaces or tabs and a colon (a
+        key written ``"k" :``) are counted in `unusual_layout` (the chunk then goes line by
+        line). Known limit: a *second* ``text``/``meta``/``pile_set_name`` key spelled with an
+        escape (``"te\\u0078t":``) or 3+ blanks before its colon, in a chunk that is otherwise
+        clean, is not seen here; that one row would get Polars' first-wins.
+        """
+        a = np.frombuffer(data, dtype=np.uint8)
+        quotes = self.positions(a, _QUOTE)
+        quotes = quotes[quotes + 3 < a.size]  # a key needs its colon and a value after it
+        after = a[quotes + 1]
+        closing = quotes[after == _COLON]
+        blank = quotes[(after == _SPACE) | (after == _TAB)]
+        second = a[blank + 2]
+        spaced = (second == _COLON) | (
+            ((second == _SPACE) | (second == _TAB)) & (a[blank + 3] == _COLON)
+        )
+        found = {
+            key: _keys_ending_at(a, closing, key)
+            for key in (b'"text"', b'"meta"', b'"pile_set_name"', b'"synthetic"')
+        }
+        text, psn = found[b'"text"'], found[b'"pile_set_name"']
+        return KeyCounts(
+            text=text.size,
+            text_str=_string_valued(a, text),
+            meta=found[b'"meta"'].size,
+            pile_set_name=psn.size,
+            pile_set_name_str=_string_valued(a, psn),
+            synthetic=found[b'"synthetic"'].size,
+            unusual_layout=int(np.count_nonzero(spaced)),
+        )
+
+    def chunk(self, data: bytes, first_line: int, is_last: bool, pos: int) -> LineChunk:
+        """`data` as a `LineChunk`: its lines counted, its keys counted."""
+        newlines = self.count(np.frombuffer(data, dtype=np.uint8), _NEWLINE)
+        n_lines = newlines + (0 if data.endswith(b"\n") else 1)
+        return LineChunk(data, first_line, n_lines, is_last, pos, self.count_keys(data))
 
 
 def iter_line_chunks(
@@ -113,6 +141,7 @@ def iter_line_chunks(
     Each chunk is cut at the first newline after `target_bytes` (the last may be shorter); a
     line longer than `target_bytes` makes one longer chunk (no length limit, linear time).
     """
+    scanner = _Scanner()
     parts: list[bytes | memoryview] = []
     size = 0
     first_line = 1
@@ -123,7 +152,7 @@ def iter_line_chunks(
             # cut at the first newline once the chunk holds `target_bytes`, as often as it fits
             while (end := piece.find(b"\n", start + max(target_bytes - size - 1, 0))) >= 0:
                 parts.append(view[start : end + 1])
-                chunk = _make_chunk(b"".join(parts), first_line, False, pos)
+                chunk = scanner.chunk(b"".join(parts), first_line, False, pos)
                 first_line += chunk.n_lines
                 yield chunk
                 parts, size, start = [], 0, end + 1
@@ -134,8 +163,8 @@ def iter_line_chunks(
         # the stream broke (corrupt data): hand over the whole lines before it, then re-raise
         held = b"".join(parts)
         if (cut := held.rfind(b"\n") + 1) > 0:
-            yield _make_chunk(held[:cut], first_line, False, pos)
+            yield scanner.chunk(held[:cut], first_line, False, pos)
         raise
     tail = b"".join(parts)
     if tail:
-        yield _make_chunk(tail, first_line, True, pos)
+        yield scanner.chunk(tail, first_line, True, pos)

@@ -1,7 +1,7 @@
 """Read Pile shards (``.jsonl.zst``, ``.jsonl.gz``, ``.jsonl``) into Polars frames.
 
 Data flow per file: sniff the container → stream-decompress (background thread) → cut into
-~16 MiB chunks of whole lines and count their keys → parse each chunk with Polars when it is
+16 MiB chunks of whole lines and count their keys → parse each chunk with Polars when it is
 provably clean, else line by line with orjson (`_parse`) → the Pile frame (see
 ARCHITECTURE.md: ``subset``, ``text``, ``n_bytes``, ``n_chars``, ``source``, ``line``,
 ``known_subset``, ``synthetic``) → filter, limit, sample, batch.
@@ -42,9 +42,9 @@ PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 #: File names a directory contributes (an explicit file path is always read, whatever its name).
 DATA_SUFFIXES = (".jsonl", ".jsonl.zst", ".jsonl.gz", ".json.zst", ".json.gz", ".zst", ".gz")
-CHUNK_BYTES = (
-    4 << 20
-)  # decompressed bytes per parsed chunk (Polars parses 4 MiB ~2× faster than 16)
+#: Decompressed bytes per parsed chunk: Polars' per-call cost fades by 16 MiB (256 MB of
+#: Pile-like text: 0.64 CPU-s in 4 MiB calls, 0.58 in 16 MiB, 0.53 in one call).
+CHUNK_BYTES = 16 << 20
 
 
 def expand_paths(paths: PathsLike) -> list[Path]:
@@ -328,7 +328,7 @@ def iter_pile_batches(
     """Stream Pile files as frames (the `read_pile` columns) of at most `batch_rows` rows and
     `batch_bytes` UTF-8 bytes of text; a single longer document comes alone.
 
-    Memory does not grow with the file: a few decompressed chunks (4 MiB each, more only for a
+    Memory does not grow with the file: a few decompressed chunks (16 MiB each, more only for a
     single longer line) and about three batches (the one being built, its copy, the one the
     caller holds). The `report` attribute of the result is the `LoadReport`. Other arguments
     as `read_pile`.
