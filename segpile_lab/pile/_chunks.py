@@ -17,7 +17,9 @@ import numpy as np
 
 __all__ = ["KeyCounts", "LineChunk", "iter_line_chunks"]
 
-_QUOTE, _COLON, _SPACE, _TAB, _NEWLINE = ord('"'), ord(":"), ord(" "), ord("\t"), 10
+_QUOTE, _COLON, _BACKSLASH, _NEWLINE = ord('"'), ord(":"), ord("\\"), ord("\n")
+_SPACE, _TAB, _CR = ord(" "), ord("\t"), ord("\r")  # JSON whitespace inside a line
+_MAX_RUN = 8  # longer blank runs before a colon are judged unusual without looking further
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,8 @@ class KeyCounts:
     pile_set_name: int
     pile_set_name_str: int
     synthetic: int
-    unusual_layout: int  # keys written ``"k" :`` (blanks before the colon)
+    unusual_layout: int  # keys written ``"k" :`` (any blanks before the colon)
+    escaped_keys: int  # keys holding a backslash (an escape may spell a Pile key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +51,47 @@ class LineChunk:
     keys: KeyCounts
 
 
-def _keys_ending_at(a: np.ndarray, closing: np.ndarray, key: bytes) -> np.ndarray:
-    """The closing-quote positions in `closing` that end an occurrence of `key` (with quotes)."""
-    closing = closing[closing >= len(key) - 1]
+def _ends_key(a: np.ndarray, closing: np.ndarray, key: bytes) -> np.ndarray:
+    """Which closing-quote positions in `closing` end an occurrence of `key` (with quotes)."""
+    start = closing - (len(key) - 1)
+    mask = start >= 0
     for i in range(len(key) - 1):
-        closing = closing[a[closing - (len(key) - 1) + i] == key[i]]
-    return closing
+        mask &= a[np.maximum(start + i, 0)] == key[i]
+    return mask
+
+
+def _is_blank(values: np.ndarray) -> np.ndarray:
+    return (values == _SPACE) | (values == _TAB) | (values == _CR)
+
+
+def _spaced_keys(a: np.ndarray, quotes: np.ndarray, after: np.ndarray) -> int:
+    """Quotes followed by blanks and then ``:`` (a key written ``"k" :``); a blank run longer
+    than `_MAX_RUN` counts as one too (unusual enough to send the chunk line by line)."""
+    blank = quotes[_is_blank(after)] + 1  # the first blank of each run
+    found = 0
+    for _ in range(_MAX_RUN):
+        blank = blank[blank + 1 < a.size]
+        following = a[blank + 1]
+        found += int(np.count_nonzero(following == _COLON))
+        blank = blank[_is_blank(following)] + 1
+        if not blank.size:
+            return found
+    return found + blank.size
+
+
+def _keys_with_backslash(a: np.ndarray, quotes: np.ndarray, key_index: np.ndarray) -> int:
+    """How many keys (closing quote ``quotes[key_index]``) hold a backslash since the quote
+    before, e.g. ``"te\\u0078t"``: the chunk then goes line by line, where orjson decodes the
+    key and the last duplicate wins. (A key holding an escaped quote cannot be a Pile key.)"""
+    key_index = key_index[key_index > 0]
+    starts = quotes[key_index - 1] + 1
+    lengths = quotes[key_index] - starts
+    if not lengths.sum():
+        return 0
+    offsets = np.cumsum(lengths) - lengths
+    inside = np.arange(int(lengths.sum())) - np.repeat(offsets, lengths)
+    backslash = a[np.repeat(starts, lengths) + inside] == _BACKSLASH
+    return int(np.count_nonzero(np.add.reduceat(backslash, offsets[lengths > 0])))
 
 
 def _string_valued(a: np.ndarray, closing: np.ndarray) -> int:
@@ -94,36 +132,34 @@ class _Scanner:
     def count_keys(self, data: bytes) -> KeyCounts:
         """Count the Pile schema's keys in `data` (see `KeyCounts`).
 
-        One pass finds the quotes; a key is a quote right before ``:``, as json.dumps, orjson,
-        pandas and jq write them. Quotes followed by one or two spaces or tabs and a colon (a
-        key written ``"k" :``) are counted in `unusual_layout` (the chunk then goes line by
-        line). Known limit: a *second* ``text``/``meta``/``pile_set_name`` key spelled with an
-        escape (``"te\\u0078t":``) or 3+ blanks before its colon, in a chunk that is otherwise
-        clean, is not seen here; that one row would get Polars' first-wins.
+        One pass finds the quotes; a key ends with an unescaped quote right before ``:``, as
+        json.dumps, orjson, pandas and jq write them. Two rarer spellings would let Polars
+        disagree with orjson on a duplicate key, so they are counted and send the chunk line
+        by line: blanks before the colon (`unusual_layout`) and escapes inside the key
+        (`escaped_keys`, e.g. ``"te\\u0078t"``, which decodes to ``text``).
         """
         a = np.frombuffer(data, dtype=np.uint8)
         quotes = self.positions(a, _QUOTE)
         quotes = quotes[quotes + 3 < a.size]  # a key needs its colon and a value after it
         after = a[quotes + 1]
-        closing = quotes[after == _COLON]
-        blank = quotes[(after == _SPACE) | (after == _TAB)]
-        second = a[blank + 2]
-        spaced = (second == _COLON) | (
-            ((second == _SPACE) | (second == _TAB)) & (a[blank + 3] == _COLON)
-        )
-        found = {
-            key: _keys_ending_at(a, closing, key)
-            for key in (b'"text"', b'"meta"', b'"pile_set_name"', b'"synthetic"')
-        }
-        text, psn = found[b'"text"'], found[b'"pile_set_name"']
+        key_index = np.flatnonzero(after == _COLON)
+        # a quote after a backslash is text (e.g. JSON inside a document) or ends a key that
+        # ends in a backslash: neither can be a Pile key
+        key_index = key_index[a[quotes[key_index] - 1] != _BACKSLASH]
+        closing = quotes[key_index]
+        pile_keys = (b'"text"', b'"meta"', b'"pile_set_name"', b'"synthetic"')
+        found = {key: _ends_key(a, closing, key) for key in pile_keys}
+        other = ~np.logical_or.reduce(list(found.values()))
+        text, psn = closing[found[b'"text"']], closing[found[b'"pile_set_name"']]
         return KeyCounts(
             text=text.size,
             text_str=_string_valued(a, text),
-            meta=found[b'"meta"'].size,
+            meta=int(np.count_nonzero(found[b'"meta"'])),
             pile_set_name=psn.size,
             pile_set_name_str=_string_valued(a, psn),
-            synthetic=found[b'"synthetic"'].size,
-            unusual_layout=int(np.count_nonzero(spaced)),
+            synthetic=int(np.count_nonzero(found[b'"synthetic"'])),
+            unusual_layout=_spaced_keys(a, quotes, after),
+            escaped_keys=_keys_with_backslash(a, quotes, key_index[other]),
         )
 
     def chunk(self, data: bytes, first_line: int, is_last: bool, pos: int) -> LineChunk:

@@ -10,9 +10,9 @@ and go through the same `finish`, so every policy of the bad-input catalog holds
 * non-UTF-8 bytes are skipped (or replaced), NaN/Infinity skipped, a BOM stripped;
 * blank lines, CRLF and a missing final newline are fine.
 
-The columnar path trusts Polars only when the chunk passes every check in `_columnar`;
-otherwise the chunk goes through orjson line by line. (One known gap, see
-`_chunks._Scanner.count_keys`: a duplicate key spelled with an escape, e.g. ``"te\\u0078t"``.)
+The columnar path trusts Polars only when the chunk passes every check in `_columnar`
+(key counts from `_chunks`, including keys spelled with blanks or escapes); otherwise the
+chunk goes through orjson line by line.
 """
 
 from __future__ import annotations
@@ -68,8 +68,10 @@ def empty_frame() -> pl.DataFrame:
 def _columnar(chunk: LineChunk) -> pl.DataFrame | None:
     """Parse with Polars; None when any check fails and the chunk must go line by line."""
     k, rows = chunk.keys, chunk.n_lines
-    if k.unusual_layout or not (
-        k.text == k.text_str == k.meta == k.pile_set_name == k.pile_set_name_str == rows
+    if (
+        k.unusual_layout
+        or k.escaped_keys
+        or not (k.text == k.text_str == k.meta == k.pile_set_name == k.pile_set_name_str == rows)
     ):
         return None  # a missing, duplicate or non-string key somewhere: Polars would differ
     schema = _JSON_SCHEMA_SYNTHETIC if k.synthetic else _JSON_SCHEMA

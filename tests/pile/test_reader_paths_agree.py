@@ -36,6 +36,11 @@ BAD_LINES = {
     b'"synthetic": false}}',
     "dup_text_spaced": b'{"text": "a", "text" : "b", "meta": {"pile_set_name": "ArXiv"}}',
     "dup_subset_tab": b'{"text": "a", "meta": {"pile_set_name": "A", "pile_set_name":\t"B"}}',
+    "dup_text_three_blanks": b'{"text": "a", "text"   : "b", "meta": {"pile_set_name": "ArXiv"}}',
+    "dup_text_cr": b'{"text": "a", "text"\r: "b", "meta": {"pile_set_name": "ArXiv"}}',
+    "dup_text_escaped": b'{"text": "a", "te\\u0078t": "b", "meta": {"pile_set_name": "ArXiv"}}',
+    "dup_subset_escaped": b'{"text": "a", "meta": {"pile_set_name": "ArXiv", '
+    b'"pile\\u005fset_name": "Github"}}',
     "array": b'[{"text": "a", "meta": {"pile_set_name": "ArXiv"}}]',
     "pretty_open": b"{",
     "no_meta": b'{"text": "x"}',
@@ -115,3 +120,21 @@ def test_clean_file_is_read_columnar(tmp_path: Path) -> None:
     lines = [doc(f"clean {i}", "OpenWebText2") for i in range(1000)]
     _, report = read(write(tmp_path / "f.zst", lines))
     assert columnar_chunks(report) == 1 and fallback_chunks(report) == 0
+
+
+def test_json_inside_a_document_keeps_the_chunk_columnar(tmp_path: Path) -> None:
+    """Escaped quotes before a colon (code, JSON quoted in text) are text, not keys."""
+    texts = [json.dumps({"text": i, "meta": {"pile_set_name": "x"}, 'a\\"b': 1}) for i in range(50)]
+    df, report = read(write(tmp_path / "f.zst", [doc(t, "Github") for t in texts]))
+    assert columnar_chunks(report) == 1 and fallback_chunks(report) == 0
+    assert df["text"].to_list() == texts
+
+
+@pytest.mark.parametrize(
+    "case", ["dup_text_escaped", "dup_subset_escaped", "dup_text_three_blanks"]
+)
+def test_a_duplicate_key_spelled_unusually_gets_last_wins(tmp_path: Path, case: str) -> None:
+    df, report = read(write(tmp_path / "f.zst", [doc("x", "ArXiv"), BAD_LINES[case]]))
+    assert fallback_chunks(report) == 1
+    row = df.row(1, named=True)
+    assert (row["text"], row["subset"]) == (("a", "Github") if "subset" in case else ("b", "ArXiv"))
