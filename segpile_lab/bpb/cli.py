@@ -40,7 +40,7 @@ def register_pile_command(pile_subparsers: Any) -> None:
                           "(~2x faster where the CPU has bf16 units); default fp32 on CPU, "
                           "autocast bf16 on CUDA")  # fmt: skip
     bpb.add_argument("--zstd-level", type=int, default=19, help="zstd level (default 19)")
-    bpb.add_argument("--ngram-order", type=int, default=4, help="byte n-gram order (default 4)")
+    bpb.add_argument("--ngram-order", type=int, default=4, help="byte n-gram order 1-8 (default 4)")
     bpb.add_argument("--fit-fraction", type=float, default=0.5,
                      help="share of each subset used to fit ngram/zstd-dict, excluded from "
                      "evaluation (default 0.5)")  # fmt: skip

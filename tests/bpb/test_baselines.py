@@ -81,6 +81,30 @@ def test_unfitted_ngram_refuses_to_score():
         NGramByteScorer(3).score(["abc"], progress=False)
 
 
-def test_ngram_order_must_be_positive():
-    with pytest.raises(ValueError, match="order"):
-        NGramByteScorer(0)
+@pytest.mark.parametrize("order", [0, 9])
+def test_ngram_order_must_be_1_to_8(order):
+    with pytest.raises(ValueError, match="order must be between 1 and 8"):
+        NGramByteScorer(order)
+
+
+@pytest.mark.parametrize("order", [1, 3, 5, 8])
+def test_ngram_equals_the_plain_python_reference(order, monkeypatch):
+    from ngram_reference import ReferenceNGram
+
+    from segpile_lab.bpb import ngram
+
+    monkeypatch.setattr(ngram, "_BATCH_BYTES", 2_000)  # several vectorized passes
+    fit, held_out = TRAIN[:150], [*TRAIN[150:], "", "naïve café 日本語 \x00\x00 zzqx"]
+    fast = NGramByteScorer(order).fit(fit)
+    reference = ReferenceNGram(order).fit(fit)
+    expected = [reference.document_nll(t) for t in held_out]
+    scores = fast.score(held_out, progress=False)
+    np.testing.assert_allclose(scores.nll_nats, expected, rtol=1e-12)
+    assert scores.n_tokens.tolist() == [len(t.encode()) for t in held_out]
+
+
+def test_ngram_counts_never_cross_documents():
+    model = NGramByteScorer(2).fit(["ab", "cd"])
+    # "bc" would only exist across the two documents: context "b" is unseen, so P(c | b) is
+    # the unigram's (1 + 4/256) / (4 + 4); counted across, it would be (1 + P1(c)) / 2
+    assert model.probability(b"b", ord("c")) == pytest.approx((1 + 4 / 256) / 8, rel=1e-15)
