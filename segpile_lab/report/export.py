@@ -15,6 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from segpile_lab.report.display_math import render_display_math
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "segpile_report"
 
@@ -68,16 +70,18 @@ def drop_repeated_plotly_js(nb: nbformat.NotebookNode) -> int:
 def export_html(nb: nbformat.NotebookNode, dest: Path, *, source_dir: Path) -> list[str]:
     """Write `nb` as an offline HTML page to `dest`; returns the problems found (empty: fine).
 
-    Problems are nbconvert's "not able to be represented" warnings, plotly figures without
-    plotly.js in the page and resources that would be fetched from the network.
+    Display math is drawn as inline SVG (`render_display_math`). Problems are formulas that
+    could not be drawn, nbconvert's "not able to be represented" warnings, plotly figures
+    without plotly.js in the page and resources that would be fetched from the network.
     `source_dir` is where relative image links in markdown cells are resolved.
     """
     drop_repeated_plotly_js(nb)
+    problems = render_display_math(nb)
     resources = {"metadata": {"name": dest.stem, "path": str(source_dir)}}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         body, _ = html_exporter().from_notebook_node(nb, resources=resources)
-    problems = [
+    problems += [
         f"nbconvert: {w.message}" for w in caught if "not able to be represented" in str(w.message)
     ]
     body = _REMOTE_SCRIPT.sub("", body)

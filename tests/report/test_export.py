@@ -97,3 +97,47 @@ def test_export_embeds_markdown_images_from_the_notebook_folder(tmp_path: Path):
 
     assert export_html(nb, out / "p.html", source_dir=tmp_path) == []
     assert 'src="data:image/png;base64,' in (out / "p.html").read_text(encoding="utf-8")
+
+
+def test_display_math_is_drawn_as_inline_svg(tmp_path: Path):
+    import base64
+    import xml.etree.ElementTree as ET
+
+    tex = r"\text{BPB} = \frac{-\sum \ln p(t \mid c)}{\ln 2 \cdot \sum \text{bytes}}"
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell(f"Pooled:\n\n$${tex}$$\n\nand $5 or $6 stay."))
+    dest = tmp_path / "math.html"
+
+    assert export_html(nb, dest, source_dir=tmp_path) == []
+    page = dest.read_text(encoding="utf-8")
+    assert "$$" not in page.replace('alt="$$', "").replace('$$"', "")
+    assert "$5 or $6 stay" in page  # inline dollars are text
+    images = [a for a in _img_attributes(page) if a.get("class") == "segpile-math"]
+    assert len(images) == 1
+    assert r"\frac{-\sum \ln p(t \mid c)}" in images[0]["alt"]
+    prefix = "data:image/svg+xml;base64,"
+    assert images[0]["src"].startswith(prefix)
+    svg = ET.fromstring(base64.b64decode(images[0]["src"].removeprefix(prefix)))
+    assert svg.tag.endswith("svg") and len(svg.findall(".//{http://www.w3.org/2000/svg}path")) > 10
+
+
+def test_display_math_mathtext_cannot_draw_is_a_problem(tmp_path: Path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell(r"$$\frac{a}{$$"))
+    problems = export_html(nb, tmp_path / "bad.html", source_dir=tmp_path)
+    assert len(problems) == 1 and problems[0].startswith("display math not drawn")
+    assert r"$$\frac{a}{$$" in problems[0]
+
+
+def _img_attributes(page: str) -> list[dict[str, str]]:
+    from html.parser import HTMLParser
+
+    found: list[dict[str, str]] = []
+
+    class Images(HTMLParser):
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            if tag == "img":
+                found.append({k: v or "" for k, v in attrs})
+
+    Images().feed(page)
+    return found
