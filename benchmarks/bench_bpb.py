@@ -159,7 +159,7 @@ def main() -> None:
     parser.add_argument("--long-bytes", type=int, default=12_000)
     parser.add_argument("--max-length", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--batch-tokens", type=int, default=4096)
+    parser.add_argument("--batch-tokens", type=int, default=None, help="default: the scorer's")
     parser.add_argument("--repeat", type=int, default=2, help="runs per way; the fastest counts")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
@@ -224,7 +224,7 @@ def main() -> None:
         "scorers": {k: s.description for k, s in scorers.items()},
         "max_length": args.max_length,
         "batch_size": args.batch_size,
-        "batch_tokens": args.batch_tokens,
+        "batch_tokens": {k: s.batch_tokens for k, s in scorers.items()},
         "device": str(scorers["fp32"].device),
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),

@@ -93,7 +93,9 @@ class HFCausalLMScorer:
         stride: None for disjoint windows (the paper's convention); ``S < L`` for sliding
             windows that score ``S`` new tokens per window (lower BPB; label it).
         batch_size: most windows per forward pass.
-        batch_tokens: most padded tokens (``B × T``) per forward pass (bounds logits memory).
+        batch_tokens: most padded tokens (``B × T``) per forward pass; None = 2,048 for fp32
+            on CPU (larger fp32 matrix products run slower there: long documents 7.3 s
+            against 8.6 s at 4,096), else 4,096 (bf16 ones keep gaining).
         min_padding_efficiency: a batch closes before its real tokens fall below this share of
             its padded ``B × T`` tokens (so padding never wastes more than 10 % by default).
         device: "auto", "cpu", "cuda", ...
@@ -118,7 +120,7 @@ class HFCausalLMScorer:
         max_length: int | None = None,
         stride: int | None = None,
         batch_size: int = 32,
-        batch_tokens: int = 4096,
+        batch_tokens: int | None = None,
         min_padding_efficiency: float = 0.9,
         device: str | torch.device = "auto",
         dtype: str | torch.dtype | None = None,
@@ -153,6 +155,9 @@ class HFCausalLMScorer:
         self.stride = None if stride in (None, self.max_length) else stride
         rolling_windows(1, self.max_length, self.stride)  # validates stride early
         self.batch_size = batch_size
+        if batch_tokens is None:
+            fp32_cpu = self.device.type == "cpu" and self.weight_dtype == torch.float32
+            batch_tokens = 2048 if fp32_cpu else 4096
         self.batch_tokens = max(batch_tokens, self.max_length)
         self.min_padding_efficiency = min_padding_efficiency
         if prefix_token is None:

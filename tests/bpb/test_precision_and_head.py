@@ -104,3 +104,10 @@ def test_autocast_is_used_on_cuda_only():
     scorer.device = torch.device("cpu")
     assert scorer._precision("bf16") == (None, torch.bfloat16)
     assert scorer._precision(None) == (None, None)
+
+
+def test_default_batch_tokens_are_smaller_for_fp32_on_cpu(demo_lm):
+    model, tokenizer = demo_lm
+    assert HFCausalLMScorer(model, tokenizer, device="cpu").batch_tokens == 2048
+    assert HFCausalLMScorer(model, tokenizer, device="cpu", dtype="bf16").batch_tokens == 4096
+    assert HFCausalLMScorer(model, tokenizer, batch_tokens=16).batch_tokens == 32  # ≥ one window
