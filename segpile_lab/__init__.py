@@ -41,6 +41,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     "composition": "segpile_lab.pile.composition",
     "CompositionStats": "segpile_lab.pile.composition",
     "duplicate_stats": "segpile_lab.pile.dedup",
+    "ExactDuplicates": "segpile_lab.pile.dedup",
     "near_duplicates": "segpile_lab.pile.dedup",
     "quality_signals": "segpile_lab.pile.quality",
     "quality_summary": "segpile_lab.pile.quality",

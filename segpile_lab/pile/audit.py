@@ -4,8 +4,9 @@
 shards (or the synthetic demo sample when no path is given) with `read_pile`, then computes the
 composition, exact and near duplicates, PII-like counts, quality signals and, with a tokenizer
 file, bytes per token. With `sample_per_subset` the text audits run on the sample while the
-composition still counts every document, streamed batch by batch (a per-subset sample would
-flatten the shares): the files are then read twice. `PileAudit.write` saves
+composition and the exact duplicates still count every document, streamed batch by batch (a
+per-subset sample would flatten the shares and hide nearly every duplicate): the files are
+then read twice. `PileAudit.write` saves
 ``composition.csv``, ``composition.json`` and every figure (plotly HTML + matplotlib PNG).
 """
 
@@ -24,7 +25,7 @@ import polars as pl
 from segpile_lab.errors import SegpileError
 from segpile_lab.pile import plots
 from segpile_lab.pile.composition import CompositionStats
-from segpile_lab.pile.dedup import duplicate_stats, near_duplicates
+from segpile_lab.pile.dedup import ExactDuplicates, near_duplicates
 from segpile_lab.pile.demo import SYNTHETIC_LABEL, demo_pile_sample
 from segpile_lab.pile.pii import pii_counts
 from segpile_lab.pile.quality import SIGNALS, quality_signals, quality_summary
@@ -120,24 +121,26 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
 
 
-def _streamed_composition(
+def _streamed_counts(
     source: PathLike | Sequence[PathLike], *, limit: int | None, strict: bool, progress: bool | None
-) -> CompositionStats:
-    """Composition of every document (the first `limit` ones), read batch by batch."""
+) -> tuple[CompositionStats, ExactDuplicates]:
+    """Composition and exact duplicates of every document (the first `limit` ones), read
+    batch by batch."""
     from segpile_lab.pile.reader import iter_pile_batches
 
-    stats, seen = CompositionStats(), 0
+    stats, duplicates, seen = CompositionStats(), ExactDuplicates(), 0
     batches = iter_pile_batches(source, strict=strict, progress=progress)
     try:
         for batch in batches:
             part = batch if limit is None else batch.head(limit - seen)
             stats.update(part)
+            duplicates.update(part)
             seen += part.height
             if limit is not None and seen >= limit:
                 break
     finally:
         batches.close()
-    return stats
+    return stats, duplicates
 
 
 def audit_pile(
@@ -157,7 +160,7 @@ def audit_pile(
         paths: ``.jsonl.zst`` / ``.jsonl.gz`` / ``.jsonl`` files, folders or globs; None → the
             built-in synthetic demo sample (`demo_pile_sample`).
         sample_per_subset: audit the text of at most this many documents per subset (a seeded
-            uniform sample); the composition still counts every document.
+            uniform sample); the composition and exact duplicates still count every document.
         limit: read at most this many documents in all.
         strict: raise on the first bad record instead of skipping and counting it.
         tokenizer: a ``tokenizer.json`` file; adds bytes per token per subset.
@@ -178,9 +181,9 @@ def audit_pile(
     )
     synthetic = bool(df["synthetic"].any()) if "synthetic" in df.columns else False
     if sample_per_subset is None:
-        stats = CompositionStats().update(df)
+        stats, duplicates = CompositionStats().update(df), ExactDuplicates().update(df)
     else:
-        stats = _streamed_composition(source, limit=limit, strict=strict, progress=progress)
+        stats, duplicates = _streamed_counts(source, limit=limit, strict=strict, progress=progress)
     pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
     parameters = {
         "paths": [str(source)]
@@ -198,7 +201,7 @@ def audit_pile(
         frame=df,
         load_report=report,
         composition=stats.to_frame(),
-        duplicates=duplicate_stats(df),
+        duplicates=duplicates.to_frame(),
         near_duplicate_pairs=pairs,
         near_duplicates=near,
         pii=pii_counts(df),

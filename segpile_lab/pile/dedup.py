@@ -60,32 +60,93 @@ def normalized_text(text: pl.Expr) -> pl.Expr:
     )
 
 
-def duplicate_stats(df: pl.DataFrame) -> pl.DataFrame:
-    """Exact duplicates per subset, after normalisation.
+class ExactDuplicates:
+    """Exact-duplicate counts that merge across batches and shards.
 
-    Returns one row per subset with ``documents``, ``unique_texts``, ``duplicate_documents``
-    (documents whose normalised text occurs earlier in the same subset: documents − unique) and
-    ``exact_duplicate_rate`` (duplicate_documents / documents), plus ``cross_subset_duplicates``
-    (documents whose normalised text also occurs in another subset).
+    `update` adds a frame (``subset``, ``text``), `merge` adds another counter (another shard,
+    another process), `to_frame` gives the `duplicate_stats` table of everything added. It
+    holds one row per subset and distinct normalised text (its 64-bit hash and count): about
+    40 bytes per distinct document, so ~280 MB for a 7-million-document train shard.
     """
-    keep = ["subset", *synthetic_column(df)]
-    hashed = df.select(*keep, normalized_text(pl.col("text")).hash(seed=0).alias("h"))
-    subsets_per_hash = hashed.group_by("h").agg(n_subsets=pl.col("subset").n_unique())
-    return (
-        hashed.join(subsets_per_hash, on="h", how="left")
-        .group_by("subset")
-        .agg(
-            pl.len().cast(pl.UInt64).alias("documents"),
-            pl.col("h").n_unique().cast(pl.UInt64).alias("unique_texts"),
-            (pl.col("n_subsets") > 1).sum().cast(pl.UInt64).alias("cross_subset_duplicates"),
-            *synthetic_count(df),
+
+    _COMPACT_ROWS = 1 << 20  # merge the held parts once they pass this many rows (and double)
+
+    def __init__(self) -> None:
+        self._parts: list[pl.DataFrame] = []
+        self._rows = 0
+        self._compacted_rows = 0
+        self._synthetic = False  # some frame had a `synthetic` column
+
+    def update(self, df: pl.DataFrame) -> ExactDuplicates:
+        """Add the documents of `df`; returns self."""
+        self._synthetic |= "synthetic" in df.columns
+        synthetic = pl.col("synthetic") if "synthetic" in df.columns else pl.lit(False)
+        part = (
+            df.select(
+                "subset",
+                h=normalized_text(pl.col("text")).hash(seed=0),
+                synthetic=synthetic.cast(pl.UInt64),
+            )
+            .group_by("subset", "h")
+            .agg(n=pl.len().cast(pl.UInt64), synthetic=pl.col("synthetic").sum())
         )
-        .with_columns(duplicate_documents=pl.col("documents") - pl.col("unique_texts"))
-        .with_columns(
-            exact_duplicate_rate=pl.col("duplicate_documents") / pl.col("documents"),
+        return self._add([part])
+
+    def merge(self, other: ExactDuplicates) -> ExactDuplicates:
+        """Add the documents counted by `other`; returns self."""
+        self._synthetic |= other._synthetic
+        return self._add(other._parts)
+
+    def _add(self, parts: list[pl.DataFrame]) -> ExactDuplicates:
+        self._parts.extend(parts)
+        self._rows += sum(part.height for part in parts)
+        if self._rows > max(2 * self._compacted_rows, self._COMPACT_ROWS):
+            self._compact()
+        return self
+
+    def _compact(self) -> pl.DataFrame:
+        counts = (
+            pl.concat(self._parts)
+            .group_by("subset", "h")
+            .agg(pl.col("n").sum(), pl.col("synthetic").sum())
+            if self._parts
+            else pl.DataFrame(
+                schema={"subset": pl.String, "h": pl.UInt64, "n": pl.UInt64, "synthetic": pl.UInt64}
+            )
         )
-        .sort("subset")
-    )
+        self._parts, self._rows = [counts], counts.height
+        self._compacted_rows = counts.height
+        return counts
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per subset: ``documents``, ``unique_texts``, ``cross_subset_duplicates``
+        (documents whose normalised text also occurs in another subset), ``synthetic_documents``
+        (when the frames had a ``synthetic`` column), ``duplicate_documents`` (documents whose
+        normalised text occurs earlier in the same subset: documents − unique) and
+        ``exact_duplicate_rate`` (duplicate_documents / documents)."""
+        counts = self._compact()
+        subsets_per_hash = counts.group_by("h").agg(n_subsets=pl.col("subset").n_unique())
+        synthetic = [pl.col("synthetic").sum().alias("synthetic_documents")] * self._synthetic
+        return (
+            counts.join(subsets_per_hash, on="h", how="left")
+            .group_by("subset")
+            .agg(
+                pl.col("n").sum().alias("documents"),
+                pl.len().cast(pl.UInt64).alias("unique_texts"),
+                pl.col("n").filter(pl.col("n_subsets") > 1).sum().alias("cross_subset_duplicates"),
+                *synthetic,
+            )
+            .with_columns(duplicate_documents=pl.col("documents") - pl.col("unique_texts"))
+            .with_columns(
+                exact_duplicate_rate=pl.col("duplicate_documents") / pl.col("documents"),
+            )
+            .sort("subset")
+        )
+
+
+def duplicate_stats(df: pl.DataFrame) -> pl.DataFrame:
+    """Exact duplicates per subset, after normalisation: `ExactDuplicates.to_frame` of `df`."""
+    return ExactDuplicates().update(df).to_frame()
 
 
 def shingle_sets(texts: pl.Series, words: int = SHINGLE_WORDS) -> list[np.ndarray]:

@@ -113,12 +113,21 @@ def result_title(result: Any, fallback: str) -> str:
     return str(getattr(result, "model_name", None) or fallback)
 
 
-def build_panel(result: Any, title: str, factor: int, names: list[str], palette: np.ndarray,
-                ground_truth: np.ndarray | None, ignore_index: int) -> Panel:
+def build_panel(
+    result: Any,
+    title: str,
+    factor: int,
+    names: list[str],
+    palette: np.ndarray,
+    ground_truth: np.ndarray | None,
+    ignore_index: int,
+) -> Panel:
     missing = [n for n in ("confidence", "entropy", "margin") if getattr(result, n, None) is None]
     if missing:
-        raise DataError(f"{title}: the viewer needs the uncertainty maps ({', '.join(missing)} "
-                        "missing); call predict(..., uncertainty=True)")
+        raise DataError(
+            f"{title}: the viewer needs the uncertainty maps ({', '.join(missing)} "
+            "missing); call predict(..., uncertainty=True)"
+        )
     full_labels = as_numpy(result.labels).astype(np.int64)
     full_conf = as_numpy(result.confidence).astype(np.float32)
     maps: dict[str, np.ndarray] = {}
@@ -139,8 +148,9 @@ def build_panel(result: Any, title: str, factor: int, names: list[str], palette:
         scales=scales,
         topk_ids=ids,
         topk_probs=probs,
-        classes=class_table(full_labels, full_conf, names, palette, ground_truth,
-                            ignore_index=ignore_index),
+        classes=class_table(
+            full_labels, full_conf, names, palette, ground_truth, ignore_index=ignore_index
+        ),
         full_labels=full_labels,
         full_confidence=full_conf,
     )
@@ -159,8 +169,10 @@ def build_viewer_data(
     rgb = as_rgb(image)
     labels_shape = tuple(as_numpy(result.labels).shape)
     if rgb.shape[:2] != labels_shape:
-        raise DataError(f"the image is {rgb.shape[1]}x{rgb.shape[0]} pixels but the result's "
-                        f"labels are {labels_shape[1]}x{labels_shape[0]}")
+        raise DataError(
+            f"the image is {rgb.shape[1]}x{rgb.shape[0]} pixels but the result's "
+            f"labels are {labels_shape[1]}x{labels_shape[0]}"
+        )
     height, width = labels_shape
     id2label = dict(getattr(result, "id2label", {}) or {})
     num_classes = max(len(id2label), int(as_numpy(result.labels).max(initial=0)) + 1)
@@ -168,15 +180,17 @@ def build_viewer_data(
     palette = palette_for(num_classes)
     truth = None if ground_truth is None else load_ground_truth(ground_truth)
     if truth is not None and truth.shape != labels_shape:
-        raise DataError(f"ground truth is {truth.shape[1]}x{truth.shape[0]} but the result is "
-                        f"{width}x{height}")
+        raise DataError(
+            f"ground truth is {truth.shape[1]}x{truth.shape[0]} but the result is {width}x{height}"
+        )
     if truth is not None:
         outside = (truth != ignore_index) & ((truth < 0) | (truth >= num_classes))
         if outside.any():
             raise DataError(
                 f"ground truth holds class ids {np.unique(truth[outside])[:5].tolist()} outside "
                 f"0..{num_classes - 1} that are not the ignore index {ignore_index} (for an "
-                "ADE20K annotation PNG pass its path: 0 = other is mapped to ignore, k to k-1)")
+                "ADE20K annotation PNG pass its path: 0 = other is mapped to ignore, k to k-1)"
+            )
     factor = transport_factor(height, width, max_pixels)
     results = [result] if compare is None else [result, compare]
     titles = [result_title(r, f"model {'AB'[i]}") for i, r in enumerate(results)]
@@ -184,10 +198,14 @@ def build_viewer_data(
         titles = [f"{titles[0]} (A)", f"{titles[1]} (B)"]
     for other in results[1:]:
         if tuple(as_numpy(other.labels).shape) != labels_shape:
-            raise DataError("compare needs a result of the same image size: "
-                            f"{as_numpy(other.labels).shape} vs {labels_shape}")
-    panels = [build_panel(r, t, factor, names, palette, truth, ignore_index)
-              for r, t in zip(results, titles, strict=True)]
+            raise DataError(
+                "compare needs a result of the same image size: "
+                f"{as_numpy(other.labels).shape} vs {labels_shape}"
+            )
+    panels = [
+        build_panel(r, t, factor, names, palette, truth, ignore_index)
+        for r, t in zip(results, titles, strict=True)
+    ]
     grid_h, grid_w = panels[0].labels.shape
     return ViewerData(
         image=resize_image(rgb, grid_h, grid_w),

@@ -127,8 +127,11 @@ class Packer:
     def add(self, name: str, array: np.ndarray, *, scale: float | None = None) -> None:
         array = np.ascontiguousarray(array)
         data = array.astype(array.dtype.newbyteorder("<")).tobytes()
-        entry: dict[str, Any] = {"offset": self.size, "dtype": array.dtype.name,
-                                 "shape": list(array.shape)}
+        entry: dict[str, Any] = {
+            "offset": self.size,
+            "dtype": array.dtype.name,
+            "shape": list(array.shape),
+        }
         if scale is not None:
             entry["scale"] = float(scale)
         self.layout[name] = entry

@@ -75,9 +75,11 @@ def render_panel(data: ViewerData, index: int, state: ViewState) -> np.ndarray:
     elif state.layer == "errors" and gt is not None:
         pred = panel.labels
         if sel >= 0:
-            for mask, rgb in (((pred == sel) & (gt == sel), TP_COLOR),
-                              ((pred == sel) & (gt != sel) & valid_gt, FP_COLOR),
-                              ((pred != sel) & (gt == sel), FN_COLOR)):
+            for mask, rgb in (
+                ((pred == sel) & (gt == sel), TP_COLOR),
+                ((pred == sel) & (gt != sel) & valid_gt, FP_COLOR),
+                ((pred != sel) & (gt == sel), FN_COLOR),
+            ):
                 color[mask] = rgb
                 alpha[mask] = 1.0
         else:
@@ -150,19 +152,21 @@ def render_png(data: ViewerData, state: ViewState, title: str | None = None) -> 
     else:  # small grids grow by an integer factor, cells stay square
         scale, method = float(max(1, MIN_STATIC_WIDTH // total)), Image.Resampling.NEAREST
     if scale != 1.0:
-        tiles = [t.resize((max(1, round(t.width * scale)), max(1, round(t.height * scale))),
-                          method) for t in tiles]
+        tiles = [
+            t.resize((max(1, round(t.width * scale)), max(1, round(t.height * scale))), method)
+            for t in tiles
+        ]
     head = 24 if data.is_trained else 48
     width = max(sum(t.width for t in tiles) + gap * (len(tiles) - 1), MIN_STATIC_WIDTH)
     canvas = Image.new("RGB", (width, tiles[0].height + head + cap), "white")
     draw = ImageDraw.Draw(canvas)
     header = _drawable(f"{title + ' · ' if title else ''}layer: {state.layer}")
-    draw.text((4, 3), header, fill="black",
-              font=_font(15))
+    draw.text((4, 3), header, fill="black", font=_font(15))
     if not data.is_trained:
         draw.rectangle((0, 23, width, 45), fill=(176, 0, 32))
-        draw.text((6, 26), "UNTRAINED DEMO WEIGHTS: classes are random", fill="white",
-                  font=_font(15))
+        draw.text(
+            (6, 26), "UNTRAINED DEMO WEIGHTS: classes are random", fill="white", font=_font(15)
+        )
     x = 0
     for tile, panel in zip(tiles, data.panels, strict=True):
         canvas.paste(tile, (x, head))
@@ -179,8 +183,10 @@ def alt_text(data: ViewerData, state: ViewState) -> str:
     top = ", ".join(f"{r['name']} {r['share']:.0%}" for r in panel.classes[:5])
     demo = " (untrained demo weights)" if not data.is_trained else ""
     h, w = data.original_size
-    return (f"Segmentation of a {w}x{h} image by {panel.title}{demo}, {state.layer} layer; "
-            f"largest predicted classes: {top}")
+    return (
+        f"Segmentation of a {w}x{h} image by {panel.title}{demo}, {state.layer} layer; "
+        f"largest predicted classes: {top}"
+    )
 
 
 def _pct(value: float | None) -> str:
@@ -193,28 +199,35 @@ def legend_html(data: ViewerData, png: bytes, state: ViewState, title: str | Non
     if title:
         parts.append(f"<div style='font-weight:bold'>{html.escape(title)}</div>")
     if not data.is_trained:
-        parts.append("<div style='background:#b00020;color:white;padding:4px 8px;"
-                     f"font-weight:bold'>&#9888; {html.escape(UNTRAINED_BANNER)}</div>")
+        parts.append(
+            "<div style='background:#b00020;color:white;padding:4px 8px;"
+            f"font-weight:bold'>&#9888; {html.escape(UNTRAINED_BANNER)}</div>"
+        )
     src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    parts.append(f"<img alt=\"{html.escape(alt_text(data, state))}\" src=\"{src}\" "
-                 "style='max-width:100%'/>")
+    parts.append(
+        f'<img alt="{html.escape(alt_text(data, state))}" src="{src}" style=\'max-width:100%\'/>'
+    )
     h, w = data.original_size
     if data.factor > 1:
-        parts.append(f"<div>shown at 1/{data.factor} of {w}x{h} for transport; class ids exact"
-                     "</div>")
+        parts.append(
+            f"<div>shown at 1/{data.factor} of {w}x{h} for transport; class ids exact</div>"
+        )
     has_iou = data.ground_truth is not None
     for panel in data.panels:
         head = "<th>IoU</th>" if has_iou else ""
-        parts.append(f"<table><caption>{html.escape(panel.title)}: classes by pixel share"
-                     f"</caption><tr><th></th><th>class</th><th>share</th><th>mean conf.</th>"
-                     f"{head}</tr>")
+        parts.append(
+            f"<table><caption>{html.escape(panel.title)}: classes by pixel share"
+            f"</caption><tr><th></th><th>class</th><th>share</th><th>mean conf.</th>"
+            f"{head}</tr>"
+        )
         for row in panel.classes[:LEGEND_ROWS]:
             r, g, b = row["color"]
             iou = f"<td>{_pct(row.get('iou'))}</td>" if has_iou else ""
             parts.append(
                 f"<tr><td style='background:rgb({r},{g},{b});width:14px'></td>"
                 f"<td>{html.escape(row['name'])}</td><td>{row['share']:.1%}</td>"
-                f"<td>{_pct(row['mean_confidence'])}</td>{iou}</tr>")
+                f"<td>{_pct(row['mean_confidence'])}</td>{iou}</tr>"
+            )
         more = len(panel.classes) - LEGEND_ROWS
         if more > 0:
             parts.append(f"<tr><td></td><td colspan='4'>… {more} more classes</td></tr>")

@@ -57,7 +57,10 @@ def disagreement(labels_a: np.ndarray, labels_b: np.ndarray) -> tuple[np.ndarray
 
 
 def confusion_matrix(
-    labels: np.ndarray, ground_truth: np.ndarray, num_classes: int, *,
+    labels: np.ndarray,
+    ground_truth: np.ndarray,
+    num_classes: int,
+    *,
     ignore_index: int = IGNORE_INDEX,
 ) -> np.ndarray:
     """``(num_classes, num_classes)`` int64 counts, rows = truth, columns = prediction."""
@@ -86,8 +89,9 @@ def class_table(
     num_classes = len(names)
     flat = labels.reshape(-1).astype(np.int64)
     pixels = np.bincount(flat, minlength=num_classes)
-    conf_sum = np.bincount(flat, weights=confidence.reshape(-1).astype(np.float64),
-                           minlength=num_classes)
+    conf_sum = np.bincount(
+        flat, weights=confidence.reshape(-1).astype(np.float64), minlength=num_classes
+    )
     present = pixels > 0
     iou = None
     if ground_truth is not None:

@@ -17,17 +17,31 @@ from segpile_lab.viewer._data import DEFAULT_MAX_PIXELS, UNTRAINED_BANNER, Panel
 from segpile_lab.viewer._payload import grid_indices
 from segpile_lab.viewer._render import ViewState, render_png_tile
 
-HOVER_FIELDS = ("predicted", "confidence", "top1", "p1", "top2", "p2", "top3", "p3",
-                "entropy", "margin", "truth")
-_HOVER = ("pixel (%{x}, %{y})<br>predicted: %{customdata[0]} (confidence %{customdata[1]:.1%})"
-          "<br>top-3: %{customdata[2]} %{customdata[3]:.1%} · %{customdata[4]} "
-          "%{customdata[5]:.1%} · %{customdata[6]} %{customdata[7]:.1%}"
-          "<br>entropy %{customdata[8]:.3f} nats · margin %{customdata[9]:.3f}"
-          "<br>%{customdata[10]}")
+HOVER_FIELDS = (
+    "predicted",
+    "confidence",
+    "top1",
+    "p1",
+    "top2",
+    "p2",
+    "top3",
+    "p3",
+    "entropy",
+    "margin",
+    "truth",
+)
+_HOVER = (
+    "pixel (%{x}, %{y})<br>predicted: %{customdata[0]} (confidence %{customdata[1]:.1%})"
+    "<br>top-3: %{customdata[2]} %{customdata[3]:.1%} · %{customdata[4]} "
+    "%{customdata[5]:.1%} · %{customdata[6]} %{customdata[7]:.1%}"
+    "<br>entropy %{customdata[8]:.3f} nats · margin %{customdata[9]:.3f}"
+    "<br>%{customdata[10]}"
+)
 
 
-def hover_table(panel: Panel, names: list[str], ground_truth: np.ndarray | None,
-                ignore_index: int) -> np.ndarray:
+def hover_table(
+    panel: Panel, names: list[str], ground_truth: np.ndarray | None, ignore_index: int
+) -> np.ndarray:
     """``(h, w, 11)`` object array of :data:`HOVER_FIELDS` for every cell of `panel`'s grid.
 
     Top-3 entries come from the logit-resolution cell under each grid cell (as in the widget).
@@ -54,9 +68,14 @@ def hover_table(panel: Panel, names: list[str], ground_truth: np.ndarray | None,
         pred = table[..., 0]
         correct = ground_truth == panel.labels
         table[..., 10] = np.where(
-            ground_truth == ignore_index, "truth: unlabelled pixel",
-            np.where(correct, "truth: " + truth + " ✓ correct",
-                     "truth: " + truth + " ✗ predicted " + pred + " where truth is " + truth))
+            ground_truth == ignore_index,
+            "truth: unlabelled pixel",
+            np.where(
+                correct,
+                "truth: " + truth + " ✓ correct",
+                "truth: " + truth + " ✗ predicted " + pred + " where truth is " + truth,
+            ),
+        )
     for col in (1, 3, 5, 7, 8, 9):
         table[..., col] = table[..., col].astype(float).round(4)
     return table
@@ -91,50 +110,85 @@ def segmentation_figure(
 
     kwargs = {"ground_truth": ground_truth, "compare": compare}
     pictures = build_viewer_data(image, result, max_pixels=image_pixels, **kwargs)
-    hover = build_viewer_data(image, result, max_pixels=min(hover_cells, DEFAULT_MAX_PIXELS),
-                              **kwargs)
+    hover = build_viewer_data(
+        image, result, max_pixels=min(hover_cells, DEFAULT_MAX_PIXELS), **kwargs
+    )
     height, width = pictures.original_size
     n = len(pictures.panels)
-    fig = make_subplots(rows=1, cols=n, subplot_titles=[p.title for p in pictures.panels],
-                        horizontal_spacing=0.03)
+    fig = make_subplots(
+        rows=1, cols=n, subplot_titles=[p.title for p in pictures.panels], horizontal_spacing=0.03
+    )
     layers = pictures.layers
     trace_layers: list[str | None] = []
     f = pictures.factor
     for i in range(n):
         for layer in layers:
             png = render_png_tile(pictures, i, ViewState(layer=layer, opacity=opacity))
-            fig.add_trace(go.Image(
-                source="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
-                x0=(f - 1) / 2, y0=(f - 1) / 2, dx=f, dy=f, hoverinfo="skip",
-                name=layer, visible=layer == "labels"), row=1, col=i + 1)
+            fig.add_trace(
+                go.Image(
+                    source="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+                    x0=(f - 1) / 2,
+                    y0=(f - 1) / 2,
+                    dx=f,
+                    dy=f,
+                    hoverinfo="skip",
+                    name=layer,
+                    visible=layer == "labels",
+                ),
+                row=1,
+                col=i + 1,
+            )
             trace_layers.append(layer)
         cells = hover.panels[i].labels
-        fig.add_trace(go.Heatmap(
-            z=np.zeros(cells.shape, dtype=np.uint8),
-            x=grid_indices(width, hover.factor), y=grid_indices(height, hover.factor),
-            customdata=hover_table(hover.panels[i], hover.names, hover.ground_truth,
-                                   hover.ignore_index),
-            hovertemplate=_HOVER + f"<extra>{pictures.panels[i].title}</extra>",
-            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
-            name="hover"), row=1, col=i + 1)
+        fig.add_trace(
+            go.Heatmap(
+                z=np.zeros(cells.shape, dtype=np.uint8),
+                x=grid_indices(width, hover.factor),
+                y=grid_indices(height, hover.factor),
+                customdata=hover_table(
+                    hover.panels[i], hover.names, hover.ground_truth, hover.ignore_index
+                ),
+                hovertemplate=_HOVER + f"<extra>{pictures.panels[i].title}</extra>",
+                colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                showscale=False,
+                name="hover",
+            ),
+            row=1,
+            col=i + 1,
+        )
         trace_layers.append(None)
-    buttons = [dict(label=layer.replace("_", " "), method="update",
-                    args=[{"visible": [t is None or t == layer for t in trace_layers]}])
-               for layer in layers]
+    buttons = [
+        dict(
+            label=layer.replace("_", " "),
+            method="update",
+            args=[{"visible": [t is None or t == layer for t in trace_layers]}],
+        )
+        for layer in layers
+    ]
     heading = title or "segmentation"
     if not pictures.is_trained:
         heading += " — <span style='color:#b00020'><b>untrained demo weights</b></span>"
     fig.update_layout(
-        title=dict(text=heading), updatemenus=[dict(buttons=buttons, direction="down",
-                                                    x=1, xanchor="right", y=1.14)],
+        title=dict(text=heading),
+        updatemenus=[dict(buttons=buttons, direction="down", x=1, xanchor="right", y=1.14)],
         height=max(320, min(720, int(420 * height / max(width, 1) * (2 / n)) + 120)),
-        margin=dict(l=10, r=10, t=90, b=10))
+        margin=dict(l=10, r=10, t=90, b=10),
+    )
     if not pictures.is_trained:
-        fig.add_annotation(text=UNTRAINED_BANNER, xref="paper", yref="paper", x=0, y=-0.02,
-                           showarrow=False, font=dict(color="#b00020"), xanchor="left")
+        fig.add_annotation(
+            text=UNTRAINED_BANNER,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.02,
+            showarrow=False,
+            font=dict(color="#b00020"),
+            xanchor="left",
+        )
     for i in range(n):
         fig.update_xaxes(visible=False, range=[-0.5, width - 0.5], row=1, col=i + 1)
         anchor = "x" if i == 0 else f"x{i + 1}"
-        fig.update_yaxes(visible=False, range=[height - 0.5, -0.5], scaleanchor=anchor,
-                         row=1, col=i + 1)
+        fig.update_yaxes(
+            visible=False, range=[height - 0.5, -0.5], scaleanchor=anchor, row=1, col=i + 1
+        )
     return fig

@@ -13,8 +13,10 @@ UNTRAINED_NOTE = "untrained demo weights"
 
 
 def _title(ax: Any, text: str, is_trained: bool) -> None:
-    ax.set_title(text if is_trained else f"{text}\n({UNTRAINED_NOTE})",
-                 color="black" if is_trained else "#b00020")
+    ax.set_title(
+        text if is_trained else f"{text}\n({UNTRAINED_NOTE})",
+        color="black" if is_trained else "#b00020",
+    )
 
 
 def confusion_top(metrics: Any, top: int = 10) -> tuple[np.ndarray, list[str]]:
@@ -54,8 +56,15 @@ def plot_confusion_matrix(metrics: Any, *, top: int = 10, is_trained: bool = Tru
     ax.set_ylabel("true class")
     for (i, j), value in np.ndenumerate(matrix):
         if value >= 0.05:
-            ax.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=6,
-                    color="white" if value > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                f"{value:.0%}",
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="white" if value > 0.6 else "black",
+            )
     fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class's pixels")
     _title(ax, "Confusion matrix (rows sum to 100%)", is_trained)
     fig.tight_layout()
@@ -72,14 +81,28 @@ def plot_reliability(metrics: Any, *, is_trained: bool = True):
     accuracy = table["accuracy"].fill_null(0.0).to_numpy()
     confidence = table["mean_confidence"].to_numpy()
     pixels = table["pixels"].to_numpy()
-    fig, (ax, ax_count) = plt.subplots(2, 1, figsize=(5, 5.2), sharex=True,
-                                       gridspec_kw={"height_ratios": [3, 1]})
-    ax.bar(lower, accuracy, width=width, align="edge", color="#4c72b0", edgecolor="white",
-           label="accuracy in bin")
+    fig, (ax, ax_count) = plt.subplots(
+        2, 1, figsize=(5, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    ax.bar(
+        lower,
+        accuracy,
+        width=width,
+        align="edge",
+        color="#4c72b0",
+        edgecolor="white",
+        label="accuracy in bin",
+    )
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
     used = pixels > 0
-    ax.plot(confidence[used], accuracy[used], "o", color="#dd8452", ms=4,
-            label="accuracy at the bin's mean confidence")
+    ax.plot(
+        confidence[used],
+        accuracy[used],
+        "o",
+        color="#dd8452",
+        ms=4,
+        label="accuracy at the bin's mean confidence",
+    )
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8, loc="upper left")
@@ -99,9 +122,12 @@ def oracle_risk(coverage: np.ndarray, error_rate: float) -> np.ndarray:
         return np.where(coverage > 0, np.maximum(0.0, coverage - (1 - error_rate)) / coverage, 0)
 
 
-def plot_risk_coverage(metrics: Any, scores: tuple[str, ...] = ("confidence", "entropy",
-                                                                 "margin", "mutual_information"),
-                       *, is_trained: bool = True):
+def plot_risk_coverage(
+    metrics: Any,
+    scores: tuple[str, ...] = ("confidence", "entropy", "margin", "mutual_information"),
+    *,
+    is_trained: bool = True,
+):
     """Risk (error rate of kept pixels) against coverage for each available score, with
     AURC in the legend and the oracle curve as the lower bound."""
     import matplotlib.pyplot as plt
@@ -110,8 +136,11 @@ def plot_risk_coverage(metrics: Any, scores: tuple[str, ...] = ("confidence", "e
     available = [s for s in scores if s in metrics.auroc()]
     for score in available:
         curve = metrics.risk_coverage(score)
-        ax.plot(curve["coverage"].to_numpy(), curve["risk"].to_numpy(),
-                label=f"{score.replace('_', ' ')} (AURC {metrics.aurc(score):.3f})")
+        ax.plot(
+            curve["coverage"].to_numpy(),
+            curve["risk"].to_numpy(),
+            label=f"{score.replace('_', ' ')} (AURC {metrics.aurc(score):.3f})",
+        )
     summary = metrics.summary()
     error = 1 - summary["pixel_accuracy"]
     grid = np.linspace(0.001, 1, 200)
@@ -139,8 +168,9 @@ _MAP_UNITS = {
 }
 
 
-def plot_uncertainty_maps(result: Any, layers: tuple[str, ...] = ("confidence", "entropy",
-                                                                    "margin")):
+def plot_uncertainty_maps(
+    result: Any, layers: tuple[str, ...] = ("confidence", "entropy", "margin")
+):
     """One panel per uncertainty map of `result` (``(H, W)`` each) with its unit on the colour
     bar; the title says "untrained demo weights" for demo models."""
     import matplotlib.pyplot as plt
@@ -156,7 +186,8 @@ def plot_uncertainty_maps(result: Any, layers: tuple[str, ...] = ("confidence", 
         fig.colorbar(image, ax=ax, fraction=0.046)
     name = getattr(result, "model_name", "")
     trained = bool(getattr(result, "is_trained", True))
-    fig.suptitle(name if trained else f"{name} — {UNTRAINED_NOTE}",
-                 color="black" if trained else "#b00020")
+    fig.suptitle(
+        name if trained else f"{name} — {UNTRAINED_NOTE}", color="black" if trained else "#b00020"
+    )
     fig.tight_layout()
     return fig

@@ -22,8 +22,11 @@ def ade20k_candidates() -> list[Path]:
     if os.environ.get("SEGPILE_SHARED_DATA"):
         out.append(Path(os.environ["SEGPILE_SHARED_DATA"]) / "ade20k")
     cwd = Path.cwd()
-    out += [cwd.parent / _RELATIVE, cwd.parent.parent / _RELATIVE,
-            _PACKAGE_DIR.parent.parent / _RELATIVE]
+    out += [
+        cwd.parent / _RELATIVE,
+        cwd.parent.parent / _RELATIVE,
+        _PACKAGE_DIR.parent.parent / _RELATIVE,
+    ]
     return out
 
 

@@ -45,8 +45,7 @@ def pack_arrays(data: ViewerData) -> tuple[bytes, dict[str, dict]]:
     for i, panel in enumerate(data.panels):
         packer.add(f"p{i}.labels", panel.labels.astype(id_type))
         for name, grid in panel.maps.items():
-            packer.add(f"p{i}.{name}", quantize(grid, panel.scales[name]),
-                       scale=panel.scales[name])
+            packer.add(f"p{i}.{name}", quantize(grid, panel.scales[name]), scale=panel.scales[name])
         packer.add(f"p{i}.topk_ids", panel.topk_ids.astype(id_type))
         packer.add(f"p{i}.topk_probs", quantize(panel.topk_probs, 1.0), scale=1.0)
     return packer.tobytes(), packer.layout
@@ -87,11 +86,20 @@ class SegmentationViewer(anywidget.AnyWidget):
     threshold = traitlets.Float(0.0).tag(sync=True)
     selected_class = traitlets.Int(-1).tag(sync=True)
 
-    def __init__(self, image: Any, result: Any, *, ground_truth: Any = None, compare: Any = None,
-                 title: str | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-                 **state: Any) -> None:
-        data = build_viewer_data(image, result, ground_truth=ground_truth, compare=compare,
-                                 max_pixels=max_pixels)
+    def __init__(
+        self,
+        image: Any,
+        result: Any,
+        *,
+        ground_truth: Any = None,
+        compare: Any = None,
+        title: str | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        **state: Any,
+    ) -> None:
+        data = build_viewer_data(
+            image, result, ground_truth=ground_truth, compare=compare, max_pixels=max_pixels
+        )
         self._data = data
         self._inputs = (image, result, ground_truth, compare)
         self.title = title
@@ -112,8 +120,9 @@ class SegmentationViewer(anywidget.AnyWidget):
                 "factor": data.factor,
                 "names": data.names,
                 "palette": data.palette.tolist(),
-                "colormaps": {k: colormap_lut(v).reshape(-1).tolist()
-                              for k, v in LAYER_COLORMAPS.items()},
+                "colormaps": {
+                    k: colormap_lut(v).reshape(-1).tolist() for k, v in LAYER_COLORMAPS.items()
+                },
                 "layers": data.layers,
                 "ignore_index": data.ignore_index,
                 "has_ground_truth": data.ground_truth is not None,
@@ -121,8 +130,10 @@ class SegmentationViewer(anywidget.AnyWidget):
                 "banner": "" if data.is_trained else UNTRAINED_BANNER,
                 "disagreement": data.disagreement_rate(),
             },
-            panels=[{"title": p.title, "is_trained": p.is_trained, "classes": p.classes}
-                    for p in data.panels],
+            panels=[
+                {"title": p.title, "is_trained": p.is_trained, "classes": p.classes}
+                for p in data.panels
+            ],
             **state,
         )
         self._update_threshold_stats()
@@ -145,7 +156,8 @@ class SegmentationViewer(anywidget.AnyWidget):
         value = int(proposal["value"])
         if value != -1 and not 0 <= value < len(self._data.names):
             raise traitlets.TraitError(
-                f"selected_class must be -1 (none) or a class id below {len(self._data.names)}")
+                f"selected_class must be -1 (none) or a class id below {len(self._data.names)}"
+            )
         return value
 
     # --- observers: kernel-side numbers at full resolution ------------------------------------
@@ -160,8 +172,13 @@ class SegmentationViewer(anywidget.AnyWidget):
     def _update_threshold_stats(self) -> None:
         truth = self._data.full_ground_truth
         self.threshold_stats = [
-            threshold_stats(p.full_confidence, self.threshold, p.full_labels, truth,
-                            ignore_index=self._data.ignore_index)
+            threshold_stats(
+                p.full_confidence,
+                self.threshold,
+                p.full_labels,
+                truth,
+                ignore_index=self._data.ignore_index,
+            )
             for p in self._data.panels
         ]
 
@@ -194,8 +211,9 @@ class SegmentationViewer(anywidget.AnyWidget):
         from segpile_lab.viewer.figure import segmentation_figure
 
         image, result, ground_truth, compare = self._inputs
-        return segmentation_figure(image, result, ground_truth=ground_truth, compare=compare,
-                                   title=self.title, **kwargs)
+        return segmentation_figure(
+            image, result, ground_truth=ground_truth, compare=compare, title=self.title, **kwargs
+        )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict]:
         data, metadata = super()._repr_mimebundle_(**kwargs)
@@ -208,5 +226,7 @@ class SegmentationViewer(anywidget.AnyWidget):
         h, w = self._data.original_size
         titles = " vs ".join(p.title for p in self._data.panels)
         demo = ", untrained demo weights" if not self._data.is_trained else ""
-        return (f"SegmentationViewer({titles}, {w}x{h}, factor={self._data.factor}, "
-                f"layer={self.layer!r}{demo})")
+        return (
+            f"SegmentationViewer({titles}, {w}x{h}, factor={self._data.factor}, "
+            f"layer={self.layer!r}{demo})"
+        )

@@ -97,9 +97,13 @@ def test_sampled_audit_still_counts_every_document_in_the_composition(tmp_path: 
     assert (counts["ArXiv"], counts["Github"]) == (10, 2)
     arxiv = audit.composition.filter(pl.col("subset") == "ArXiv").row(0, named=True)
     assert arxiv["bytes"] == sum(len(t.encode()) for s, t in rows if s == "ArXiv")
+    # the two Github documents are one text: exact duplicates count every document too
+    dups = audit.duplicates.filter(pl.col("subset") == "Github").row(0, named=True)
+    assert (dups["documents"], dups["duplicate_documents"]) == (2, 1)
     # with a limit, the streamed composition stops at the same first rows
     limited = audit_pile(data, sample_per_subset=1, limit=5)
     assert dict(limited.composition.select("subset", "documents").iter_rows())["ArXiv"] == 5
+    assert limited.duplicates["documents"].sum() == 5
 
 
 def test_strict_mode_fails_with_one_line_naming_file_and_line(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from segpile_lab.pile.dedup import (
+    ExactDuplicates,
     MinHasher,
     duplicate_stats,
     jaccard,
@@ -60,6 +61,24 @@ def test_exact_duplicate_rate_by_hand() -> None:
     assert b["exact_duplicate_rate"] == 0.0
     # "x y" occurs in both subsets: 3 documents of A and 1 of B share it
     assert (a["cross_subset_duplicates"], b["cross_subset_duplicates"]) == (3, 1)
+
+
+@pytest.mark.parametrize("compact_rows", [1, 1 << 20])
+def test_exact_duplicates_merged_by_batch_and_shard_equal_one_pass(
+    demo_path, monkeypatch, compact_rows
+) -> None:
+    from polars.testing import assert_frame_equal
+
+    from segpile_lab.pile.reader import read_pile
+
+    monkeypatch.setattr(ExactDuplicates, "_COMPACT_ROWS", compact_rows)  # 1: compact often
+    df = read_pile(demo_path)
+    shards = [ExactDuplicates(), ExactDuplicates()]
+    for i, batch in enumerate(df.iter_slices(97)):
+        shards[i % 2].update(batch)
+    merged = shards[0].merge(shards[1])
+    assert_frame_equal(merged.to_frame(), duplicate_stats(df))
+    assert merged.to_frame()["documents"].sum() == df.height
 
 
 def test_exact_duplicates_of_the_demo_sample(demo_path) -> None:
