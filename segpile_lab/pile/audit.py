@@ -4,10 +4,10 @@
 shards (or the synthetic demo sample when no path is given) with `read_pile`, then computes the
 composition, exact and near duplicates, PII-like counts, quality signals and, with a tokenizer
 file, bytes per token. With `sample_per_subset` the text audits run on the sample while the
-composition and the exact duplicates still count every document, streamed batch by batch (a
-per-subset sample would flatten the shares and hide nearly every duplicate): the files are
-then read twice. `PileAudit.write` saves
-``composition.csv``, ``composition.json`` and every figure (plotly HTML + matplotlib PNG).
+composition and the exact duplicates still count every document, fed frame by frame from the
+same pass (a per-subset sample would flatten the shares and hide nearly every duplicate).
+`PileAudit.write` saves ``composition.csv``, ``composition.json`` and every figure (plotly HTML
++ matplotlib PNG).
 """
 
 from __future__ import annotations
@@ -102,9 +102,7 @@ class PileAudit:
     def write(self, out_dir: PathLike) -> list[Path]:
         """Write ``composition.csv``, ``composition.json`` and the figures (``*.html`` from
         plotly, ``*.png`` from matplotlib) into `out_dir`; returns the paths written."""
-        out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise SegpileError(f"{out}: exists and is not a folder; choose another --out")
+        out = output_folder(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "composition.csv", out / "composition.json"]
         self.table().write_csv(written[0])
@@ -116,31 +114,18 @@ class PileAudit:
         return written
 
 
+def output_folder(out_dir: PathLike) -> Path:
+    """`out_dir` as a Path; `SegpileError` when it exists and is not a folder (checked by the
+    CLI before the audit runs, so a bad --out does not cost a pass over the shards)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SegpileError(f"{out}: exists and is not a folder; choose another --out")
+    return out
+
+
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
     """JSON has no NaN: NaN becomes null."""
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-
-
-def _streamed_counts(
-    source: PathLike | Sequence[PathLike], *, limit: int | None, strict: bool, progress: bool | None
-) -> tuple[CompositionStats, ExactDuplicates]:
-    """Composition and exact duplicates of every document (the first `limit` ones), read
-    batch by batch."""
-    from segpile_lab.pile.reader import iter_pile_batches
-
-    stats, duplicates, seen = CompositionStats(), ExactDuplicates(), 0
-    batches = iter_pile_batches(source, strict=strict, progress=progress)
-    try:
-        for batch in batches:
-            part = batch if limit is None else batch.head(limit - seen)
-            stats.update(part)
-            duplicates.update(part)
-            seen += part.height
-            if limit is not None and seen >= limit:
-                break
-    finally:
-        batches.close()
-    return stats, duplicates
 
 
 def audit_pile(
@@ -170,6 +155,12 @@ def audit_pile(
 
     tok = None if tokenizer is None else load_tokenizer(tokenizer)  # fail before reading
     source = demo_pile_sample() if paths is None else paths
+    stats, duplicates = CompositionStats(), ExactDuplicates()
+
+    def count_every_document(frame: pl.DataFrame) -> None:
+        stats.update(frame)
+        duplicates.update(frame)
+
     df, report = read_pile(
         source,
         sample_per_subset=sample_per_subset,
@@ -178,12 +169,9 @@ def audit_pile(
         strict=strict,
         progress=progress,
         with_report=True,
+        on_frame=count_every_document,
     )
     synthetic = bool(df["synthetic"].any()) if "synthetic" in df.columns else False
-    if sample_per_subset is None:
-        stats, duplicates = CompositionStats().update(df), ExactDuplicates().update(df)
-    else:
-        stats, duplicates = _streamed_counts(source, limit=limit, strict=strict, progress=progress)
     pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
     parameters = {
         "paths": [str(source)]

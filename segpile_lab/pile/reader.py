@@ -14,7 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Literal, overload
 
@@ -192,6 +192,7 @@ def read_pile(
     with_report: bool = False,
     unicode_errors: UnicodeErrors = "skip",
     verify: bool = False,
+    on_frame: Callable[[pl.DataFrame], object] | None = None,
 ) -> pl.DataFrame | tuple[pl.DataFrame, LoadReport]:
     """Read Pile files into one Polars frame.
 
@@ -212,6 +213,9 @@ def read_pile(
             ``"replace"`` them by U+FFFD (counted as fixed).
         verify: first check every file against the ``SHA256SUMS.txt`` in its folder
             (`verify_shards`); a mismatch raises before anything is read.
+        on_frame: called with every chunk's frame as it is read (after `subsets` and `limit`,
+            before sampling), so the same pass can feed streaming statistics, e.g.
+            ``CompositionStats().update``, while only a sample is kept.
 
     Returns:
         The frame (columns ``subset``, ``text``, ``n_bytes`` UInt64 UTF-8 bytes, ``n_chars``,
@@ -243,6 +247,8 @@ def read_pile(
             if limit is not None:
                 frame = frame.head(limit - taken)
             taken += frame.height
+            if on_frame is not None:
+                on_frame(frame)
             if reservoir is not None:
                 reservoir.add(frame, index)
             elif frame.height:

@@ -161,3 +161,18 @@ def test_report_str_html_and_dict(tmp_path: Path) -> None:
     data = report.to_dict()
     assert data["skipped"] == {"malformed_json": 1} and data["ended_cleanly"] is True
     assert data["flagged"] == {"empty_text": 1, "unknown_subset": 1}
+
+
+def test_on_frame_sees_every_row_read_while_only_a_sample_is_kept(tmp_path) -> None:
+    from pile_io import doc, write
+
+    from segpile_lab.pile.reader import read_pile
+
+    lines = [doc(f"d{i}", "ArXiv" if i % 3 else "Github") for i in range(50)]
+    path = write(tmp_path / "f.zst", lines)
+    seen: list[int] = []
+    sample = read_pile(path, sample_per_subset=2, on_frame=lambda f: seen.append(f.height))
+    assert sample.height == 4 and sum(seen) == 50
+    seen.clear()
+    read_pile(path, limit=7, on_frame=lambda f: seen.append(f.height))
+    assert sum(seen) == 7
