@@ -14,19 +14,18 @@ SCORER_HELP = (
 
 def register_pile_command(pile_subparsers: Any) -> None:
     """Add ``bpb`` to the ``segpile-lab pile`` group."""
+    from segpile_lab.pile.cli import add_input_arguments
+
     bpb = pile_subparsers.add_parser(
         "bpb",
         help="bits per byte per subset for a causal LM or a model-free baseline",
         description="Pooled bits per byte per Pile subset with document-bootstrap intervals. "
         "Without PATH the built-in synthetic demo sample is scored (and every output says so).",
     )
-    bpb.add_argument("paths", nargs="*", metavar="PATH",
-                     help=".jsonl.zst/.jsonl.gz/.jsonl files, folders or globs")  # fmt: skip
+    sample_help = "score a seeded sample of at most N documents per subset"
+    add_input_arguments(bpb, sample_help=sample_help)
     bpb.add_argument("--scorer", action="append", metavar="MODEL_ID|PATH|zstd|ngram",
                      help=SCORER_HELP)  # fmt: skip
-    bpb.add_argument("--sample-per-subset", type=int, metavar="N",
-                     help="score a seeded sample of at most N documents per subset")  # fmt: skip
-    bpb.add_argument("--limit", type=int, metavar="N", help="read at most N documents")
     bpb.add_argument("--max-length", type=int, metavar="L",
                      help="tokens per window (default: the model's maximum)")  # fmt: skip
     bpb.add_argument("--stride", type=int, metavar="S",

@@ -86,8 +86,9 @@ def register_audit(pile_subparsers: Any) -> None:
 def run_audit(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from segpile_lab.pile.audit import audit_pile
+    from segpile_lab.pile.audit import audit_pile, output_folder
 
+    output_folder(args.out)  # fail before reading
     result = audit_pile(
         args.paths or None,
         sample_per_subset=args.sample_per_subset,

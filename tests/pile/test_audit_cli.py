@@ -180,3 +180,12 @@ def test_out_that_is_a_file_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "taken").write_text("x")
     code, _, err = _run(str(data), "--out", str(tmp_path / "taken"))
     assert code == 2 and "taken: exists and is not a folder" in err
+
+
+def test_out_that_is_a_file_fails_before_any_reading(tmp_path: Path, monkeypatch) -> None:
+    from segpile_lab.pile import audit
+
+    (tmp_path / "taken").write_text("x")
+    monkeypatch.setattr(audit, "audit_pile", lambda *a, **k: pytest.fail("the audit ran"))
+    code, _, err = _run("--out", str(tmp_path / "taken"))
+    assert code == 2 and "exists and is not a folder" in err
