@@ -9,7 +9,6 @@ run offline everywhere, and everything made from them says "untrained demo weigh
 
 from __future__ import annotations
 
-import colorsys
 import os
 import warnings
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from segpile_lab._torch_utils import resolve_device, resolve_dtype
 from segpile_lab.errors import GenericLabelsWarning, SegpileError, UntrainedModelWarning
 from segpile_lab.seg.ade20k import ADE20K
 from segpile_lab.seg.decode_head import fast_decode_head
+from segpile_lab.seg.palette import palette_for
 
 DEFAULT_MODEL = "nvidia/segformer-b2-finetuned-ade-512-512"
 UNTRAINED_NOTE = "untrained demo weights"
@@ -164,20 +164,6 @@ def _labels_and_palette(config: Any, name: str) -> tuple[dict[int, str], np.ndar
             stacklevel=4,
         )
     return id2label, palette_for(count)
-
-
-def palette_for(count: int) -> np.ndarray:
-    """`(count, 3)` uint8 class colours: ADE20K's palette for 150 classes, else a deterministic
-    golden-ratio hue wheel (neighbouring ids get distinct, readable colours). Overlays and the
-    viewer both use it, so a class has one colour everywhere."""
-    if count == ADE20K.num_classes:
-        return ADE20K.palette
-    hues = (np.arange(count) * 0.618033988749895) % 1.0
-    rgb = [
-        colorsys.hsv_to_rgb(hue, 0.65 + 0.3 * (i % 2), 0.95 - 0.25 * (i % 3 == 2))
-        for i, hue in enumerate(hues)
-    ]
-    return np.round(np.asarray(rgb).reshape(count, 3) * 255).astype(np.uint8)
 
 
 def load_segmenter(

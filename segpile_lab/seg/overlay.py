@@ -23,7 +23,8 @@ import numpy as np
 
 from segpile_lab.errors import SegpileError
 from segpile_lab.seg.ade20k import IGNORE_INDEX
-from segpile_lab.seg.model import UNTRAINED_NOTE, palette_for
+from segpile_lab.seg.model import UNTRAINED_NOTE
+from segpile_lab.seg.palette import palette_for
 from segpile_lab.seg.results import SegmentationResult
 
 LAYERS = (

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from segpile_lab.errors import DataError
-from segpile_lab.seg.model import palette_for
+from segpile_lab.seg.palette import palette_for
 from segpile_lab.viewer._classes import class_names
 from segpile_lab.viewer._payload import (
     MAP_LAYERS,

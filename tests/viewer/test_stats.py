@@ -7,7 +7,7 @@ import pytest
 import torch
 from torchmetrics.classification import MulticlassJaccardIndex
 
-from segpile_lab.seg.model import palette_for
+from segpile_lab.seg.palette import palette_for
 from segpile_lab.viewer._stats import class_table, disagreement, threshold_stats
 
 NAMES = [f"c{i}" for i in range(4)]
@@ -90,3 +90,11 @@ def test_palette_for_other_class_counts_is_distinct_and_deterministic():
     pal = palette_for(20)
     assert pal.shape == (20, 3) and len({tuple(c) for c in pal}) == 20
     np.testing.assert_array_equal(pal, palette_for(20))
+
+
+def test_the_viewer_imports_without_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, segpile_lab.viewer.widget; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
