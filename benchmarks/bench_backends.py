@@ -208,11 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "what": f"{args.model} (untrained demo weights), {size}x{size}, batch {args.batch}, "
         f"{args.threads} threads",
-        "machine_note": (
-            "shared 2-core machine: other engineers ran tests at the same time (see "
-            "environment.load_average_1min); absolute numbers are noisy, ratios within one run "
-            "less so. " + args.note
-        ),
+        "machine_note": args.note,  # how busy the machine was: environment.load_average_1min
         "environment": environment,
         "model_gflop": gflop,
         "folded_model_gflop": folded_gflop,

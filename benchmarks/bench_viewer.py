@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 import warnings
@@ -110,8 +111,8 @@ def main() -> None:
                 "benchmark": "viewer transport (demo-b0 result of matplotlib's grace_hopper photo)",
                 "baseline": "full-resolution photo, labels, confidence, entropy, margin"
                 " as JSON lists",
-                "machine": f"{platform.machine()}, {platform.python_version()}; shared with other "
-                "engineers' jobs while measured (timings are noisy)",
+                "machine": f"{platform.machine()}, {platform.python_version()}",
+                "load_average_at_end": os.getloadavg()[0],
                 "repeats_best_of": args.repeats,
                 "rows": rows,
             },

@@ -2,7 +2,7 @@
 
 * Dynamic INT8 (`quantize_dynamic`): weights INT8 ahead of time, activations quantised per call.
   By default only ``MatMul``/``Gemm`` are quantised: with ORT's default op types the 1×1 convs
-  become ``ConvInteger``, which has no fast CPU kernel and makes the model ~3× *slower*.
+  become ``ConvInteger``, which has no fast CPU kernel and makes the model *slower*.
 * Static INT8 (`quantize_static`, QDQ format, U8 activations / S8 weights): activation ranges
   come from calibration images (MinMax, Entropy or Percentile) read by a `CalibrationDataReader`.
 * `exclude="sensitive"` keeps the nodes that published INT8 SegFormer reports blame for
@@ -114,7 +114,7 @@ def _quiet_ort_logging() -> Iterator[None]:
 def preprocessed(model_path: Path) -> Path:
     """ORT's recommended pre-quantisation pass (graph optimisation, ONNX shape inference), cached.
 
-    Symbolic shape inference is skipped: it takes ~10× longer and the batch axis is the only
+    Symbolic shape inference is skipped: it takes much longer and the batch axis is the only
     dynamic one.
     """
     from onnxruntime.quantization.shape_inference import quant_pre_process

@@ -36,7 +36,7 @@ __all__ = ["HFCausalLMScorer", "WindowBatch", "load_tokenizer"]
 
 _IGNORE = -100
 _HEAD_CHUNK_BYTES = 128 << 20  # float32-equivalent logits per output-layer matmul
-_LOSS_CHUNK_BYTES = 2 << 20  # float32 logits per cross-entropy call: stays in L2 (5× faster)
+_LOSS_CHUNK_BYTES = 2 << 20  # float32 logits per cross-entropy call: small enough for L2
 
 
 @dataclass(frozen=True)
@@ -94,16 +94,16 @@ class HFCausalLMScorer:
             windows that score ``S`` new tokens per window (lower BPB; label it).
         batch_size: most windows per forward pass.
         batch_tokens: most padded tokens (``B × T``) per forward pass; None = 2,048 for fp32
-            on CPU (larger fp32 matrix products run slower there: long documents 7.3 s
-            against 8.6 s at 4,096), else 4,096 (bf16 ones keep gaining).
+            on CPU, else 4,096 (picked with ``bench_bpb.py --batch-tokens`` on this project's
+            2-core CPU, where larger fp32 matrix products ran slower; not in its results).
         min_padding_efficiency: a batch closes before its real tokens fall below this share of
             its padded ``B × T`` tokens (so padding never wastes more than 10 % by default).
         device: "auto", "cpu", "cuda", ...
         dtype: None = fp32 on CPU and autocast bf16 (fp16 without bf16 support) on CUDA.
             "bf16"/"fp16": autocast on CUDA; on CPU the weights themselves are held in that
-            dtype (a passed fp32 model is copied, the original left alone), because autocast
-            on CPU re-casts every weight at every forward pass (GPT-2 small: 2.1× faster
-            than fp32 with bf16 weights, 1.3× with autocast). Losses are always float32.
+            dtype (a passed fp32 model is copied, the original left alone) rather than cast
+            by autocast at every forward pass (GPT-2 small with bf16 weights: 1.9–2.3× fp32
+            in ``bench_bpb.py``'s naive rows). Losses are always float32.
             "fp32": none.
         local_files_only: None follows HF_HUB_OFFLINE.
         prefix_token: override the BOS-or-EOS prefix token id.

@@ -6,12 +6,13 @@ antialiased triangle filter when shrinking, Pillow's fixed-point rounding), keep
 rescales (``float64(v) * (1/255)`` cast to float32) and normalises with the ImageNet mean/std
 in float32, one image at a time in numpy.
 
-We resize with the same Pillow call by default (``resize="pil"``: bit-identical, ~10 ms per
-image) or with ``F.interpolate(mode="bilinear", antialias=True)`` on uint8 (``resize="torch"``:
-PyTorch's port of Pillow's filter, ~8× faster but 1 grey level off on a few pixels in 10,000
-when shrinking; measured by `tests/seg/test_preprocess.py`). Rescale + normalise run once on
-the whole batch in float32 with results bit-identical to HF's float64/float32 numpy steps, so
-for equal uint8 pixels the pixel values — and therefore the logits and labels — are identical.
+We resize with the same Pillow call by default (``resize="pil"``: bit-identical) or with
+``F.interpolate(mode="bilinear", antialias=True)`` on uint8 (``resize="torch"``: PyTorch's port
+of Pillow's filter, batched on the tensor but 1 grey level off on a few pixels in 10,000 when
+shrinking; the difference is measured by `tests/seg/test_preprocess.py`, the speed is not).
+Rescale + normalise run once on the whole batch in float32 with results bit-identical to HF's
+float64/float32 numpy steps, so for equal uint8 pixels the pixel values — and therefore the
+logits and labels — are identical.
 """
 
 from __future__ import annotations
