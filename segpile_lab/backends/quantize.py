@@ -121,16 +121,11 @@ def preprocessed(model_path: Path) -> Path:
 
     path = model_path.with_name(f"{model_path.stem}-pre.onnx")
     if not path.is_file():
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            with _quiet_ort_logging():
-                quant_pre_process(str(model_path), str(tmp), skip_symbolic_shape=True)
-        except Exception as exc:
-            tmp.unlink(missing_ok=True)
-            raise BackendError(
-                f"ORT pre-quantisation pass failed: {type(exc).__name__}: {exc}"
-            ) from exc
-        os.replace(tmp, path)
+        _write_atomically(
+            path,
+            "ORT pre-quantisation pass",
+            lambda tmp: quant_pre_process(str(model_path), str(tmp), skip_symbolic_shape=True),
+        )
     return path
 
 
@@ -146,12 +141,10 @@ def _cached(path: Path) -> QuantizedModel | None:
     return None
 
 
-def _produce(
-    path: Path, what: str, write: Callable[[Path], None], excluded: int, notes: str
-) -> QuantizedModel:
-    """Run the conversion `write(tmp)`, then move it to `path` with its metadata beside it."""
+def _write_atomically(path: Path, what: str, write: Callable[[Path], object]) -> None:
+    """Run `write(tmp)` with ORT's logging quiet, then move the file to `path` (a failure
+    leaves no partial file and raises `BackendError` naming `what`)."""
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    start = time.perf_counter()
     try:
         with _quiet_ort_logging():
             write(tmp)
@@ -159,6 +152,14 @@ def _produce(
         tmp.unlink(missing_ok=True)
         raise BackendError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
     os.replace(tmp, path)
+
+
+def _produce(
+    path: Path, what: str, write: Callable[[Path], None], excluded: int, notes: str
+) -> QuantizedModel:
+    """Run the conversion `write(tmp)` into `path`, with its metadata beside it."""
+    start = time.perf_counter()
+    _write_atomically(path, what, write)
     meta = {"seconds": time.perf_counter() - start, "excluded_nodes": excluded, "notes": notes}
     path.with_suffix(".json").write_text(json.dumps(meta))
     return QuantizedModel(path=path, cache_hit=False, **meta)
@@ -283,27 +284,11 @@ def quantize_static_int8(
     )
 
 
-def _topologically_sort(graph: Any) -> None:
-    """Reorder `graph.node` in place so every node comes after the producers of its inputs."""
-    available = {i.name for i in graph.input} | {i.name for i in graph.initializer} | {""}
-    pending, ordered = list(graph.node), []
-    while pending:
-        ready = [n for n in pending if all(name in available for name in n.input)]
-        if not ready:
-            raise BackendError("fp16 graph has a cycle or a dangling input")
-        for node in ready:
-            available.update(node.output)
-        ordered.extend(ready)
-        done = {id(node) for node in ready}
-        pending = [node for node in pending if id(node) not in done]
-    del graph.node[:]
-    graph.node.extend(ordered)
-
-
 def convert_fp16(model_path: Path) -> QuantizedModel:
     """fp16 copy of `model_path` with float32 inputs and outputs (for the CUDA EP)."""
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
+    from onnxruntime.transformers.onnx_model import OnnxModel
 
     path = _derived_path(model_path, "fp16", {"keep_io_types": True})
     if (hit := _cached(path)) is not None:
@@ -311,7 +296,8 @@ def convert_fp16(model_path: Path) -> QuantizedModel:
 
     def write(tmp: Path) -> None:
         converted = convert_float_to_float16(onnx.load(str(model_path)), keep_io_types=True)
-        _topologically_sort(converted.graph)  # the converter appends its input casts last
+        # the converter appends its input casts last
+        OnnxModel.graph_topological_sort(converted.graph)
         onnx.checker.check_model(converted)
         onnx.save(converted, str(tmp))
 
