@@ -28,7 +28,6 @@ from segpile_lab.seg.uncertainty import PixelStats, stream_stats, upsample_map, 
 
 EAGER_BACKENDS = (None, "torch-fp32", "torch")
 TOPK_STORED = 5
-CHUNK_BYTES = 256 * 2**20  # most full-resolution logits held at once (a few class planes)
 
 
 def predict(
@@ -166,7 +165,7 @@ def result_from_logits(
 ) -> SegmentationResult:
     """One image's `SegmentationResult` from its logits `(C, h, w)` and its `(height, width)`:
     the post-processing of `predict` (labels, uncertainty maps, top-k), reusable by backends."""
-    chunks = upsampled_chunks(logits, size, max_bytes=CHUNK_BYTES)
+    chunks = upsampled_chunks(logits, size)
     exact = stream_stats(chunks, softmax=uncertainty and full_resolution)
     result = SegmentationResult(
         labels=exact.labels.numpy().astype(_label_dtype(segmenter.num_labels)),

@@ -97,11 +97,16 @@ def _update(stats: PixelStats, chunk: torch.Tensor, offset: int, softmax: bool) 
     stats.top1 = new_top1
 
 
+CHUNK_BYTES = 256 * 2**20  # most full-resolution logits held at once (a few class planes)
+
+
 def upsampled_chunks(
-    logits: torch.Tensor, size: tuple[int, int], *, max_bytes: int = 256 * 2**20
+    logits: torch.Tensor, size: tuple[int, int], *, max_bytes: int | None = None
 ) -> Iterator[torch.Tensor]:
     """Yield `logits (C, h, w)` bilinearly upsampled to `size` (align_corners=False, as HF's
-    post-processing), a few classes at a time so that one chunk stays under `max_bytes`."""
+    post-processing), a few classes at a time so that one chunk stays under `max_bytes`
+    (default `CHUNK_BYTES`)."""
+    max_bytes = CHUNK_BYTES if max_bytes is None else max_bytes
     classes = logits.shape[0]
     plane = size[0] * size[1] * 4
     step = max(1, min(classes, max_bytes // max(plane, 1)))

@@ -180,10 +180,10 @@ def test_tiny_and_extreme_aspect_images_keep_their_size(demo_b0, shape):
 
 
 def test_chunked_full_size_logits_give_the_same_result(demo_b0, rgb_image, monkeypatch):
-    from segpile_lab.seg import inference
+    from segpile_lab.seg import uncertainty
 
     whole = demo_b0.predict(rgb_image, full_resolution=True, progress=False)
-    monkeypatch.setattr(inference, "CHUNK_BYTES", 37 * 53 * 4 * 16)  # 16 classes at a time
+    monkeypatch.setattr(uncertainty, "CHUNK_BYTES", 37 * 53 * 4 * 16)  # 16 classes at a time
     chunked = demo_b0.predict(rgb_image, full_resolution=True, progress=False)
     assert np.array_equal(whole.labels, chunked.labels)
     np.testing.assert_allclose(whole.entropy, chunked.entropy, rtol=1e-5, atol=1e-6)
