@@ -164,3 +164,12 @@ def test_near_duplicates_of_an_empty_frame() -> None:
         pl.DataFrame({"subset": [], "text": []}, schema={"subset": pl.String, "text": pl.String})
     )
     assert pairs.height == 0 and per_subset.height == 0
+
+
+def test_exact_duplicates_hold_about_40_bytes_per_distinct_text() -> None:
+    texts = [f"document number {i}" for i in range(20_000)]
+    df = pl.DataFrame({"subset": ["Pile-CC"] * 20_000 + ["ArXiv"] * 20_000, "text": texts * 2})
+    counter = ExactDuplicates().update(df)
+    held = counter._compact()
+    assert held.height == 40_000  # one row per subset and distinct text
+    assert held.estimated_size() / held.height <= 40  # the docstring's "about 40 bytes"
