@@ -13,8 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from segpile_lab.viewer._data import DEFAULT_MAX_PIXELS, UNTRAINED_BANNER, Panel, build_viewer_data
-from segpile_lab.viewer._payload import grid_indices
+from segpile_lab.viewer._data import (
+    DEFAULT_MAX_PIXELS,
+    UNTRAINED_BANNER,
+    Panel,
+    build_viewer_data,
+    load_ground_truth,
+)
+from segpile_lab.viewer._payload import as_rgb, grid_indices
 from segpile_lab.viewer._render import ViewState, render_png_tile
 
 HOVER_FIELDS = (
@@ -108,10 +114,13 @@ def segmentation_figure(
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    kwargs = {"ground_truth": ground_truth, "compare": compare}
-    pictures = build_viewer_data(image, result, max_pixels=image_pixels, **kwargs)
+    # load the photo and the ground truth once (either may be a file) for both resolutions
+    rgb = as_rgb(image)
+    truth = None if ground_truth is None else load_ground_truth(ground_truth)
+    kwargs = {"ground_truth": truth, "compare": compare}
+    pictures = build_viewer_data(rgb, result, max_pixels=image_pixels, **kwargs)
     hover = build_viewer_data(
-        image, result, max_pixels=min(hover_cells, DEFAULT_MAX_PIXELS), **kwargs
+        rgb, result, max_pixels=min(hover_cells, DEFAULT_MAX_PIXELS), **kwargs
     )
     height, width = pictures.original_size
     n = len(pictures.panels)
