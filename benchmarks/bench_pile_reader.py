@@ -8,7 +8,10 @@ sizes, scaled down) and times, each in its own subprocess so that peak RSS is se
   a2  polars.read_ndjson on the ``.jsonl.zst`` itself (Polars decompresses it in memory)
   b   python-zstandard streaming decompression alone (no parsing)
   c1  sl.read_pile on the ``.jsonl.zst``
-  c2  sl.iter_pile_batches on the ``.jsonl.zst`` with per-subset stats (documents, bytes)
+  c2  sl.iter_pile_batches on the ``.jsonl.zst`` into sl.CompositionStats
+  s1-s5  stages of c1: its background thread alone (decompress, cut, count keys); Polars
+      parsing text already in memory in 4 MiB, 16 MiB and one call; and the background
+      thread plus a bare read_ndjson per chunk (c1 without its parse-side checks)
 
 MB/s are uncompressed megabytes (10^6 bytes) per second. Usage::
 
@@ -37,6 +40,12 @@ CASES = {
     "b": "zstandard stream decompression only",
     "c1": "sl.read_pile(.jsonl.zst)",
     "c2": "sl.iter_pile_batches(.jsonl.zst) + stats",
+    # stages of c1, to see where its time goes (s2-s4 time only the parse of in-memory text)
+    "s1": "decompress+cut+count keys (c1's thread)",
+    "s2": "read_ndjson of the text, 4 MiB calls",
+    "s3": "read_ndjson of the text, 16 MiB calls",
+    "s4": "read_ndjson of the text, one call",
+    "s5": "s1 in a thread + read_ndjson per chunk",
 }
 # fmt: off
 WORDS = [
@@ -98,9 +107,21 @@ def run_case(case: str, jsonl: str, zst: str) -> dict:
     import polars as pl
 
     import segpile_lab as sl
+    from segpile_lab.pile._background import prefetch
+    from segpile_lab.pile._chunks import iter_line_chunks
+    from segpile_lab.pile.containers import iter_decompressed
 
     schema = {"text": pl.String, "meta": pl.Struct({"pile_set_name": pl.String})}
     read_pile, iter_pile_batches = sl.read_pile, sl.iter_pile_batches  # imports done before timing
+    chunk_mib = {"s2": 4, "s3": 16, "s4": 1 << 20}.get(case)
+    if chunk_mib:  # the text in memory, cut at line ends, before the clock starts
+        text = Path(jsonl).read_bytes()
+        pieces = [chunk.data for chunk in iter_line_chunks([(text, 0)], chunk_mib << 20)]
+        del text
+
+    def chunks():  # what c1's background thread produces
+        return iter_line_chunks(iter_decompressed(zst), 16 << 20)
+
     usage = resource.getrusage(resource.RUSAGE_SELF)
     rss_before, cpu_before = usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
@@ -118,15 +139,16 @@ def run_case(case: str, jsonl: str, zst: str) -> dict:
     elif case == "c1":
         rows = read_pile(zst, progress=False).height
     elif case == "c2":
-        stats: dict[str, list[int]] = {}
-        rows = 0
+        stats = sl.CompositionStats()
         for batch in iter_pile_batches(zst, batch_rows=8192, progress=False):
-            rows += batch.height
-            per = batch.group_by("subset").agg(pl.len(), pl.col("n_bytes").sum())
-            for subset, n, nbytes in per.iter_rows():
-                total = stats.setdefault(subset, [0, 0])
-                total[0] += n
-                total[1] += nbytes
+            stats.update(batch)
+        rows = int(stats.to_frame()["documents"].sum())
+    elif case == "s1":
+        rows = sum(chunk.n_lines for chunk in chunks())
+    elif chunk_mib:
+        rows = sum(pl.read_ndjson(piece, schema=schema).height for piece in pieces)
+    elif case == "s5":
+        rows = sum(pl.read_ndjson(c.data, schema=schema).height for c in prefetch(chunks))
     else:
         raise ValueError(case)
     seconds = time.perf_counter() - start
@@ -208,6 +230,7 @@ def main() -> None:
             f"{r['rss_after_imports'] / 2**20:9.0f} {r['peak_rss_vs_file']:8.2f}"
         )
     rows = {r["rows"] for c, r in results.items() if c != "b"}
+    print("(s1-s5: stages of c1; s2-s4 parse text already in memory, so their RSS means little)")
     report = {
         "benchmark": "pile_reader",
         "what": CASES,
