@@ -15,7 +15,9 @@ shape also pays oneDNN's kernel generation, for either way). Reported per set: s
 tokens/s, ratios, padding efficiency (real / padded tokens), overhead of batched scoring over
 its own model work (forward passes, output layer and loss, timed inside the same run) and the
 largest relative NLL difference from the naive fp32 loop. Targets: ≥ 2× on short documents,
-padding efficiency ≥ 90 %, overhead ≤ 15 %.
+padding efficiency ≥ 90 %, overhead ≤ 15 %. On a CPU the 2× is reached against the naive fp32
+loop with bf16 weights; at equal precision batching alone stays below it (the "×naive same"
+column says by how much), and the JSON records both under "targets".
 
     python benchmarks/bench_bpb.py            # GPT-2-small-sized random model (124M parameters)
     python benchmarks/bench_bpb.py --small    # a 2-layer model, seconds instead of minutes
@@ -103,12 +105,11 @@ def bench_set(scorers: dict[str, HFCausalLMScorer], texts: list[str], repeat: in
     fp32 = scorers["fp32"]
     sequences = fp32.tokenize(texts)
     tokens = sum(len(s) - 1 for s in sequences)
-    batches = list(fp32.batches(sequences))
     ways = {
-        "naive fp32": lambda clock: naive_nll(fp32, texts),
-        "naive bf16": lambda clock: naive_nll(scorers["bf16"], texts),
-        "batched fp32": lambda clock: fp32.score(texts, progress=False).nll_nats,
-        "batched bf16": lambda clock: scorers["bf16"].score(texts, progress=False).nll_nats,
+        "naive fp32": lambda: naive_nll(fp32, texts),
+        "naive bf16": lambda: naive_nll(scorers["bf16"], texts),
+        "batched fp32": lambda: fp32.score(texts, progress=False).nll_nats,
+        "batched bf16": lambda: scorers["bf16"].score(texts, progress=False).nll_nats,
     }
     runs: dict[str, list[tuple[float, float, np.ndarray]]] = {way: [] for way in WAYS}
     for _ in range(repeat):
@@ -116,7 +117,7 @@ def bench_set(scorers: dict[str, HFCausalLMScorer], texts: list[str], repeat: in
             scorer = scorers["bf16" if way.endswith("bf16") else "fp32"]
             with ModelClock(scorer) as clock:
                 start = time.perf_counter()
-                nll = ways[way](clock)
+                nll = ways[way]()
                 seconds = time.perf_counter() - start
             runs[way].append((seconds, clock.seconds, nll))
     best = {way: min(r, key=lambda run: run[0]) for way, r in runs.items()}
@@ -125,9 +126,6 @@ def bench_set(scorers: dict[str, HFCausalLMScorer], texts: list[str], repeat: in
         "documents": len(texts),
         "bytes": sum(len(t.encode()) for t in texts),
         "tokens": tokens,
-        "batches": len(batches),
-        "padding_efficiency": sum(b.n_real for b in batches)
-        / sum(b.input_ids.numel() for b in batches),
         "ways": {},
     }
     for way, (seconds, model_seconds, nll) in best.items():
@@ -145,6 +143,11 @@ def bench_set(scorers: dict[str, HFCausalLMScorer], texts: list[str], repeat: in
             entry["vs_naive_same_precision"] = naive_same_precision / seconds
             entry["model_work_s"] = model_seconds
             entry["overhead_vs_model_work"] = seconds / model_seconds - 1
+            batches = list(scorers[way.split()[1]].batches(sequences))
+            entry["batches"] = len(batches)
+            entry["padding_efficiency"] = sum(b.n_real for b in batches) / sum(
+                b.input_ids.numel() for b in batches
+            )
         result["ways"][way] = entry
     return result
 
@@ -206,7 +209,7 @@ def main() -> None:
         for way, w in r["ways"].items():
             same = f"{w['vs_naive_same_precision']:10.2f}×" if "model_work_s" in w else " " * 11
             extra = (
-                f"{r['padding_efficiency']:7.1%} {w['overhead_vs_model_work']:+8.1%}"
+                f"{w['padding_efficiency']:7.1%} {w['overhead_vs_model_work']:+8.1%}"
                 if "model_work_s" in w
                 else " " * 16
             )
@@ -216,6 +219,7 @@ def main() -> None:
                 f"{w['max_relative_nll_difference_vs_naive_fp32']:8.1e}"
             )
 
+    short = results["short"]["ways"]
     record = {
         "benchmark": "bpb scoring: batched HFCausalLMScorer vs naive per-document loop",
         "model": "random GPT-2 " + ("(2 layers, 128 wide)" if args.small else "small (124M)"),
@@ -232,7 +236,26 @@ def main() -> None:
         "machine": platform.platform(),
         "note": "fastest of --repeat alternating runs per way; load_average_at_end says how "
         "busy the machine was; the overhead is measured within the same run",
-        "targets": {"speedup_short": 2.0, "padding_efficiency": 0.9, "overhead": 0.15},
+        "targets": {
+            "goal": {"speedup_short": 2.0, "padding_efficiency": 0.9, "overhead": 0.15},
+            "short_batched_bf16_vs_naive_fp32": short["batched bf16"]["vs_naive_fp32"],
+            "short_batched_vs_naive_same_precision": {
+                way: short[way]["vs_naive_same_precision"]
+                for way in ("batched fp32", "batched bf16")
+            },
+            "lowest_padding_efficiency": min(
+                w["padding_efficiency"]
+                for r in results.values()
+                for w in r["ways"].values()
+                if "padding_efficiency" in w
+            ),
+            "highest_overhead": max(
+                w["overhead_vs_model_work"]
+                for r in results.values()
+                for w in r["ways"].values()
+                if "overhead_vs_model_work" in w
+            ),
+        },
         "results": results,
     }
     out = Path(args.out)

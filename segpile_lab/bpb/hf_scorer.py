@@ -102,7 +102,7 @@ class HFCausalLMScorer:
         dtype: None = fp32 on CPU and autocast bf16 (fp16 without bf16 support) on CUDA.
             "bf16"/"fp16": autocast on CUDA; on CPU the weights themselves are held in that
             dtype (a passed fp32 model is copied, the original left alone) rather than cast
-            by autocast at every forward pass (GPT-2 small with bf16 weights: 1.9–2.3× fp32
+            by autocast at every forward pass (GPT-2 small with bf16 weights: 1.9–2.2× fp32
             in ``bench_bpb.py``'s naive rows). Losses are always float32.
             "fp32": none.
         local_files_only: None follows HF_HUB_OFFLINE.
