@@ -42,8 +42,8 @@ PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 #: File names a directory contributes (an explicit file path is always read, whatever its name).
 DATA_SUFFIXES = (".jsonl", ".jsonl.zst", ".jsonl.gz", ".json.zst", ".json.gz", ".zst", ".gz")
-#: Decompressed bytes per parsed chunk. Polars parses 4 MiB and 16 MiB calls alike (901 and
-#: 936 MB/s, one whole-file call 806 MB/s: bench_pile_reader.py stages s2-s4); 16 MiB means
+#: Decompressed bytes per parsed chunk. Polars parses 4 MiB and 16 MiB calls alike (880 and
+#: 947 MB/s, one whole-file call 808 MB/s: bench_pile_reader.py stages s2-s4); 16 MiB means
 #: fewer per-chunk checks and frames.
 CHUNK_BYTES = 16 << 20
 
