@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from segpile_lab._figures import check_backend, matplotlib_figure, save_figure, subset_order
 from segpile_lab.bpb.result import OVERALL, UNTRAINED_LABEL, BPBResult, paper_reference
 
 __all__ = [
@@ -25,23 +26,12 @@ __all__ = [
 ]
 
 DEFAULT_PAPER_MODELS = ("gpt2_small", "gpt3_davinci")
+#: Above this many (document, scorer) rows the per-document box plot shows outliers only.
+MAX_POINTS = 5000
 
 
 def _title(text: str, label: str) -> str:
     return f"{text} — {label}" if label else text
-
-
-def _check(backend: str) -> None:
-    if backend not in ("plotly", "matplotlib"):
-        raise ValueError(f"backend must be 'plotly' or 'matplotlib', got {backend!r}")
-
-
-def _mpl(width: float = 9.0, height: float = 4.5) -> tuple[Any, Any]:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
-    plt.close(fig)  # shown by the caller (notebook display or savefig), never twice
-    return fig, ax
 
 
 def _finish(ax: Any, title: str, xlabel: str | None, ylabel: str) -> None:
@@ -72,9 +62,11 @@ def plot_subset_bpb(
     """Bars: pooled BPB per subset for every scorer, with the bootstrap 95% interval; diamonds:
     the Pile paper's per-component test BPB of `paper_models` (``gpt2_small`` … ``gpt3_davinci``).
     """
-    _check(backend)
+    check_backend(backend)
     table = result.subsets.filter(pl.col("bpb").is_not_nan())
-    subsets = sorted(set(table["subset"]) - {OVERALL}) + [OVERALL] * (OVERALL in table["subset"])
+    subsets = subset_order(set(table["subset"]) - {OVERALL}) + [OVERALL] * (
+        OVERALL in table["subset"]
+    )
     paper = _paper_points(subsets, paper_models)
     title = _title("Bits per byte per subset (bars: 95% document-bootstrap interval)", result.label)
     scorers = result.scorers["scorer"].to_list()
@@ -111,7 +103,7 @@ def plot_subset_bpb(
         return fig
     import numpy as np
 
-    fig, ax = _mpl(max(8.0, 1.2 * len(subsets)), 4.5)
+    fig, ax = matplotlib_figure(max(8.0, 1.2 * len(subsets)), 4.5)
     x = np.arange(len(subsets))
     width = 0.8 / max(1, len(scorers))
     for i, name in enumerate(scorers):
@@ -133,18 +125,22 @@ def plot_subset_bpb(
 
 
 def plot_document_bpb(result: BPBResult, *, backend: str = "plotly") -> Any:
-    """Distribution of per-document BPB per subset (box plots, one colour per scorer)."""
-    _check(backend)
+    """Distribution of per-document BPB per subset (box plots, one colour per scorer), the
+    subsets in the paper's order. The plotly version draws every document as a point up to
+    `MAX_POINTS` documents, then only the outliers (the HTML stays small)."""
+    check_backend(backend)
     docs = result.documents
     title = _title("Per-document bits per byte", result.label)
+    subsets = subset_order(docs["subset"].unique())
     if backend == "plotly":
         import plotly.express as px
 
-        fig = px.box(docs, x="subset", y="bpb", color="scorer", points="all", title=title)
+        points = "all" if docs.height <= MAX_POINTS else "outliers"
+        fig = px.box(docs, x="subset", y="bpb", color="scorer", points=points, title=title,
+                     category_orders={"subset": subsets})  # fmt: skip
         fig.update_layout(yaxis_title="bits per byte (one document)")
         return fig
-    fig, ax = _mpl()
-    subsets = sorted(docs["subset"].unique())
+    fig, ax = matplotlib_figure(9.0, 4.5)
     scorers = result.scorers["scorer"].to_list()
     width = 0.8 / max(1, len(scorers))
     for i, name in enumerate(scorers):
@@ -163,7 +159,7 @@ def plot_document_bpb(result: BPBResult, *, backend: str = "plotly") -> Any:
 def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: str = "plotly") -> Any:
     """Per-subset BPB against bytes per token (model scorers only): does a subset look hard
     because the model is poor on it, or because its tokenizer splits it into many tokens?"""
-    _check(backend)
+    check_backend(backend)
     table = result.subsets.filter(
         pl.col("tokens").is_not_null() & (pl.col("subset") != OVERALL) & pl.col("bpb").is_not_nan()
     ).with_columns(bytes_per_token=pl.col("bytes").cast(pl.Float64) / pl.col("tokens"))
@@ -176,7 +172,7 @@ def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: str = "plotly") -
         fig.update_traces(textposition="top center")
         fig.update_layout(xaxis_title="bytes per token", yaxis_title="bits per byte")
         return fig
-    fig, ax = _mpl(7.0, 5.0)
+    fig, ax = matplotlib_figure(7.0, 5.0)
     for i, name in enumerate(table["scorer"].unique(maintain_order=True)):
         part = table.filter(pl.col("scorer") == name)
         ax.scatter(part["bytes_per_token"], part["bpb"], color=f"C{i}", label=name)
@@ -188,7 +184,7 @@ def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: str = "plotly") -
 
 def plot_loss_by_position(result: BPBResult, *, backend: str = "plotly") -> Any:
     """Mean NLL (bits per token) by position in the window: how loss falls with more context."""
-    _check(backend)
+    check_backend(backend)
     table = result.loss_by_position
     title = _title("Loss by token position in the window", result.label)
     if backend == "plotly":
@@ -198,7 +194,7 @@ def plot_loss_by_position(result: BPBResult, *, backend: str = "plotly") -> Any:
         fig.update_layout(xaxis_title="position (tokens of context)",
                           yaxis_title="mean NLL (bits per token)")  # fmt: skip
         return fig
-    fig, ax = _mpl()
+    fig, ax = matplotlib_figure(9.0, 4.5)
     for name in table["scorer"].unique(maintain_order=True) if table.height else []:
         part = table.filter(pl.col("scorer") == name)
         ax.plot(part["position"], part["mean_nll_bits"], label=name)
@@ -210,7 +206,7 @@ def plot_context_sensitivity(
     table: pl.DataFrame, *, label: str | None = None, backend: str = "plotly"
 ) -> Any:
     """BPB against window length, one line per stride (`bpb_by_context` output)."""
-    _check(backend)
+    check_backend(backend)
     if label is None:
         label = UNTRAINED_LABEL if not all(table["is_trained"]) else ""
     title = _title("Bits per byte vs context length and stride", label)
@@ -220,7 +216,7 @@ def plot_context_sensitivity(
         fig = px.line(table, x="max_length", y="bpb", color="windows", markers=True, title=title)
         fig.update_layout(xaxis_title="window length L (tokens)", yaxis_title="bits per byte")
         return fig
-    fig, ax = _mpl(7.0, 4.5)
+    fig, ax = matplotlib_figure(7.0, 4.5)
     for name in table["windows"].unique(maintain_order=True):
         part = table.filter(pl.col("windows") == name)
         ax.plot(part["max_length"], part["bpb"], marker="o", label=name)
@@ -243,8 +239,6 @@ def bpb_figures(result: BPBResult, *, backend: str = "plotly") -> dict[str, Any]
 
 def save_figures(result: BPBResult, out_dir: str | Path) -> list[Path]:
     """Write `bpb_figures` as ``.html`` (plotly) and ``.png`` (matplotlib) into `out_dir`."""
-    from segpile_lab.pile.plots import save_figure
-
     out = Path(out_dir)
     written = []
     for backend, suffix in (("plotly", ".html"), ("matplotlib", ".png")):

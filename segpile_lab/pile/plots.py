@@ -8,20 +8,17 @@ global figure stays open). Titles end with "synthetic demo data" when the data i
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from segpile_lab._figures import Backend, check_backend, matplotlib_figure, subset_order
+from segpile_lab._figures import save_figure as save_figure  # the audit's public name for it
 from segpile_lab.pile.composition import published_table
 from segpile_lab.pile.demo import SYNTHETIC_LABEL
 from segpile_lab.pile.pii import PATTERNS
 from segpile_lab.pile.quality import SIGNALS
-from segpile_lab.pile.subsets import PILE_SUBSETS
-
-Backend = Literal["plotly", "matplotlib"]
 
 
 def is_synthetic(*frames: pl.DataFrame) -> bool:
@@ -43,29 +40,10 @@ def _at_most(frame: pl.DataFrame, rows_per_subset: int) -> pl.DataFrame:
     return frame.filter(pl.int_range(pl.len()).shuffle(seed=0).over("subset") < rows_per_subset)
 
 
-def _subset_order(names: list[str]) -> list[str]:
-    """The paper's order for the 22 subsets, then unknown names alphabetically."""
-    canonical = [n for n in PILE_SUBSETS if n in set(names)]
-    return canonical + sorted(set(names) - set(canonical))
-
-
 def _start(backend: str, synthetic: bool | None, text: str, *frames: pl.DataFrame) -> str:
     """Check `backend`; the figure title, marked synthetic when asked or when a frame is."""
-    if backend not in ("plotly", "matplotlib"):
-        raise ValueError(f"backend must be 'plotly' or 'matplotlib', got {backend!r}")
+    check_backend(backend)
     return _title(text, is_synthetic(*frames) if synthetic is None else synthetic)
-
-
-def _mpl_figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
-    from matplotlib.figure import Figure
-
-    # fixed margins in inches (room for subset names and titles): constrained layout costs
-    # seconds per figure with hundreds of box-plot artists
-    fig = Figure(figsize=(width, height))
-    fig.subplots_adjust(left=1.7 / width, right=1 - 0.2 / width, bottom=0.6 / height,
-                        top=1 - 0.55 / height, wspace=0.08)  # fmt: skip
-    axes = fig.subplots(1, ncols, sharey=True) if ncols > 1 else fig.subplots()
-    return fig, axes
 
 
 def plot_composition(
@@ -92,7 +70,7 @@ def plot_composition(
             title=title, barmode="group", height=200 + 22 * len(names), xaxis_title="% of bytes"
         )
         return fig
-    fig, ax = _mpl_figure(8, 1.5 + 0.3 * len(names))
+    fig, ax = matplotlib_figure(8, 1.5 + 0.3 * len(names), fixed_margins=True)
     positions = range(len(names))
     ax.barh([p + 0.2 for p in positions], data["published"], 0.4, label="published weight %")
     ax.barh([p - 0.2 for p in positions], data["observed"], 0.4, label="observed byte share %")
@@ -119,7 +97,7 @@ def plot_lengths(
     sizes = _at_most(
         df.select("subset", pl.col("n_bytes").cast(pl.Float64).clip(lower_bound=1)), max_points
     )
-    names = _subset_order(sizes["subset"].unique().to_list())[::-1]
+    names = subset_order(sizes["subset"].unique().to_list())[::-1]
     published = dict(published_table().select("subset", "published_mean_doc_bytes").iter_rows())
     groups = {n: sizes.filter(pl.col("subset") == n)["n_bytes"].to_list() for n in names}
     marked = [n for n in names if n in published]
@@ -142,7 +120,7 @@ def plot_lengths(
         fig.update_xaxes(type="log", title="document size (bytes)")
         fig.update_layout(title=title, height=200 + 22 * len(names))
         return fig
-    fig, ax = _mpl_figure(8, 1.5 + 0.3 * len(names))
+    fig, ax = matplotlib_figure(8, 1.5 + 0.3 * len(names), fixed_margins=True)
     if names:  # matplotlib refuses a box plot of nothing
         ax.boxplot([groups[n] for n in names], orientation="horizontal", tick_labels=names)
     ax.scatter(
@@ -171,7 +149,7 @@ def plot_duplicates_pii(
     a PII-like match of each kind. Inputs are `duplicate_stats`, `pii_counts` and
     `near_duplicates(...)[1]`."""
     title = _start(backend, synthetic, "Duplicates and PII-like strings", duplicates, pii)
-    names = _subset_order(duplicates["subset"].to_list())[::-1]
+    names = subset_order(duplicates["subset"].to_list())[::-1]
     frame = pl.DataFrame({"subset": names}, schema={"subset": pl.String}).join(
         duplicates, on="subset", how="left"
     )
@@ -198,7 +176,7 @@ def plot_duplicates_pii(
             fig.add_trace(go.Bar(y=names, x=values, name=label, orientation="h"), 1, 2)
         fig.update_layout(title=title, barmode="group", height=200 + 22 * len(names))
         return fig
-    fig, (left, right) = _mpl_figure(11, 1.5 + 0.3 * len(names), ncols=2)
+    fig, (left, right) = matplotlib_figure(11, 1.5 + 0.3 * len(names), ncols=2, fixed_margins=True)
     for axis, series in ((left, rates), (right, with_pii)):
         width = 0.8 / len(series)
         for k, (label, values) in enumerate(series.items()):
@@ -224,7 +202,7 @@ def plot_quality(
     interquartile range in matplotlib."""
     title = _start(backend, synthetic, "Quality signals per document", signals)
     signals = _at_most(signals, max_points)
-    names = _subset_order(signals["subset"].unique().to_list())[::-1]
+    names = subset_order(signals["subset"].unique().to_list())[::-1]
     groups = {
         (n, s): signals.filter(pl.col("subset") == n)[s].drop_nulls().to_list()
         for n in names
@@ -257,7 +235,9 @@ def plot_quality(
         return fig
     # static version: median ● and interquartile range per subset (a box plot of 5 × 22
     # boxes takes seconds to lay out and draw)
-    fig, axes = _mpl_figure(15, 1.5 + 0.3 * len(names), ncols=len(SIGNALS))
+    fig, axes = matplotlib_figure(
+        15, 1.5 + 0.3 * len(names), ncols=len(SIGNALS), fixed_margins=True
+    )
     positions = range(len(names))
     for axis, signal in zip(axes, SIGNALS, strict=True):
         q1, median, q3 = (
@@ -271,15 +251,3 @@ def plot_quality(
     axes[0].set_yticks(list(positions), names)
     fig.suptitle(f"{title} (median ● and interquartile range)")
     return fig
-
-
-def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
-    """Write a plotly figure as HTML (plotly.js written once beside it, works offline) or a
-    matplotlib figure as PNG; returns the path written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if hasattr(fig, "write_html"):
-        fig.write_html(path, include_plotlyjs="directory", full_html=True)
-    else:
-        fig.savefig(path, dpi=110)
-    return path

@@ -49,3 +49,32 @@ def test_every_figure_builds_and_is_labelled(result, backend):
 def test_unknown_backend_is_refused(result):
     with pytest.raises(ValueError, match="backend"):
         plots.plot_subset_bpb(result, backend="bokeh")
+
+
+@pytest.mark.parametrize("backend", ["plotly", "matplotlib"])
+def test_subsets_follow_the_papers_order_with_the_pooled_row_last(result, backend):
+    # alphabetically Github would come first; the paper lists Pile-CC first
+    bars = plots.plot_subset_bpb(result, backend=backend)
+    boxes = plots.plot_document_bpb(result, backend=backend)
+    if backend == "plotly":
+        assert list(bars.layout.xaxis.categoryarray) == ["Pile-CC", "Github", "ALL"]
+        assert list(boxes.layout.xaxis.categoryarray) == ["Pile-CC", "Github"]
+    else:
+        ticks = [[t.get_text() for t in fig.axes[0].get_xticklabels()] for fig in (bars, boxes)]
+        assert ticks == [["Pile-CC", "Github", "ALL"], ["Pile-CC", "Github"]]
+
+
+def test_document_box_plot_draws_every_point_only_while_the_figure_stays_small(
+    result, monkeypatch
+):
+    assert plots.plot_document_bpb(result).data[0].boxpoints == "all"
+    monkeypatch.setattr(plots, "MAX_POINTS", result.documents.height - 1)
+    assert plots.plot_document_bpb(result).data[0].boxpoints == "outliers"
+
+
+def test_static_figures_leave_no_pyplot_figure_open(result):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    plots.bpb_figures(result, backend="matplotlib")
+    assert plt.get_fignums() == before

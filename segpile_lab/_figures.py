@@ -1,0 +1,61 @@
+"""What the audit and BPB figures share: the backend check, the paper's subset order, a
+matplotlib figure built without pyplot, and writing either library's figure to a file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from segpile_lab.pile.subsets import PILE_SUBSETS
+
+Backend = Literal["plotly", "matplotlib"]
+
+
+def check_backend(backend: str) -> None:
+    """Raise ValueError unless `backend` is ``"plotly"`` or ``"matplotlib"``."""
+    if backend not in ("plotly", "matplotlib"):
+        raise ValueError(f"backend must be 'plotly' or 'matplotlib', got {backend!r}")
+
+
+def subset_order(names: Iterable[str]) -> list[str]:
+    """`names` in the paper's order of the 22 subsets, then any other names alphabetically."""
+    present = set(names)
+    canonical = [name for name in PILE_SUBSETS if name in present]
+    return canonical + sorted(present - set(canonical))
+
+
+def matplotlib_figure(
+    width: float, height: float, *, ncols: int = 1, fixed_margins: bool = False
+) -> tuple[Any, Any]:
+    """A `matplotlib.figure.Figure` of `width` × `height` inches and its axes (one row of
+    `ncols`, sharing y when several).
+
+    Made without pyplot, so no global figure stays open and a notebook shows it once.
+    Constrained layout by default; `fixed_margins` sets margins in inches instead (room for
+    subset names on the left), for figures with hundreds of artists, where constrained
+    layout costs seconds.
+    """
+    from matplotlib.figure import Figure
+
+    if not fixed_margins:
+        fig = Figure(figsize=(width, height), layout="constrained")
+    else:
+        fig = Figure(figsize=(width, height))
+        fig.subplots_adjust(left=1.7 / width, right=1 - 0.2 / width, bottom=0.6 / height,
+                            top=1 - 0.55 / height, wspace=0.08)  # fmt: skip
+    axes = fig.subplots(1, ncols, sharey=True) if ncols > 1 else fig.subplots()
+    return fig, axes
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a plotly figure as HTML (plotly.js written once beside it, works offline) or a
+    matplotlib figure as PNG; returns the path written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if hasattr(fig, "write_html"):
+        fig.write_html(path, include_plotlyjs="directory", full_html=True)
+    else:
+        fig.savefig(path, dpi=110)
+    return path
