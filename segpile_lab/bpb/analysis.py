@@ -38,6 +38,7 @@ def bpb_by_context(
     texts = [t for t in df["text"].drop_nulls().to_list() if t]
     n_bytes = sum(len(t.encode("utf-8")) for t in texts)
     base = HFCausalLMScorer(model, tokenizer, **scorer_options)
+    sequences = base.tokenize(texts)  # the same for every (L, S)
     rows = []
     for length in max_lengths:
         for stride in strides:
@@ -46,7 +47,7 @@ def bpb_by_context(
             scorer = HFCausalLMScorer(
                 base.model, base.tokenizer, max_length=length, stride=stride, **scorer_options
             )
-            scores = scorer.score(texts, progress=progress)
+            scores = scorer.score_sequences(sequences, progress=progress)
             rows.append(
                 {
                     "max_length": length,

@@ -290,7 +290,13 @@ class HFCausalLMScorer:
 
     def score(self, texts: Sequence[str], *, progress: bool | None = None) -> DocumentScores:
         """Per-document NLL (nats), token counts and loss by window position."""
-        sequences = self.tokenize(texts)
+        return self.score_sequences(self.tokenize(texts), progress=progress)
+
+    def score_sequences(
+        self, sequences: Sequence[np.ndarray], *, progress: bool | None = None
+    ) -> DocumentScores:
+        """`score` of texts already tokenized by `tokenize` (so that a sweep over window
+        lengths and strides tokenizes once)."""
         nll = np.zeros(len(sequences), dtype=np.float64)
         position_nll = np.zeros(self.max_length, dtype=np.float64)
         position_tokens = np.zeros(self.max_length, dtype=np.int64)

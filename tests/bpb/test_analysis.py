@@ -53,3 +53,19 @@ def test_loss_by_position_counts_every_scored_token_at_its_window_position():
     # "hello": positions 0-4; 33 bytes: 4 full windows + a tail of 1 (position 7)
     tokens = dict(by_position.select("position", "tokens").iter_rows())
     assert (tokens[0], tokens[4], tokens[5], tokens[7]) == (12, 13, 12, 13)
+
+
+def test_context_sweep_tokenizes_the_documents_once(monkeypatch):
+    calls = []
+    tokenize = HFCausalLMScorer.tokenize
+
+    def counted(self, texts):
+        calls.append(len(texts))
+        return tokenize(self, texts)
+
+    monkeypatch.setattr(HFCausalLMScorer, "tokenize", counted)
+    table = bpb_by_context(
+        FRAME, UniformLM(256, 32), byte_level_tokenizer(),
+        max_lengths=[8, 16, 32], strides=[None, 4], progress=False,
+    )  # fmt: skip
+    assert table.height == 6 and calls == [3]
