@@ -1,5 +1,8 @@
 """PyTorch backends: eager fp32, bf16/fp16 autocast and torch.compile (inductor).
 
+`+fold` backends run the folded decode head (`fold`) and the channels-first Mix-FFN
+(`mix_ffn`); the others run HF's graph with seg's fast decode head.
+
 `torch.compile` runs with inductor's ``freezing`` (weights become constants, so convolutions
 and linears get pre-packed oneDNN kernels and bf16 weights are cast once, not per call); the
 first call per input shape compiles (tens of seconds on 2 cores) and is reported as compile
@@ -18,6 +21,7 @@ from torch import nn
 from segpile_lab._torch_utils import resolve_device, resolve_dtype, synchronize
 from segpile_lab.backends._runner import Runner
 from segpile_lab.backends._source import ModelSource
+from segpile_lab.backends.mix_ffn import channels_first_mix_ffn
 from segpile_lab.backends.onnx_export import graph_module
 
 
@@ -45,6 +49,8 @@ def torch_runner(
     target = source.device if device == "auto" else resolve_device(device)
     autocast_dtype = resolve_dtype(dtype) if dtype not in (None, "fp32") else None
     module = graph_module(source, fold=fold)
+    if fold:  # the fast graph: folded head and channels-first Mix-FFN (`mix_ffn`)
+        module = channels_first_mix_ffn(module)
     if target != source.device:  # never move the segmenter's own model
         module = copy.deepcopy(module).to(target)
     model_mib = _module_mib(module)
