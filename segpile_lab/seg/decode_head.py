@@ -40,17 +40,24 @@ def fast_decode_head(
             F.interpolate(as_channels_last, size=size, mode="bilinear", align_corners=False)
         )
     upsampled.reverse()  # HF concatenates the last stage first
-    if upsampled[0].shape[0] == 1:
-        # HF's fused input is NCHW here: write each map straight into its channel slot
-        # (one transposing copy, instead of .contiguous() and then torch.cat)
-        channels = sum(part.shape[1] for part in upsampled)
-        fused = upsampled[0].new_empty((1, channels, *size))  # NCHW-contiguous
-        offset = 0
-        for part in upsampled:
-            fused[:, offset : offset + part.shape[1]].copy_(part)
-            offset += part.shape[1]
-    else:
-        fused = torch.cat(upsampled, dim=1)
+    fused = _concat_nchw(upsampled) if batch == 1 else torch.cat(upsampled, dim=1)
+    # free the maps and the fused input as soon as they are used: at batch 8 (B2, 512²) they
+    # hold 3.2 GB, and while they live, each later layer writes into freshly faulted memory
+    del upsampled
     hidden = head.linear_fuse(fused)
+    del fused
     hidden = head.dropout(head.activation(head.batch_norm(hidden)))
     return head.classifier(hidden)
+
+
+def _concat_nchw(maps: list[torch.Tensor]) -> torch.Tensor:
+    """``torch.cat(maps, dim=1)`` for one image, NCHW-contiguous as HF's fused input is there:
+    each map is copied straight into its channel slot (one transposing copy, instead of
+    ``.contiguous()`` and then the concatenation)."""
+    channels = sum(part.shape[1] for part in maps)
+    fused = maps[0].new_empty((1, channels, *maps[0].shape[2:]))
+    offset = 0
+    for part in maps:
+        fused[:, offset : offset + part.shape[1]].copy_(part)
+        offset += part.shape[1]
+    return fused
