@@ -18,6 +18,7 @@ def _title(text: str, note: str) -> str:
 
 def latency_plot(result: BenchmarkResult) -> Any:
     """Latency per image (ms) and throughput (images/s) against batch size, one line per backend."""
+    import plotly.colors
     import polars as pl
     from plotly.subplots import make_subplots
 
@@ -25,9 +26,16 @@ def latency_plot(result: BenchmarkResult) -> Any:
     figure = make_subplots(
         rows=1, cols=2, subplot_titles=("latency per image, p50 (ms)", "throughput (images/s)")
     )
-    for name, group in ok.group_by("backend", maintain_order=True):
+    palette = plotly.colors.qualitative.Plotly  # one colour per backend, in both panels
+    for index, (name, group) in enumerate(ok.group_by("backend", maintain_order=True)):
         per_image = (group["latency_p50_ms"] / group["batch"]).to_list()
-        style = {"legendgroup": name[0], "mode": "lines+markers"}
+        color = palette[index % len(palette)]
+        style = {
+            "legendgroup": name[0],
+            "mode": "lines+markers",
+            "line": {"color": color},
+            "marker": {"color": color},
+        }
         figure.add_scatter(
             x=group["batch"].to_list(), y=per_image, name=name[0], row=1, col=1, **style
         )

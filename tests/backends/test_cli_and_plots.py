@@ -86,6 +86,11 @@ def test_latency_plot_has_two_traces_per_backend(results):
     assert len(figure.data) == 6
     assert list(figure.data[0].x) == [1, 2]
     assert UNTRAINED_NOTE in figure.layout.title.text
+    # each backend keeps its colour in both panels (the legend names the left-hand trace only)
+    colors = {}
+    for trace in figure.data:
+        colors.setdefault(trace.name, set()).add(trace.line.color)
+    assert all(len(c) == 1 for c in colors.values()) and len(set.union(*colors.values())) == 3
 
 
 def test_pareto_plot_front_and_labels(results):
