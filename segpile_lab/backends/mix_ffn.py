@@ -3,8 +3,9 @@
 HF's Mix-FFN (fc1 → depthwise 3×3 conv → GELU → fc2) views its tokens `(B, N, C)` as an image
 `(B, C, H, W)` whose strides are channels-last. A depthwise weight `(C, 1, 3, 3)` counts as
 contiguous for PyTorch's memory-format choice, so the convolution first copies its input to
-NCHW, and fc2 then reads the NCHW result through a transpose. In the compiled bf16 B2 graph at
-512² these copies took about a third of the forward (torch profiler: 78 of ~230 ms).
+NCHW, and fc2 then reads the NCHW result through a transpose. Removing the copies took the
+compiled bf16 B2 forward at 512² from 261 to 178 ms (`benchmarks/bench_backends.py`, two
+runs on either side of the change; see ARCHITECTURE.md).
 
 `ChannelsFirstMixFFN` computes fc1 as `W · Xᵀ`, which is the `(C, N)` layout the convolution
 wants, and feeds fc2 the convolution's output through a transposed view; matrix products take

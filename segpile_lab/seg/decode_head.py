@@ -42,7 +42,7 @@ def fast_decode_head(
     upsampled.reverse()  # HF concatenates the last stage first
     fused = _concat_nchw(upsampled) if batch == 1 else torch.cat(upsampled, dim=1)
     # free the maps and the fused input as soon as they are used: at batch 8 (B2, 512²) they
-    # hold 3.2 GB, and while they live, each later layer writes into freshly faulted memory
+    # hold 3.2 GB, and kept alive they slowed the later layers (see ARCHITECTURE.md)
     del upsampled
     hidden = head.linear_fuse(fused)
     del fused

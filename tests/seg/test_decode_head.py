@@ -45,8 +45,8 @@ def test_fast_decode_head_compiles_to_the_same_logits():
 
 @pytest.mark.parametrize("batch", [1, 2])
 def test_upsampled_maps_and_fused_input_are_freed_before_batch_norm(batch, monkeypatch):
-    """At batch 8 (B2, 512²) they hold 3.2 GB; kept alive, they made every later layer write
-    into freshly faulted memory (our model step 7.4 s against HF's 6.9 s)."""
+    """At batch 8 (B2, 512²) they hold 3.2 GB; kept alive, they slowed the later layers
+    (bench_segmentation.py, see ARCHITECTURE.md)."""
     import weakref
 
     from segpile_lab.seg import decode_head as module
