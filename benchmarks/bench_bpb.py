@@ -26,7 +26,6 @@ column says by how much), and the JSON records both under "targets".
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import platform
@@ -186,7 +185,7 @@ def main() -> None:
     )  # fmt: skip
     scorers = {
         "fp32": HFCausalLMScorer(model, tokenizer, dtype="fp32", **options),
-        "bf16": HFCausalLMScorer(copy.deepcopy(model), tokenizer, dtype="bf16", **options),
+        "bf16": HFCausalLMScorer(model, tokenizer, dtype="bf16", **options),
     }
     sets = {
         "short": make_documents(args.docs, 40, 400, args.seed),

@@ -35,7 +35,7 @@ def matplotlib_figure(
     Made without pyplot, so no global figure stays open and a notebook shows it once.
     Constrained layout by default; `fixed_margins` sets margins in inches instead (room for
     subset names on the left), for figures with hundreds of artists, where constrained
-    layout costs seconds.
+    layout is slow (not benchmarked).
     """
     from matplotlib.figure import Figure
 

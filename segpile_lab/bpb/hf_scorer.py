@@ -94,8 +94,8 @@ class HFCausalLMScorer:
             windows that score ``S`` new tokens per window (lower BPB; label it).
         batch_size: most windows per forward pass.
         batch_tokens: most padded tokens (``B × T``) per forward pass; None = 2,048 for fp32
-            on CPU, else 4,096 (picked with ``bench_bpb.py --batch-tokens`` on this project's
-            2-core CPU, where larger fp32 matrix products ran slower; not in its results).
+            on CPU, else 4,096 (tried with ``bench_bpb.py --batch-tokens`` on this project's
+            2-core CPU; the comparison is not in its results).
         min_padding_efficiency: a batch closes before its real tokens fall below this share of
             its padded ``B × T`` tokens (so padding never wastes more than 10 % by default).
         device: "auto", "cpu", "cuda", ...

@@ -44,8 +44,7 @@ PILE_SCHEMA: dict[str, pl.DataType] = {
     "synthetic": pl.Boolean(),
 }
 _JSON_SCHEMA = {"text": pl.String, "meta": pl.Struct({"pile_set_name": pl.String})}
-# ``meta.synthetic`` widens every row's parse (7-13 % in a one-off measurement, not in the
-# benchmark): asked for only in chunks that have the key
+# ``meta.synthetic`` widens every row's parse: asked for only in chunks that have the key
 _JSON_SCHEMA_SYNTHETIC = {
     "text": pl.String,
     "meta": pl.Struct({"pile_set_name": pl.String, "synthetic": pl.Boolean}),

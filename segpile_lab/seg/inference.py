@@ -8,7 +8,8 @@ logits (N, C, 128, 128) from the eager model or a named backend → per image:
   online argmax, so memory stays bounded (≤ 256 MiB of logits at once) for huge images.
 * uncertainty (default, ``full_resolution=False``): confidence, entropy and margin on the
   128×128 logit grid, then upsampled bilinearly to (H, W). ``full_resolution=True`` computes them
-  per output pixel from the upsampled logits (exact, streamed over class chunks, on 16× the pixels).
+  per output pixel from the upsampled logits (exact, streamed over class chunks, on all H·W
+  pixels instead of the logit grid).
 * Monte-Carlo dropout maps (``mc_samples > 0``): on the logit grid, upsampled the same way.
 """
 
