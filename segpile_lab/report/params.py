@@ -4,6 +4,10 @@ A notebook declares its parameters in the first code cell tagged ``parameters`` 
 assignments such as ``smoke = False``). The report runner adds a code cell tagged
 ``injected-parameters`` right after it, so injected values win and the defaults stay
 readable in the rendered page.
+
+A ``--param`` key is ``NAME`` (every selected notebook that declares NAME) or
+``NOTEBOOK:NAME`` (that notebook only; it wins over an unscoped NAME there).
+`resolve_parameters` checks every key against the notebooks before any of them runs.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from segpile_lab.errors import ReportError
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 
+SCOPE_SEPARATOR = ":"
+
 _LOOKS_LIKE_A_LITERAL = tuple("[({'\"")
 
 
@@ -30,8 +36,14 @@ def parse_param(text: str) -> tuple[str, Any]:
     """
     key, sep, raw = text.partition("=")
     key = key.strip()
-    if not sep or not key.isidentifier():
-        raise ReportError(f"--param {text!r}: expected KEY=VALUE with KEY a Python name")
+    scope, _, name = key.rpartition(SCOPE_SEPARATOR)
+    name = name.strip()
+    if not sep or not name.isidentifier() or (SCOPE_SEPARATOR in key and not scope.strip()):
+        raise ReportError(
+            f"--param {text!r}: expected KEY=VALUE with KEY a Python name, "
+            f"optionally scoped to one notebook (04_pile_bpb:lm_model=...)"
+        )
+    key = f"{scope.strip()}{SCOPE_SEPARATOR}{name}" if scope else name
     raw = raw.strip()
     try:
         return key, ast.literal_eval(raw)
@@ -44,6 +56,70 @@ def parse_param(text: str) -> tuple[str, Any]:
 def parse_params(texts: Iterable[str]) -> dict[str, Any]:
     """Parse several ``KEY=VALUE`` strings; a later KEY overrides an earlier one."""
     return dict(parse_param(text) for text in texts)
+
+
+def split_key(key: str) -> tuple[str | None, str]:
+    """``"04_pile_bpb:lm_model"`` → ``("04_pile_bpb", "lm_model")``; ``"n"`` → ``(None, "n")``."""
+    scope, _, name = key.rpartition(SCOPE_SEPARATOR)
+    return (scope.removesuffix(".ipynb") or None), name
+
+
+def resolve_parameters(
+    params: Mapping[str, Any],
+    declared: Mapping[str, set[str]],
+    *,
+    reserved: Iterable[str] = (),
+    everywhere: Iterable[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """The values to inject into each notebook, checked before any notebook runs.
+
+    Args:
+        params: ``{"NAME": value}`` or ``{"NOTEBOOK:NAME": value}`` (see `parse_param`).
+        declared: notebook name (file stem) → the names its parameters cell assigns.
+        reserved: names the caller sets itself; a user value for them is an error.
+        everywhere: names injected into every notebook, declared or not (``smoke``).
+
+    Returns:
+        notebook name → ``{NAME: value}``; a scoped value wins over an unscoped one.
+
+    Raises:
+        ReportError: a reserved name, a scope that names no selected notebook, a scoped NAME
+            that notebook does not declare, or an unscoped NAME no selected notebook declares.
+    """
+    reserved, everywhere = set(reserved), set(everywhere)
+    unscoped: dict[str, Any] = {}
+    scoped: dict[str, dict[str, Any]] = {name: {} for name in declared}
+    for key, value in params.items():
+        scope, name = split_key(key)
+        if name in reserved:
+            raise ReportError(f"--param {key}: set by the report runner itself")
+        if scope is None:
+            if name not in everywhere and not any(name in names for names in declared.values()):
+                defined = sorted(set().union(*declared.values())) if declared else []
+                raise ReportError(
+                    f"--param {key}: no selected notebook's parameters cell defines it "
+                    f"(defined: {', '.join(defined) or 'nothing'})"
+                )
+            unscoped[name] = value
+        elif scope not in declared:
+            raise ReportError(
+                f"--param {key}: {scope!r} is not a selected notebook "
+                f"(selected: {', '.join(declared) or 'none'})"
+            )
+        elif name not in declared[scope] | everywhere:
+            raise ReportError(
+                f"--param {key}: {scope}'s parameters cell does not define {name!r} "
+                f"(it defines: {', '.join(sorted(declared[scope])) or 'nothing'})"
+            )
+        else:
+            scoped[scope][name] = value
+    return {
+        notebook: {
+            **{k: v for k, v in unscoped.items() if k in names | everywhere},
+            **scoped[notebook],
+        }
+        for notebook, names in declared.items()
+    }
 
 
 def parameters_cell_index(nb: nbformat.NotebookNode) -> int | None:

@@ -34,9 +34,11 @@ from segpile_lab.report.params import (
     declared_parameters,
     inject_parameters,
     parameters_cell_index,
+    resolve_parameters,
 )
 
 RUNNER_OWNED = ("summary_path",)
+SUMMARY_FILE = "summary.json"
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ def build_report(
     Args:
         out_dir: folder for the report (created; existing pages of the same name are replaced).
         notebooks: names or paths (see `find_notebooks`); default: all packaged notebooks.
-        params: values injected into each notebook whose parameters cell defines that name.
+        params: values injected into each notebook whose parameters cell defines that name;
+            a key ``"NOTEBOOK:NAME"`` goes to that notebook only (see `resolve_parameters`).
         smoke: inject ``smoke = True`` (small, fast runs).
         timeout: limit per cell, in seconds.
         progress: print one line per notebook to stderr; None: unless ``TQDM_DISABLE`` is set.
@@ -143,7 +146,8 @@ def build_report(
     if out.exists() and not out.is_dir():
         raise ReportError(f"--out {out} exists and is not a folder")
     paths = find_notebooks(notebooks)
-    values = _values_to_inject(paths, dict(params or {}), smoke=smoke)
+    given = dict(params or {})
+    values = _values_to_inject(paths, given, smoke=smoke)
     show = _progress_printer(len(paths), progress)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -151,7 +155,7 @@ def build_report(
     results: list[NotebookResult] = []
     for number, path in enumerate(paths, 1):
         show(number, f"{path.name}: running")
-        result = _run_notebook(path, values, out_dir=out, timeout=timeout)
+        result = _run_notebook(path, values[path.stem], out_dir=out, timeout=timeout)
         line = f"{path.name}: {result.status} in {result.seconds:.1f} s"
         if result.error:
             line += f" ({result.error.removeprefix(f'{path.name}: ')})"
@@ -159,8 +163,8 @@ def build_report(
         results.append(result)
     seconds = time.perf_counter() - started
 
-    write_summary_json(out / "summary.json", results, parameters=values, seconds=seconds)
-    write_index_html(out / "index.html", results, parameters=values, seconds=seconds)
+    write_summary_json(out / "summary.json", results, parameters=given, seconds=seconds)
+    write_index_html(out / "index.html", results, parameters=given, seconds=seconds)
     report = ReportResult(out_dir=out, notebooks=tuple(results), seconds=seconds)
     if report.failed:
         lines = [f"  {r.error}" for r in report.failed]
@@ -171,25 +175,19 @@ def build_report(
     return report
 
 
-def _values_to_inject(paths: list[Path], params: dict[str, Any], *, smoke: bool) -> dict[str, Any]:
-    """Check user parameters against the notebooks' parameters cells; add ``smoke``."""
-    owned = [name for name in RUNNER_OWNED if name in params]
-    if owned:
-        raise ReportError(f"--param {owned[0]}: set by the report runner itself")
+def _values_to_inject(
+    paths: list[Path], params: dict[str, Any], *, smoke: bool
+) -> dict[str, dict[str, Any]]:
+    """Check user parameters against the notebooks' parameters cells; add ``smoke``.
+
+    Returns the values to inject per notebook name (file stem); see `resolve_parameters`.
+    """
     if smoke:
         if params.get("smoke", True) is not True:
             raise ReportError("--smoke contradicts --param smoke=" + repr(params["smoke"]))
         params["smoke"] = True
-    declared: set[str] = set()
-    for path in paths:
-        declared |= _declared_in(path)
-    unknown = sorted(set(params) - declared - {"smoke"})
-    if unknown:
-        raise ReportError(
-            f"--param {unknown[0]}: no selected notebook's parameters cell defines it "
-            f"(defined: {', '.join(sorted(declared)) or 'nothing'})"
-        )
-    return params
+    declared = {path.stem: _declared_in(path) for path in paths}
+    return resolve_parameters(params, declared, reserved=RUNNER_OWNED, everywhere=("smoke",))
 
 
 def _read(path: Path) -> tuple[nbformat.NotebookNode, set[str]]:
@@ -234,15 +232,15 @@ def _run_notebook(
         )
 
     try:
-        nb, declared = _read(path)
+        nb, _ = _read(path)
     except ReportError as exc:
         return finish(str(exc))
 
     with tempfile.TemporaryDirectory(prefix="segpile-report-") as workdir:
-        summary_file = Path(workdir) / "summary.json"
-        values = {k: v for k, v in params.items() if k in declared or k == "smoke"}
+        summary_file = Path(workdir) / SUMMARY_FILE
+        # relative to the kernel's working directory (workdir): no temporary path on the page
         try:
-            injected = inject_parameters(nb, {**values, "summary_path": str(summary_file)})
+            injected = inject_parameters(nb, {**params, "summary_path": SUMMARY_FILE})
         except ReportError as exc:
             return finish(str(exc))
         try:

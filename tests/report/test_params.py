@@ -13,6 +13,8 @@ from segpile_lab.report.params import (
     parameters_cell_index,
     parse_param,
     parse_params,
+    resolve_parameters,
+    split_key,
 )
 
 
@@ -120,3 +122,82 @@ def test_inject_parameters_without_parameters_cell_raises():
     nb = _notebook(nbformat.v4.new_code_cell("smoke = False"))
     with pytest.raises(ReportError, match="no code cell tagged 'parameters'"):
         inject_parameters(nb, {"smoke": True})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("04_pile_bpb:lm_model=gpt2", ("04_pile_bpb:lm_model", "gpt2")),
+        (" 02_x : seg_model = 'demo-b0' ", ("02_x:seg_model", "demo-b0")),
+        ("nb.ipynb:n=3", ("nb.ipynb:n", 3)),
+    ],
+)
+def test_parse_param_accepts_a_notebook_scope(text, expected):
+    assert parse_param(text) == expected
+
+
+@pytest.mark.parametrize("text", [":n=1", "nb:=1", "nb:1n=1", "nb:a b=1"])
+def test_parse_param_rejects_a_bad_scoped_key(text):
+    with pytest.raises(ReportError, match="KEY=VALUE"):
+        parse_param(text)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("n", (None, "n")), ("04_pile_bpb:n", ("04_pile_bpb", "n")), ("a.ipynb:n", ("a", "n"))],
+)
+def test_split_key(key, expected):
+    assert split_key(key) == expected
+
+
+DECLARED = {
+    "01_pile": {"paths", "tokenizer", "smoke", "summary_path"},
+    "02_seg": {"seg_model", "smoke", "summary_path"},
+    "04_bpb": {"paths", "lm_model", "smoke", "summary_path"},
+}
+
+
+def _resolve(params):
+    return resolve_parameters(params, DECLARED, reserved=("summary_path",), everywhere=("smoke",))
+
+
+def test_resolve_sends_each_name_only_where_it_is_declared():
+    values = _resolve({"paths": "/d/val.jsonl.zst", "seg_model": "demo-b0", "smoke": True})
+    assert values == {
+        "01_pile": {"paths": "/d/val.jsonl.zst", "smoke": True},
+        "02_seg": {"seg_model": "demo-b0", "smoke": True},
+        "04_bpb": {"paths": "/d/val.jsonl.zst", "smoke": True},
+    }
+
+
+def test_resolve_scoped_value_goes_to_one_notebook_and_wins_there():
+    values = _resolve({"04_bpb:paths": "/b.zst", "paths": "/a.zst", "04_bpb.ipynb:lm_model": 1})
+    assert values["01_pile"] == {"paths": "/a.zst"}
+    assert values["04_bpb"] == {"paths": "/b.zst", "lm_model": 1}
+    assert values["02_seg"] == {}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"model": "x"}, r"--param model: no selected notebook's parameters cell defines it"),
+        ({"03_backends:n": 1}, r"'03_backends' is not a selected notebook \(selected: 01_pile"),
+        ({"02_seg:lm_model": "x"}, r"02_seg's parameters cell does not define 'lm_model'"),
+        ({"summary_path": "x"}, "set by the report runner itself"),
+        ({"01_pile:summary_path": "x"}, "set by the report runner itself"),
+    ],
+)
+def test_resolve_rejects_what_cannot_be_injected(params, message):
+    with pytest.raises(ReportError, match=message):
+        _resolve(params)
+
+
+def test_resolve_names_what_is_defined_when_a_name_is_unknown():
+    with pytest.raises(ReportError, match=r"\(defined: lm_model, paths, seg_model\)"):
+        resolve_parameters({"model": 1}, {"a": {"seg_model"}, "b": {"lm_model", "paths"}})
+
+
+def test_resolve_checks_everything_before_returning_anything():
+    # a good key first, a bad one later: the whole request is refused
+    with pytest.raises(ReportError, match="nope"):
+        _resolve({"paths": "/a.zst", "04_bpb:nope": 1})

@@ -124,6 +124,8 @@ def test_widget_without_fallback_fails_naming_the_cell(blank_report):
     [
         ({"params": {"repeatz": 5}}, "--param repeatz: no selected notebook"),
         ({"params": {"summary_path": "x.json"}}, "--param summary_path: set by the report"),
+        ({"params": {"passing:repeatz": 5}}, "passing's parameters cell does not define 'repeatz'"),
+        ({"params": {"other:repeats": 5}}, "'other' is not a selected notebook"),
         ({"params": {"smoke": False}, "smoke": True}, "--smoke contradicts"),
         ({"notebooks": ["no_such_notebook"]}, "no notebook 'no_such_notebook'"),
     ],
@@ -133,6 +135,19 @@ def test_bad_requests_raise_before_running(tmp_path, kwargs, message):
     with pytest.raises(ReportError, match=re.escape(message)):
         build_report(tmp_path / "out", progress=False, **kwargs)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_scoped_parameter_reaches_only_its_notebook(tmp_path, make_notebook):
+    write = "summary = {'n': n}\n" + WRITE_SUMMARY
+    params = "smoke = False\nsummary_path = None\nn = 0"
+    first = make_notebook("first", write, parameters=params)
+    second = make_notebook("second", write, parameters=params)
+    report = build_report(
+        tmp_path / "out", notebooks=[first, second], params={"n": 1, "second:n": 2}, progress=False
+    )
+    assert [r.summary["n"] for r in report.notebooks] == [1, 2]
+    page = (tmp_path / "out" / "second.html").read_text(encoding="utf-8")
+    assert "/tmp/" not in page  # summary_path is injected relative to the kernel's folder
 
 
 def test_out_that_is_a_file_is_refused(tmp_path):
