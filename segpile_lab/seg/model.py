@@ -87,6 +87,8 @@ class Segmenter:
         palette: `(num_labels, 3)` uint8 colours (ADE20K's for ADE20K models).
         is_trained: False for demo models with random weights.
         device: where the model runs; dtype: autocast dtype (None = float32).
+        temperature: logits are divided by it before every softmax (1.0 = uncalibrated;
+            saved in the config as ``segpile_temperature`` by fine-tuning checkpoints).
     """
 
     def __init__(
@@ -101,6 +103,8 @@ class Segmenter:
         self.name = name
         self.device = device
         self.dtype = dtype
+        # softmax temperature (`segpile_lab.seg.calibration.fit_temperature`); 1.0 = as trained
+        self.temperature = float(getattr(model.config, "segpile_temperature", 1.0))
         self.is_trained = not getattr(model.config, _DEMO_MARKER, False)
         self.id2label, self.palette = _labels_and_palette(model.config, name)
         self.num_labels = len(self.id2label)
