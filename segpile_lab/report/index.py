@@ -9,38 +9,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from segpile_lab.provenance import from_summary
+
 if TYPE_CHECKING:
     from segpile_lab.report.runner import NotebookResult
 
-UNTRAINED_NOTE = "untrained demo weights"
-SYNTHETIC_NOTE = "synthetic demo data"
 _MAX_HIGHLIGHTS = 8
-
-# Keys a notebook summary may use to say where its results come from (ARCHITECTURE.md).
-_UNTRAINED_TRUE = ("untrained_weights", "untrained")
-_TRAINED_FALSE = ("is_trained", "trained")
-_SYNTHETIC_TRUE = ("synthetic_data", "synthetic", "demo_data")
 
 
 def provenance_notes(summary: Mapping[str, Any] | None) -> list[str]:
     """The caveats a notebook's summary declares: untrained weights, synthetic data.
 
-    Declared by a boolean flag (``"untrained": true``, ``"is_trained": false``,
-    ``"synthetic": true``, …) or by a top-level text that contains the note itself
-    (``"note": "untrained demo weights: ranks backends only"``).
+    Declared by `segpile_lab.provenance.summary_fields` (``"untrained_weights"``,
+    ``"synthetic_data"``); older flags and texts are still read (`provenance.from_summary`).
     """
-    if not summary:
-        return []
-    texts = " ".join(v.lower() for v in summary.values() if isinstance(v, str))
-    untrained = (
-        any(summary.get(k) is True for k in _UNTRAINED_TRUE)
-        or any(summary.get(k) is False for k in _TRAINED_FALSE)
-        or UNTRAINED_NOTE in texts
-    )
-    synthetic = any(summary.get(k) is True for k in _SYNTHETIC_TRUE) or SYNTHETIC_NOTE in texts
-    return [
-        note for note, found in ((UNTRAINED_NOTE, untrained), (SYNTHETIC_NOTE, synthetic)) if found
-    ]
+    return list(from_summary(summary).labels)
 
 
 def highlights(summary: Mapping[str, Any] | None) -> list[tuple[str, str]]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from segpile_lab.report.index import SYNTHETIC_NOTE, UNTRAINED_NOTE, highlights, provenance_notes
+from segpile_lab.provenance import SYNTHETIC as SYNTHETIC_NOTE
+from segpile_lab.provenance import UNTRAINED as UNTRAINED_NOTE
+from segpile_lab.report.index import highlights, provenance_notes
 
 
 @pytest.mark.parametrize(
