@@ -66,15 +66,15 @@ _LAZY_EXPORTS: dict[str, str] = {
     "overlay": "segpile_lab.seg.overlay",
     "evaluate": "segpile_lab.seg.metrics",
     "SegmentationMetrics": "segpile_lab.seg.metrics",
+    "plot_uncertainty_maps": "segpile_lab.seg.plots",
+    "plot_confusion_matrix": "segpile_lab.seg.plots",
+    "plot_reliability": "segpile_lab.seg.plots",
+    "plot_risk_coverage": "segpile_lab.seg.plots",
+    "find_ade20k_pair": "segpile_lab.seg.samples",
+    "mirrored_prediction": "segpile_lab.seg.references",
     # viewer: widgets
     "SegmentationViewer": "segpile_lab.viewer.widget",
     "segmentation_figure": "segpile_lab.viewer.figure",
-    "plot_uncertainty_maps": "segpile_lab.viewer.plots",
-    "plot_confusion_matrix": "segpile_lab.viewer.plots",
-    "plot_reliability": "segpile_lab.viewer.plots",
-    "plot_risk_coverage": "segpile_lab.viewer.plots",
-    "find_ade20k_pair": "segpile_lab.viewer.samples",
-    "mirrored_prediction": "segpile_lab.viewer.references",
     # backends: inference backends and benchmarks
     "benchmark": "segpile_lab.backends.benchmark",
     "BenchmarkResult": "segpile_lab.backends.benchmark",
@@ -112,6 +112,8 @@ _LAZY_EXPORTS: dict[str, str] = {
     "build_report": "segpile_lab.report.runner",
     "ReportResult": "segpile_lab.report.runner",
     "NotebookResult": "segpile_lab.report.runner",
+    "show_table": "segpile_lab.report.display",
+    "show_note": "segpile_lab.report.display",
 }
 
 __all__ = sorted([*_errors.__all__, *_LAZY_EXPORTS, "__version__"])

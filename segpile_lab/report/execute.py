@@ -16,6 +16,8 @@ REPORT_ENV = {
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
 KERNEL_NAME = "python3"
+# warnings as styled notes in the page, not stderr with temporary paths (report/kernel.py)
+KERNEL_ARGUMENTS = ["--IPKernelApp.extensions=segpile_lab.report.kernel"]
 # Unix sockets where available: no TCP port opened, no "unencrypted TCP" warning per kernel.
 _USE_IPC = os.name == "posix"
 
@@ -50,6 +52,7 @@ def execute_notebook(nb: nbformat.NotebookNode, *, workdir: Path, timeout: float
         nb,
         timeout=timeout,
         kernel_name=KERNEL_NAME,
+        extra_arguments=KERNEL_ARGUMENTS,
         store_widget_state=False,
         resources={"metadata": {"path": str(workdir)}},
         on_cell_start=lambda cell, cell_index: started.append(cell_index),
