@@ -150,6 +150,16 @@ def test_a_scoped_parameter_reaches_only_its_notebook(tmp_path, make_notebook):
     assert "/tmp/" not in page  # summary_path is injected relative to the kernel's folder
 
 
+def test_a_warning_is_a_styled_note_without_kernel_paths(tmp_path, make_notebook):
+    warn = "import warnings\nwarnings.warn('weights not here', UserWarning)\nsummary = {}\n"
+    path = make_notebook("warns", warn + WRITE_SUMMARY)
+    build_report(tmp_path / "out", notebooks=[path], progress=False)
+    page = (tmp_path / "out" / "warns.html").read_text(encoding="utf-8")
+    assert 'class="sl-note warning"' in page and "weights not here" in page
+    assert "ipykernel_" not in page  # the kernel's temporary file of the cell
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page
+
+
 def test_out_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "out").write_text("not a folder")
     with pytest.raises(ReportError, match="is not a folder"):
