@@ -11,7 +11,10 @@
     │   ├── ChecksumMismatchError     a file differs from its SHA256SUMS entry
     │   └── ImageLoadError            an image is missing, truncated, a bomb or not an image
     ├── ModelNotAvailableError        weights cannot be found (offline, bad id or path)
+    │   └── CheckpointError           weights are there but unsafe (a pickle of objects) or
+    │                                 broken (corrupt file, shapes that do not fit the config)
     ├── BackendError                  an inference backend failed to export, quantize or run
+    ├── MissingExtraError             an optional dependency is not installed (names the extra)
     └── ReportError                   a notebook of the report failed (names notebook and cell)
 
     SegpileWarning                    base of our warnings (errors in our own tests)
@@ -31,12 +34,14 @@ from pathlib import Path
 __all__ = [
     "ArchiveError",
     "BackendError",
+    "CheckpointError",
     "ChecksumMismatchError",
     "CorruptArchiveError",
     "DamagedFileWarning",
     "DataError",
     "GenericLabelsWarning",
     "ImageLoadError",
+    "MissingExtraError",
     "ModelNotAvailableError",
     "MultiFrameImageWarning",
     "RecordError",
@@ -120,8 +125,17 @@ class ModelNotAvailableError(SegpileError):
     """Model weights cannot be found: offline without a cached copy, a bad id or a bad path."""
 
 
+class CheckpointError(ModelNotAvailableError, DataError):
+    """A checkpoint exists but is refused (a pickle that is more than tensors) or broken."""
+
+
 class BackendError(SegpileError):
     """An inference backend failed to export, quantize, compile or run."""
+
+
+class MissingExtraError(SegpileError, ImportError):
+    """An optional dependency is missing; the message names the extra to install, e.g.
+    ``pip install 'segpile-lab[ray]'``."""
 
 
 class ReportError(SegpileError):

@@ -22,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from segpile_lab.distributed._ray import check_engine
 from segpile_lab.errors import SegpileError
 from segpile_lab.pile import plots
 from segpile_lab.pile.composition import CompositionStats
@@ -138,6 +139,9 @@ def audit_pile(
     near_duplicate_sample: int | None = 200,
     seed: int = 0,
     progress: bool | None = None,
+    engine: str | None = None,
+    address: str | None = None,
+    run_dir: PathLike | None = None,
 ) -> PileAudit:
     """Audit Pile shards (default: the synthetic demo sample).
 
@@ -150,6 +154,12 @@ def audit_pile(
         strict: raise on the first bad record instead of skipping and counting it.
         tokenizer: a ``tokenizer.json`` file; adds bytes per token per subset.
         near_duplicate_sample: documents per subset hashed for near-duplicates (None: all).
+        engine: None reads every shard in this process; ``"ray"`` reads one shard per Ray
+            task and merges them exactly (same result; needs ``segpile-lab[ray]``; no `limit`).
+        address: with ``engine="ray"``: None starts a local Ray, ``"auto"`` or an address
+            joins a cluster.
+        run_dir: with ``engine="ray"``: keeps each shard's result; a rerun with the same folder
+            skips completed shards (None: a temporary folder, nothing to resume).
     """
     from segpile_lab.pile.reader import read_pile
 
@@ -161,16 +171,25 @@ def audit_pile(
         stats.update(frame)
         duplicates.update(frame)
 
-    df, report = read_pile(
-        source,
-        sample_per_subset=sample_per_subset,
-        limit=limit,
-        seed=seed,
-        strict=strict,
-        progress=progress,
-        with_report=True,
-        on_frame=count_every_document,
-    )
+    check_engine(engine)
+    if engine == "ray":
+        from segpile_lab.distributed.audit import read_shards_on_ray
+
+        df, report, stats, duplicates, _ = read_shards_on_ray(
+            source, run_dir=run_dir, address=address, sample_per_subset=sample_per_subset,
+            seed=seed, strict=strict, limit=limit, progress=progress,
+        )  # fmt: skip
+    else:
+        df, report = read_pile(
+            source,
+            sample_per_subset=sample_per_subset,
+            limit=limit,
+            seed=seed,
+            strict=strict,
+            progress=progress,
+            with_report=True,
+            on_frame=count_every_document,
+        )
     synthetic = bool(df["synthetic"].any()) if "synthetic" in df.columns else False
     pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
     parameters = {

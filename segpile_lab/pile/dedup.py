@@ -97,6 +97,19 @@ class ExactDuplicates:
         self._synthetic |= other._synthetic
         return self._add(other._parts)
 
+    def to_counts(self) -> tuple[pl.DataFrame, bool]:
+        """The state to carry between processes: the counts (``subset``, ``h`` hash, ``n``,
+        ``synthetic``; one row per subset and distinct text) and whether a frame had a
+        ``synthetic`` column. `from_counts` rebuilds the counter."""
+        return self._compact(), self._synthetic
+
+    @classmethod
+    def from_counts(cls, counts: pl.DataFrame, synthetic: bool) -> ExactDuplicates:
+        """The counter that `to_counts` described."""
+        dups = cls()
+        dups._synthetic = synthetic
+        return dups._add([counts])
+
     def _add(self, parts: list[pl.DataFrame]) -> ExactDuplicates:
         self._parts.extend(parts)
         self._rows += sum(part.height for part in parts)

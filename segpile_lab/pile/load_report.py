@@ -114,6 +114,29 @@ class LoadReport:
         if sum(1 for ex in self.examples if ex.reason == reason) < MAX_EXAMPLES:
             self.examples.append(Example(reason, source, line, detail[:200]))
 
+    def merge(self, other: LoadReport) -> LoadReport:
+        """Add the report of files read after ours (another shard, another process); returns
+        self. Merging per-file reports in reading order gives the report of reading them all
+        at once, examples included; ``rows_returned`` is the caller's to set."""
+        self.files.extend(other.files)
+        for name in ("rows_read", "rows_returned", "rows_filtered_out", "blank_lines"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("skipped", "fixed", "flagged", "unknown_subsets"):
+            getattr(self, name).update(getattr(other, name))
+        for ex in other.examples:
+            self.add_example(ex.reason, ex.source, ex.line, ex.detail)
+        return self
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoadReport:
+        """The report that `to_dict` described."""
+        fields = {k: v for k, v in data.items() if k not in ("rows_skipped", "ended_cleanly")}
+        for name in ("skipped", "fixed", "flagged", "unknown_subsets"):
+            fields[name] = Counter(fields[name])
+        fields["files"] = [FileReport(**f) for f in fields["files"]]
+        fields["examples"] = [Example(**e) for e in fields["examples"]]
+        return cls(**fields)
+
     # -- reading ---------------------------------------------------------------------------
     @property
     def rows_skipped(self) -> int:

@@ -1,0 +1,52 @@
+"""Ray, imported lazily: the typed error when it is missing, and connecting to an instance."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from segpile_lab.errors import MissingExtraError
+
+ENGINES = (None, "ray")
+
+
+def check_engine(engine: str | None) -> None:
+    """`ValueError` unless `engine` is None (in-process) or ``"ray"``."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be None (in-process) or 'ray', got {engine!r}")
+
+
+def require_ray() -> Any:
+    """The `ray` module, or `MissingExtraError` naming the extra that installs it."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise MissingExtraError(
+            "engine='ray' needs Ray: pip install 'segpile-lab[ray]' "
+            f"(or pip install 'ray[default]'); import failed: {exc}"
+        ) from None
+    return ray
+
+
+def connect(address: str | None) -> Any:
+    """Connect to Ray once per process and return the module.
+
+    `address`: None starts (or reuses) a local instance with every CPU of this machine;
+    ``"auto"`` joins the cluster this machine belongs to (``ray start --head`` ran here);
+    ``"ray://host:10001"`` or ``"host:6379"`` joins that cluster. An instance this process
+    already joined (e.g. ``ray.init(num_cpus=2)`` in a notebook) is reused whatever `address`
+    says. The dashboard address is printed when the instance has one.
+    """
+    ray = require_ray()
+    if ray.is_initialized():
+        return ray
+    context = ray.init(address=address, log_to_driver=False, configure_logging=False)
+    url = getattr(context, "dashboard_url", None)
+    if url:
+        print(f"Ray dashboard: http://{url}", file=sys.stderr)
+    return ray
+
+
+def cluster_slots(ray: Any, resource: str) -> int:
+    """How many units of `resource` (``"CPU"``, ``"GPU"``) the cluster has, at least 1."""
+    return max(1, int(ray.cluster_resources().get(resource, 0)))
