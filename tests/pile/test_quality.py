@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from audit_reference import CATALOG, demo_frame, real_frame, reference_quality
 
 from segpile_lab.pile.quality import CODE_CHARACTERS, SIGNALS, quality_signals, quality_summary
 
@@ -25,6 +26,7 @@ def _signals(text: str) -> dict:
         ("x\nx\ny\n\n", "repeated_line_share", 1 / 3),  # blank lines ignored
         ("a\n a \nb\nb\nb", "repeated_line_share", 3 / 5),  # stripped before comparing
         ("one line", "repeated_line_share", 0.0),
+        ("a\n  \na\n\t", "repeated_line_share", 1 / 2),  # whitespace-only lines are blank
         ("f(x);", "code_char_share", 3 / 5),
         (CODE_CHARACTERS, "code_char_share", 1.0),
         ("no code here", "code_char_share", 0.0),
@@ -49,3 +51,25 @@ def test_summary_is_the_median_per_subset() -> None:
 def test_signals_keep_source_and_line_when_present() -> None:
     df = pl.DataFrame({"subset": ["A"], "text": ["x"], "source": ["f.jsonl"], "line": [3]})
     assert quality_signals(df).columns[:3] == ["subset", "source", "line"]
+
+
+def _assert_same_as_reference(texts: list[str]) -> None:
+    from polars.testing import assert_frame_equal
+
+    df = pl.DataFrame(
+        {"subset": ["S"] * len(texts), "text": texts}, schema_overrides={"text": pl.String}
+    )
+    assert_frame_equal(quality_signals(df).select(SIGNALS), reference_quality(df))
+
+
+def test_kernels_equal_the_regex_definitions_on_the_catalog() -> None:
+    _assert_same_as_reference([*CATALOG, None])
+
+
+def test_kernels_equal_the_regex_definitions_on_the_demo_sample() -> None:
+    _assert_same_as_reference(demo_frame()["text"].to_list())
+
+
+@pytest.mark.shared
+def test_kernels_equal_the_regex_definitions_on_real_pile_documents(shared_data) -> None:
+    _assert_same_as_reference(real_frame(shared_data)["text"].to_list())
