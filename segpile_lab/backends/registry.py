@@ -229,7 +229,8 @@ def create_runner(segmenter: Any, name: str = REFERENCE, **options: Any) -> Runn
     """Build backend `name` for `segmenter` (a Segmenter or a SegFormer model).
 
     Options (passed to the backend when it uses them): ``threads``, ``device``,
-    ``image_size`` (pixels, for export/compile; default 512), ``cache_dir`` (ONNX cache),
+    ``image_size`` (pixels, for export/compile; default: the segmenter's input size, else 512),
+    ``cache_dir`` (ONNX cache),
     ``calibration`` (pixel values for static INT8) or ``calibration_images`` (images run through
     ``segmenter.preprocess``), ``calibration_method`` ("minmax" | "entropy" | "percentile"),
     ``exclude`` (None | "sensitive" | node names kept in float), ``op_types`` (dynamic INT8).
@@ -241,6 +242,9 @@ def create_runner(segmenter: Any, name: str = REFERENCE, **options: Any) -> Runn
     if reason is not None:
         raise BackendError(f"backend {name!r} is not available here: {reason}")
     source = model_source(segmenter)
+    input_size = getattr(source.segmenter, "input_size", None)
+    if input_size is not None:  # export/compile at the checkpoint's own size (1024² Cityscapes)
+        options.setdefault("image_size", int(input_size[0]))
     options = _resolve_calibration(source, dict(options))
     if spec.family == "torch":
         # torch threads are process-wide (set by the caller); the rest concern ONNX only

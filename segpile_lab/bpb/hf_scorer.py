@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from segpile_lab._hub import load_pretrained
+from segpile_lab._hub import load_model, load_pretrained
 from segpile_lab._progress import progress_bar
 from segpile_lab._torch_utils import resolve_device, resolve_dtype
 from segpile_lab.bpb.scores import DocumentScores
@@ -34,6 +34,8 @@ from segpile_lab.bpb.windows import rolling_windows
 
 __all__ = ["HFCausalLMScorer", "WindowBatch", "load_tokenizer"]
 
+#: names that build the untrained demo language models (`segpile_lab.bpb.demo_lm`)
+DEMO_LM_NAMES = ("demo-gpt2", "demo-gpt-neox")
 _IGNORE = -100
 _HEAD_CHUNK_BYTES = 128 << 20  # float32-equivalent logits per output-layer matmul
 _LOSS_CHUNK_BYTES = 2 << 20  # float32 logits per cross-entropy call: small enough for L2
@@ -58,7 +60,9 @@ class WindowBatch:
     n_real: int
 
 
-def load_tokenizer(source: Any, *, local_files_only: bool | None = None) -> Any:
+def load_tokenizer(
+    source: Any, *, revision: str | None = None, local_files_only: bool | None = None
+) -> Any:
     """A tokenizer object, a ``tokenizer.json`` file, a local directory or a hub id → tokenizer."""
     if not isinstance(source, (str, os.PathLike)):
         return source
@@ -68,7 +72,12 @@ def load_tokenizer(source: Any, *, local_files_only: bool | None = None) -> Any:
     if path.endswith(".json") and os.path.isfile(path):
         return PreTrainedTokenizerFast(tokenizer_file=path, eos_token="<|endoftext|>")
     return load_pretrained(
-        AutoTokenizer, path, what="tokenizer", weights=False, local_files_only=local_files_only
+        AutoTokenizer,
+        path,
+        what="tokenizer",
+        revision=revision,
+        local_files_only=local_files_only,
+        offline_alternative="a tokenizer.json file (tokenizer=PATH)",
     )
 
 
@@ -85,8 +94,10 @@ class HFCausalLMScorer:
     """Per-document NLL of a causal LM under the rolling-loglikelihood convention.
 
     Args:
-        model: a hub id, a local directory saved with ``save_pretrained``, or a loaded model
-            (any ``AutoModelForCausalLM``; also any module returning ``.logits`` ``(B, T, V)``).
+        model: a hub id (GPT-2, Pythia/GPT-NeoX, Llama-family… through
+            ``AutoModelForCausalLM``; safetensors or PyTorch ``.bin``, single or sharded), a
+            local folder, ``"demo-gpt2"`` / ``"demo-gpt-neox"`` (untrained, offline), or a
+            loaded model (any module returning ``.logits`` ``(B, T, V)``).
         tokenizer: tokenizer object, ``tokenizer.json`` path, directory or hub id; defaults to
             the model's own when `model` is an id or directory.
         max_length: ``L``, tokens per window; defaults to the model's maximum positions.
@@ -105,6 +116,7 @@ class HFCausalLMScorer:
             by autocast at every forward pass (GPT-2 small with bf16 weights: 1.9–2.2× fp32
             in ``bench_bpb.py``'s naive rows). Losses are always float32.
             "fp32": none.
+        revision: branch, tag (Pythia's ``step143000``…), ``refs/pr/N`` or commit of a hub id.
         local_files_only: None follows HF_HUB_OFFLINE.
         prefix_token: override the BOS-or-EOS prefix token id.
         name: label of this scorer in result tables.
@@ -124,25 +136,40 @@ class HFCausalLMScorer:
         min_padding_efficiency: float = 0.9,
         device: str | torch.device = "auto",
         dtype: str | torch.dtype | None = None,
+        revision: str | None = None,
         local_files_only: bool | None = None,
         prefix_token: int | None = None,
         name: str | None = None,
     ) -> None:
         source = model if isinstance(model, (str, os.PathLike)) else None
-        if source is not None:
+        untrained_reason = None
+        if source is not None and os.fspath(source) in DEMO_LM_NAMES:
+            from segpile_lab.bpb.demo_lm import demo_causal_lm
+
+            model, demo_tokenizer = demo_causal_lm(os.fspath(source).removeprefix("demo-"))
+            tokenizer = tokenizer if tokenizer is not None else demo_tokenizer
+            source = None
+        elif source is not None:
             from transformers import AutoModelForCausalLM
 
-            model = load_pretrained(
+            loaded = load_model(
                 AutoModelForCausalLM,
                 source,
                 what="causal language model",
+                revision=revision,
                 local_files_only=local_files_only,
+                offline_alternative="the demo model ('demo-gpt2', untrained)",
             )
+            model, untrained_reason = loaded.model, loaded.coverage_problem()
             if tokenizer is None:
                 tokenizer = source
         if tokenizer is None:
             raise ValueError("pass the tokenizer together with a loaded model")
-        self.tokenizer = load_tokenizer(tokenizer, local_files_only=local_files_only)
+        self.tokenizer = load_tokenizer(
+            tokenizer,
+            revision=revision if tokenizer is source else None,
+            local_files_only=local_files_only,
+        )
         self.device = resolve_device(device)
         self.autocast_dtype, weight_dtype = self._precision(dtype)
         if weight_dtype is not None and _weight_dtype(model) != weight_dtype:
@@ -168,7 +195,15 @@ class HFCausalLMScorer:
             raise ValueError("the tokenizer has neither BOS nor EOS; pass prefix_token=")
         self.prefix_token = int(prefix_token)
         untrained_config = getattr(getattr(model, "config", None), "untrained_demo_weights", False)
-        self.is_trained = bool(getattr(model, "is_trained", True)) and not untrained_config
+        self.is_trained = (
+            bool(getattr(model, "is_trained", True))
+            and not untrained_config
+            and untrained_reason is None
+        )
+        #: why the scores mean nothing (random weights), or None
+        self.untrained_reason = untrained_reason or (
+            None if self.is_trained else "untrained demo weights"
+        )
         self.name = name or str(
             source
             or getattr(model, "name_or_path", "")

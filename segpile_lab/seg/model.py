@@ -1,10 +1,18 @@
 """`load_segmenter` and `Segmenter`: a SegFormer model with its labels, device and fast forward.
 
-A model is named by a hub id (``nvidia/segformer-b2-finetuned-ade-512-512``), a local directory
-saved with ``save_pretrained``, an already loaded `SegformerForSemanticSegmentation`, or one of
-the built-in demo names. Demo models (``"demo-b0"``, ``"demo-b2"``) are SegFormer built from
-the real B0/B2 configurations with the real 150 ADE20K labels and *seeded random weights*: they
-run offline everywhere, and everything made from them says "untrained demo weights".
+A model is named by a hub id of the SegFormer family (``nvidia/segformer-b0…b5-finetuned-ade-…``,
+``…-cityscapes-1024-1024``; any revision), a local folder (``hf download … --local-dir`` or
+``save_pretrained``), an already loaded `SegformerForSemanticSegmentation`, or one of the
+built-in demo names. Class names, palette, input size and normalisation come from the
+checkpoint (``config.json``, ``preprocessor_config.json``). A checkpoint that does not set every
+weight (the encoder-only ``nvidia/mit-b*``: its decode head is new) loads with
+``is_trained=False`` and the reason.
+
+Demo models (``"demo-b0"``, ``"demo-b2"``) are SegFormer built from the real B0/B2
+configurations with the real 150 ADE20K labels and *seeded random weights*, the classifier
+scaled ×100 (`DEMO_LOGIT_SCALE`) so that its confidence and uncertainty maps show structure
+instead of a flat 1/150: they run offline everywhere, and everything made from them says
+"untrained demo weights".
 """
 
 from __future__ import annotations
@@ -19,10 +27,16 @@ import numpy as np
 import torch
 
 from segpile_lab._torch_utils import resolve_device, resolve_dtype
-from segpile_lab.errors import GenericLabelsWarning, SegpileError, UntrainedModelWarning
+from segpile_lab.errors import (
+    CheckpointError,
+    GenericLabelsWarning,
+    SegpileError,
+    UntrainedModelWarning,
+)
 from segpile_lab.seg.ade20k import ADE20K
 from segpile_lab.seg.decode_head import fast_decode_head
-from segpile_lab.seg.palette import palette_for
+from segpile_lab.seg.palette import label_set, palette_for
+from segpile_lab.seg.preprocess import Preprocessing
 
 DEFAULT_MODEL = "nvidia/segformer-b2-finetuned-ade-512-512"
 UNTRAINED_NOTE = "untrained demo weights"
@@ -50,6 +64,7 @@ DEMO_SEED = 0
 # everywhere) and blank uncertainty maps. Scaling the random classifier makes the demo's maps
 # show structure; the model is no less untrained.
 DEMO_LOGIT_SCALE = 100.0
+DEMO_REASON = f"seeded random demo weights, classifier logits scaled ×{DEMO_LOGIT_SCALE:g}"
 
 
 def demo_model(name: str, *, seed: int = DEMO_SEED) -> Any:
@@ -85,7 +100,10 @@ class Segmenter:
         name: hub id, directory or demo name.
         id2label: class id → name; num_labels: number of classes.
         palette: `(num_labels, 3)` uint8 colours (ADE20K's for ADE20K models).
-        is_trained: False for demo models with random weights.
+        is_trained: False for demo models and for checkpoints that left weights random;
+            untrained_reason says why (None when trained).
+        preprocessing: the checkpoint's input size, normalisation and label convention;
+            input_size: its `(height, width)` in pixels.
         device: where the model runs; dtype: autocast dtype (None = float32).
         temperature: logits are divided by it before every softmax (1.0 = uncalibrated;
             saved in the config as ``segpile_temperature`` by fine-tuning checkpoints).
@@ -98,6 +116,8 @@ class Segmenter:
         name: str,
         device: torch.device,
         dtype: torch.dtype | None = None,
+        preprocessing: Preprocessing | None = None,
+        untrained_reason: str | None = None,
     ):
         self.model = model.to(device).eval()
         self.name = name
@@ -105,26 +125,36 @@ class Segmenter:
         self.dtype = dtype
         # softmax temperature (`segpile_lab.seg.calibration.fit_temperature`); 1.0 = as trained
         self.temperature = float(getattr(model.config, "segpile_temperature", 1.0))
-        self.is_trained = not getattr(model.config, _DEMO_MARKER, False)
+        if getattr(model.config, _DEMO_MARKER, False):
+            untrained_reason = DEMO_REASON
+        self.untrained_reason = untrained_reason
+        self.is_trained = untrained_reason is None
+        self.preprocessing = preprocessing or Preprocessing()
         self.id2label, self.palette = _labels_and_palette(model.config, name)
         self.num_labels = len(self.id2label)
 
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """`(height, width)` in pixels that images are resized to before the model."""
+        return self.preprocessing.size
+
     def __repr__(self) -> str:
-        trained = "" if self.is_trained else f", {UNTRAINED_NOTE}"
+        trained = "" if self.is_trained else f", {UNTRAINED_NOTE}: {self.untrained_reason}"
         dtype = "fp32" if self.dtype is None else str(self.dtype).removeprefix("torch.")
         return (
-            f"Segmenter({self.name!r}, {self.num_labels} classes, {self.device}, {dtype}{trained})"
+            f"Segmenter({self.name!r}, {self.num_labels} classes, "
+            f"{self.input_size[0]}×{self.input_size[1]}, {self.device}, {dtype}{trained})"
         )
 
     def preprocess(self, images: Sequence[Any]) -> torch.Tensor:
-        """Images (anything `load_image` takes) → pixel values `(N, 3, 512, 512)` float32 (CPU)."""
+        """Images (anything `load_image` takes) → pixel values `(N, 3, *input_size)` float32
+        (CPU), resized and normalised as the checkpoint's preprocessor config says."""
         from segpile_lab.seg.images import load_image
-        from segpile_lab.seg.preprocess import preprocess_arrays
 
-        return preprocess_arrays([np.asarray(load_image(image)) for image in images])
+        return self.preprocessing([np.asarray(load_image(image)) for image in images])
 
     def logits(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        """Pixel values `(N, 3, 512, 512)` → logits `(N, C, 128, 128)` float32 on CPU.
+        """Pixel values `(N, 3, H, W)` → logits `(N, C, H/4, W/4)` float32 on CPU.
 
         The eager forward with the fast decode head (bit-identical to HF's), under
         ``torch.inference_mode`` and autocast when `dtype` is bf16/fp16. Dropout modules
@@ -151,7 +181,8 @@ class Segmenter:
 def _labels_and_palette(config: Any, name: str) -> tuple[dict[int, str], np.ndarray]:
     """The checkpoint's class names (generic ones when it has none) and a palette."""
     count = int(config.num_labels)
-    raw = {int(k): str(v) for k, v in (config.id2label or {}).items()}
+    # config.json stores ids as sorted strings ("0", "1", "10", …): order them as numbers
+    raw = dict(sorted((int(k), str(v)) for k, v in (config.id2label or {}).items()))
     named = len(raw) == count and not all(v == f"LABEL_{k}" for k, v in raw.items())
     id2label = raw if named else {i: f"class {i}" for i in range(count)}
     if not named:
@@ -161,18 +192,20 @@ def _labels_and_palette(config: Any, name: str) -> tuple[dict[int, str], np.ndar
             GenericLabelsWarning,
             stacklevel=4,
         )
-    if named and count != ADE20K.num_classes:
+    if named and label_set(id2label) is None:
         warnings.warn(
-            f"{name}: {count} classes, not ADE20K's 150; using its names and a generated palette",
+            f"{name}: {count} classes of no known label set (ADE20K, Cityscapes); using its "
+            "names and a generated palette",
             GenericLabelsWarning,
             stacklevel=4,
         )
-    return id2label, palette_for(count)
+    return id2label, palette_for(id2label)
 
 
 def load_segmenter(
     model: Any = DEFAULT_MODEL,
     *,
+    revision: str | None = None,
     device: str | torch.device = "auto",
     dtype: str | torch.dtype | None = None,
     local_files_only: bool | None = None,
@@ -180,45 +213,94 @@ def load_segmenter(
     """Load a SegFormer segmenter.
 
     Args:
-        model: hub id, local directory, a loaded `SegformerForSemanticSegmentation`, or a demo
-            name (``"demo-b0"``, ``"demo-b2"``: real architecture, seeded random weights).
+        model: hub id (any SegFormer checkpoint: ``nvidia/segformer-b0…b5-finetuned-ade-…``,
+            ``…-cityscapes-1024-1024``, the encoder-only ``nvidia/mit-b*``), local folder, a
+            loaded `SegformerForSemanticSegmentation`, or a demo name (``"demo-b0"``,
+            ``"demo-b2"``: real architecture, seeded random weights).
+        revision: branch, tag, ``refs/pr/N`` or commit of a hub id (None = ``main``).
         device: ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda:0"``…
         dtype: None/"fp32", or "bf16"/"fp16" for autocast inference.
         local_files_only: None follows ``HF_HUB_OFFLINE``; True never touches the network.
     Raises:
         ModelNotAvailableError: weights missing (names the id, the cache tried and the fix).
+        CheckpointError: weights present but refused (an unsafe pickle) or broken.
     Warns:
-        UntrainedModelWarning: once, when a demo model is loaded.
+        UntrainedModelWarning: when the model is a demo or its checkpoint left weights random.
     """
     from transformers import SegformerForSemanticSegmentation
 
+    preprocessing, reason = None, None
     if isinstance(model, SegformerForSemanticSegmentation):
         loaded, name = model, str(model.config._name_or_path or "custom SegFormer")
     elif isinstance(model, str) and model in DEMO_CONFIGS:
         loaded, name = demo_model(model), model
     elif isinstance(model, (str, os.PathLike)):
-        from segpile_lab._hub import load_pretrained
-
         name = os.fspath(model)
-        loaded = load_pretrained(
-            SegformerForSemanticSegmentation,
-            name,
-            what="SegFormer model",
-            local_files_only=local_files_only,
-        )
+        loaded, preprocessing, reason = _load_checkpoint(name, revision, local_files_only)
     else:
         raise SegpileError(
             f"load_segmenter expects a hub id, a directory, a SegformerForSemanticSegmentation or "
             f"one of {sorted(DEMO_CONFIGS)}; got {type(model).__name__}"
         )
     segmenter = Segmenter(
-        loaded, name=name, device=resolve_device(device), dtype=resolve_dtype(dtype)
+        loaded,
+        name=name,
+        device=resolve_device(device),
+        dtype=resolve_dtype(dtype),
+        preprocessing=preprocessing,
+        untrained_reason=reason,
     )
     if not segmenter.is_trained:
         warnings.warn(
-            f"{name}: {UNTRAINED_NOTE} (seeded random SegFormer); predictions are meaningless "
-            "until you load a trained checkpoint such as " + DEFAULT_MODEL,
+            f"{name}: {UNTRAINED_NOTE} ({segmenter.untrained_reason}); predictions are "
+            "meaningless until you load a trained checkpoint such as " + DEFAULT_MODEL,
             UntrainedModelWarning,
             stacklevel=2,
         )
     return segmenter
+
+
+def _load_checkpoint(
+    name: str, revision: str | None, local_files_only: bool | None
+) -> tuple[Any, Preprocessing, str | None]:
+    """(model, preprocessing, why it is untrained or None) of a hub id or folder."""
+    from transformers import SegformerForSemanticSegmentation
+
+    from segpile_lab._hub import load_model, read_checkpoint_json
+
+    where = {"revision": revision, "local_files_only": local_files_only}
+    config = read_checkpoint_json(name, "config.json", **where) or {}
+    architectures = config.get("architectures") or []
+    encoder_only = bool(architectures) and not any(
+        "SemanticSegmentation" in arch for arch in architectures
+    )
+    options: dict[str, Any] = {}
+    if encoder_only:
+        # e.g. nvidia/mit-b0 (SegformerForImageClassification): its 1,000 ImageNet classes mean
+        # nothing to a new decode head, which gets ADE20K's 150 (the default task) instead.
+        options = {
+            "num_labels": ADE20K.num_classes,
+            "id2label": ADE20K.id2label,
+            "label2id": {label: index for index, label in ADE20K.id2label.items()},
+        }
+    loaded = load_model(
+        SegformerForSemanticSegmentation,
+        name,
+        what="SegFormer model",
+        offline_alternative="the demo model (load_segmenter('demo-b2'), --seg-model demo-b2)",
+        **where,
+        **options,
+    )
+    try:
+        preprocessing = Preprocessing.from_config(
+            read_checkpoint_json(name, "preprocessor_config.json", **where)
+        )
+    except ValueError as exc:
+        raise CheckpointError(f"{name}: preprocessor_config.json: {exc}") from exc
+    reason = loaded.coverage_problem()
+    if reason and encoder_only:
+        reason = (
+            f"encoder-only checkpoint ({architectures[0]}): the decode head is newly "
+            "initialised; fine-tune it first"
+        )
+    return loaded.model, preprocessing, reason

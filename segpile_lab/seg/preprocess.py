@@ -17,7 +17,9 @@ logits and labels — are identical.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,19 +50,78 @@ def resize_uint8(
     )[0]
 
 
-def normalise(pixels: torch.Tensor) -> torch.Tensor:
-    """`(N, 3, H, W)` uint8 → float32 rescaled by 1/255 and ImageNet-normalised.
+def normalise(
+    pixels: torch.Tensor,
+    mean: Sequence[float] = IMAGENET_MEAN,
+    std: Sequence[float] = IMAGENET_STD,
+) -> torch.Tensor:
+    """`(N, 3, H, W)` uint8 → float32 rescaled by 1/255 and normalised (ImageNet by default).
 
     ``v / 255`` in float32 equals HF's ``float32(float64(v) * (1/255))`` for all 256 levels
     (checked by the tests), and the subtraction and division are HF's float32 operations.
     """
-    mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=torch.float32).view(1, 3, 1, 1)
-    return pixels.float().div_(255.0).sub_(mean).div_(std)
+    mean_t = torch.tensor(tuple(mean), dtype=torch.float32).view(1, 3, 1, 1)
+    std_t = torch.tensor(tuple(std), dtype=torch.float32).view(1, 3, 1, 1)
+    return pixels.float().div_(255.0).sub_(mean_t).div_(std_t)
 
 
 def preprocess_arrays(
-    images: Sequence[np.ndarray], size: tuple[int, int] = INPUT_SIZE, resize: str = "pil"
+    images: Sequence[np.ndarray],
+    size: tuple[int, int] = INPUT_SIZE,
+    resize: str = "pil",
+    mean: Sequence[float] = IMAGENET_MEAN,
+    std: Sequence[float] = IMAGENET_STD,
 ) -> torch.Tensor:
     """RGB uint8 arrays `(H, W, 3)` of any sizes → pixel values `(N, 3, *size)` float32."""
-    return normalise(torch.stack([resize_uint8(image, size, resize) for image in images]))
+    return normalise(
+        torch.stack([resize_uint8(image, size, resize) for image in images]), mean, std
+    )
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What a checkpoint's ``preprocessor_config.json`` asks of its inputs.
+
+    Attributes:
+        size: `(height, width)` in pixels the model sees (512² for ADE20K, 1024² Cityscapes).
+        mean, std: per-channel normalisation after rescaling to [0, 1].
+        reduce_labels: the ground truth's 0 is "other" (ignored) and classes start at 1,
+            as in ADE20K's annotation PNGs.
+    """
+
+    size: tuple[int, int] = INPUT_SIZE
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    reduce_labels: bool = False
+
+    def __call__(self, images: Sequence[np.ndarray], resize: str = "pil") -> torch.Tensor:
+        """RGB uint8 arrays `(H, W, 3)` → pixel values `(N, 3, *size)` float32."""
+        return preprocess_arrays(images, self.size, resize, self.mean, self.std)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> Preprocessing:
+        """Read a ``preprocessor_config.json`` of either era.
+
+        ``size`` as an int (legacy ``SegformerFeatureExtractor``: a square) or a dict
+        (``{"height", "width"}``) goes through transformers' own ``get_size_dict``. The legacy
+        ``reduce_labels`` key means what ``do_reduce_labels`` means today: transformers 4.x
+        renamed it with a deprecation warning, and 5.x silently ignores it, which would
+        misread the nvidia ADE20K checkpoints' ground-truth convention. No config → defaults.
+        """
+        if not config:
+            return cls()
+        from transformers.image_processing_utils import get_size_dict
+
+        size = get_size_dict(config.get("size", INPUT_SIZE[0]), default_to_square=True)
+        if "height" not in size or "width" not in size:
+            raise ValueError(
+                f"preprocessor size {config.get('size')!r}: SegFormer needs a fixed height and "
+                "width (an int or {'height': H, 'width': W})"
+            )
+        reduce = config.get("do_reduce_labels", config.get("reduce_labels", False))
+        return cls(
+            size=(int(size["height"]), int(size["width"])),
+            mean=tuple(float(v) for v in config.get("image_mean", IMAGENET_MEAN)),  # type: ignore[arg-type]
+            std=tuple(float(v) for v in config.get("image_std", IMAGENET_STD)),  # type: ignore[arg-type]
+            reduce_labels=bool(reduce),
+        )
