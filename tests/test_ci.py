@@ -31,10 +31,13 @@ def test_ci_runs_readme_command_2_verbatim():
 
 
 def _run_check_in_a_copy(tmp_path: Path, test_source: str | None) -> subprocess.CompletedProcess:
-    """Run a copy of scripts/check in a tiny project holding one test file (or none)."""
+    """Run a copy of scripts/check in a tiny project holding one test file (or none), which
+    mypy checks as the repository's pyproject.toml has it check the package."""
+    (tmp_path / "pyproject.toml").write_text('[tool.mypy]\nfiles = ["tests"]\n')
     (tmp_path / "scripts").mkdir()
     shutil.copy2(REPO / "scripts" / "check", tmp_path / "scripts" / "check")
     (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").touch()  # something for mypy even without a test
     if test_source is not None:
         (tmp_path / "tests" / "test_it.py").write_text(test_source, encoding="utf-8")
     return subprocess.run(
@@ -64,6 +67,23 @@ def test_check_script_fails_on_lint_errors(tmp_path):
     proc = _run_check_in_a_copy(tmp_path, "import os\n\ndef test_ok():\n    assert True\n")
     assert proc.returncode == 1
     assert "F401" in proc.stdout
+
+
+def test_check_script_fails_on_type_errors(tmp_path):
+    source = "def test_typed() -> None:\n    count: int = 'one'\n    assert count\n"
+    proc = _run_check_in_a_copy(tmp_path, source)
+    assert proc.returncode == 1
+    assert "Incompatible types in assignment" in proc.stdout
+
+
+def test_mypy_checks_the_package():
+    """scripts/check's bare `mypy` reads its targets from pyproject.toml."""
+    import tomllib
+
+    with open(REPO / "pyproject.toml", "rb") as f:
+        mypy = tomllib.load(f)["tool"]["mypy"]
+    assert mypy["files"] == ["segpile_lab"]
+    assert "python3 -m mypy\n" in (REPO / "scripts" / "check").read_text()
 
 
 def _pytest_ini() -> dict:
