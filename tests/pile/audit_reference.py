@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 CATALOG = [
@@ -70,11 +71,11 @@ def reference_quality(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def demo_frame(docs_per_subset: int = 12) -> pl.DataFrame:
-    """The demo sample's ``subset`` and ``text`` (from the generator, not through the reader)."""
+def demo_frame() -> pl.DataFrame:
+    """The default demo sample's ``subset`` and ``text`` (from the generator, not the reader)."""
     from segpile_lab.pile.demo import generate_demo_records
 
-    records = generate_demo_records(docs_per_subset=docs_per_subset)
+    records = generate_demo_records()
     return pl.DataFrame(
         {
             "subset": [r["meta"]["pile_set_name"] for r in records],
@@ -93,3 +94,46 @@ def real_frame(shared_data: Path) -> pl.DataFrame:
             "text": [r["text"] for r in records],
         }
     )
+
+
+def reference_shingle_sets(texts: list[str], words: int = 5) -> list[np.ndarray]:
+    """The previous shingling: one numpy loop per text over its word hashes."""
+    from segpile_lab.pile.dedup import _MIX, normalized_text
+
+    word_hashes = pl.DataFrame({"t": texts}, schema={"t": pl.String}).select(
+        normalized_text(pl.col("t")).str.split(" ").list.eval(pl.element().hash(seed=0))
+    )["t"]
+    out = []
+    for h in word_hashes.to_list():
+        h = np.array(h, dtype=np.uint64)
+        k = min(words, len(h))
+        grams = sum(h[i : len(h) - k + 1 + i] * _MIX[i] for i in range(k))
+        out.append(np.unique(grams >> np.uint64(32)))
+    return out
+
+
+def reference_near_pairs(texts: list[str], threshold: float = 0.8) -> set[tuple[int, int]]:
+    """The previous near-duplicate search: numpy MinHash with 128 (a·x + b) mod (2³²−5)
+    permutations, 16 × 8 LSH bands in Python dicts, exact Jaccard ≥ `threshold`."""
+    from collections import defaultdict
+    from itertools import combinations
+
+    prime = 4_294_967_291
+    rng = np.random.default_rng(0)
+    a = rng.integers(1, prime, size=(128, 1), dtype=np.uint64)
+    b = rng.integers(0, prime, size=(128, 1), dtype=np.uint64)
+    sets = reference_shingle_sets(texts)
+    signatures = np.stack([((a * s[None, :] + b) % np.uint64(prime)).min(axis=1) for s in sets])
+    candidates = set()
+    for band in range(16):
+        buckets = defaultdict(list)
+        for index, key in enumerate(signatures[:, band * 8 : (band + 1) * 8]):
+            buckets[key.tobytes()].append(index)
+        for members in buckets.values():
+            candidates.update(combinations(members, 2))
+    found = set()
+    for i, j in candidates:
+        common = len(np.intersect1d(sets[i], sets[j]))
+        if common / (len(sets[i]) + len(sets[j]) - common) >= threshold:
+            found.add((i, j))
+    return found
