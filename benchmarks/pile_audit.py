@@ -1,7 +1,7 @@
 """Speed of the composition audit on the synthetic demo sample, each step against a baseline.
 
     python benchmarks/pile_audit.py                      # ~10 MB of text
-    python benchmarks/pile_audit.py --docs-per-subset 8  # small and fast
+    python benchmarks/pile_audit.py --documents 500       # small and fast
 
 Baselines, measured in the same run on the same documents:
 - composition: a bare Polars ``group_by(subset).agg(len, sum)`` (no histogram, no quantiles),
@@ -98,7 +98,7 @@ def _datasketch_pairs(texts: list[str]) -> set[tuple[int, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs-per-subset", type=int, default=40)
+    parser.add_argument("--documents", type=int, default=15_000, help="demo sample size")
     parser.add_argument("--scale", type=float, default=1 / 8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rows", type=int, default=2_000_000, help="rows for composition")
@@ -107,7 +107,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = sl.demo_pile_sample(
-            Path(tmp) / "demo.jsonl.zst", docs_per_subset=args.docs_per_subset, scale=args.scale
+            Path(tmp) / "demo.jsonl.zst", documents=args.documents, scale=args.scale
         )
         df = sl.read_pile(path, progress=False)
     texts, subsets = df["text"].to_list(), df["subset"].to_list()
@@ -169,7 +169,7 @@ def main() -> None:
         json.dumps(
             {
                 "data": "synthetic demo data",
-                "docs_per_subset": args.docs_per_subset,
+                "demo_documents": args.documents,
                 "scale": args.scale,
                 "documents": df.height,
                 "megabytes": megabytes,

@@ -6,9 +6,12 @@ different shards `merge` into exactly the accumulator of the concatenated shards
 audit runs shard by shard (or in separate processes, via `to_dict`/`from_dict`).
 
 Precision: documents, bytes, mean, min and max are exact (sums in Python integers, inputs cast
-to UInt64 first). Median and p90 come from the histogram, which has `BINS_PER_OCTAVE` = 64 bins
-per doubling of size: each estimate lies within a factor 2**(1/64) (±1.09 %) of the exact order
-statistic x[floor(q·(n−1))] (numpy's ``method="lower"``).
+to UInt64 first). Median and p90 interpolate linearly between the order statistics around
+q·(n−1), numpy's default ``method="linear"`` (so two documents have their mean as median, and a
+p90 between the mean and the larger one). The smallest and largest order statistics are exact;
+the others come from the histogram, which has `BINS_PER_OCTAVE` = 64 bins per doubling of size:
+each estimate lies within a factor 2**(1/64) (±1.09 %) of the exact value. Below
+`MIN_DOCS_FOR_QUANTILES` documents a table should show the values, not call them a median.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ N_BINS = 1 + BINS_PER_OCTAVE * MAX_OCTAVES  # bin 0 holds empty documents
 NOTE_NO_DOCUMENTS = "no documents in this data"
 NOTE_UNKNOWN = "not one of the Pile's 22 subsets"
 NOTE_SYNTHETIC = "synthetic demo data"
+MIN_DOCS_FOR_QUANTILES = 5
+"""Fewer documents than this: a median / p90 says little (notebook 01 shows "n too small")."""
 
 
 @functools.cache
@@ -90,10 +95,21 @@ class SubsetStats:
         self.max_bytes = max(maxs) if maxs else None
 
     def quantile(self, q: float) -> float:
-        """Document size (bytes) at quantile `q`; NaN without documents (precision: module doc)."""
+        """Document size (bytes) at quantile `q`, interpolated linearly between order statistics
+        (numpy's default method); NaN without documents (precision: module doc)."""
         if self.documents == 0:
             return math.nan
-        rank = math.floor(q * (self.documents - 1))
+        position = q * (self.documents - 1)
+        low = self._order_statistic(math.floor(position))
+        high = self._order_statistic(math.ceil(position))
+        return low + (position - math.floor(position)) * (high - low)
+
+    def _order_statistic(self, rank: int) -> float:
+        """The `rank`-th smallest size (0-based): exact at both ends, else from the histogram."""
+        if rank == 0:
+            return float(self.min_bytes)
+        if rank == self.documents - 1:
+            return float(self.max_bytes)
         cumulative = np.cumsum(self.histogram)
         index = int(np.searchsorted(cumulative, rank, side="right"))
         before = int(cumulative[index - 1]) if index else 0
@@ -310,3 +326,45 @@ def composition(
     for batch in [df] if isinstance(df, pl.DataFrame) else df:
         stats.update(batch)
     return stats.to_frame(include_missing=include_missing)
+
+
+def byte_share_intervals(
+    df: pl.DataFrame, *, confidence: float = 0.95, resamples: int = 1000, seed: int = 0
+) -> pl.DataFrame:
+    """Bootstrap interval of each subset's byte share in a frame of documents.
+
+    The documents are resampled with replacement (Poisson bootstrap: each document counted
+    Poisson(1) times per resample), as if the frame were a random sample of documents, and
+    each subset's share of the resampled bytes gives a percentile interval. Use it on a frame
+    that holds every counted document (not a per-subset sample, whose shares mean nothing).
+    Memory: `resamples` × 2,000 counts at a time, whatever the frame's size.
+
+    Returns:
+        ``subset``, ``byte_share_low``, ``byte_share_high`` (fractions, like ``byte_share``),
+        one row per subset present.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    df = _required_frame(df)
+    names = sorted(df["subset"].unique().to_list())
+    if not df.height or not df["n_bytes"].sum():
+        schema = {"subset": pl.String, "byte_share_low": pl.Float64, "byte_share_high": pl.Float64}
+        return (
+            pl.DataFrame({"subset": names})
+            .with_columns(byte_share_low=pl.lit(None), byte_share_high=pl.lit(None))
+            .cast(schema)
+        )
+    codes = df["subset"].cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
+    sizes = df["n_bytes"].cast(pl.Float64).to_numpy()
+    rng = np.random.default_rng(seed)
+    totals = np.zeros((resamples, len(names)))
+    for start in range(0, len(sizes), 2000):
+        counts = rng.poisson(1.0, size=(resamples, min(2000, len(sizes) - start)))
+        weighted = counts * sizes[start : start + 2000]
+        for code in np.unique(codes[start : start + 2000]):
+            totals[:, code] += weighted[:, codes[start : start + 2000] == code].sum(axis=1)
+    grand = totals.sum(axis=1, keepdims=True)
+    shares = totals[grand[:, 0] > 0] / grand[grand[:, 0] > 0]  # a resample may draw nothing
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(shares, [tail, 100 - tail], axis=0)
+    return pl.DataFrame({"subset": names, "byte_share_low": low, "byte_share_high": high})

@@ -49,35 +49,68 @@ def _start(backend: str, synthetic: bool | None, text: str, *frames: pl.DataFram
 def plot_composition(
     comp: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
 ) -> Any:
-    """Observed byte share vs the published sampling weight, per subset (both in %)."""
+    """Observed byte share vs the published sampling weight, per subset (both in %).
+
+    When `comp` has ``byte_share_low`` / ``byte_share_high`` (`byte_share_intervals` joined
+    on ``subset``), the observed bars carry that interval as error bars.
+    """
     title = _start(backend, synthetic, "Observed byte share vs published weight", comp)
+    with_intervals = {"byte_share_low", "byte_share_high"} <= set(comp.columns)
+    percent = [
+        (pl.col(c) * 100).fill_nan(None).fill_null(0.0).alias(c)
+        for c in ("byte_share_low", "byte_share_high")
+        if with_intervals
+    ]
     data = comp.select(
         "subset",
         (pl.col("byte_share") * 100).fill_nan(None).fill_null(0.0).alias("observed"),
         pl.col("published_weight_percent").fill_null(0.0).alias("published"),
+        *percent,
     ).reverse()  # largest published subset on top
     names = data["subset"].to_list()
+    minus = (data["observed"] - data["byte_share_low"]).to_list() if with_intervals else None
+    plus = (data["byte_share_high"] - data["observed"]).to_list() if with_intervals else None
+    observed_label = "observed byte share %" + (" (95% bootstrap interval)" if plus else "")
     if backend == "plotly":
         import plotly.graph_objects as go
 
+        errors = dict(type="data", array=plus, arrayminus=minus, thickness=1.2, width=3)
         fig = go.Figure(
             [
                 go.Bar(y=names, x=data["published"], name="published weight %", orientation="h"),
-                go.Bar(y=names, x=data["observed"], name="observed byte share %", orientation="h"),
+                go.Bar(
+                    y=names,
+                    x=data["observed"],
+                    name=observed_label,
+                    orientation="h",
+                    error_x=errors if plus else None,
+                ),
             ]
         )
         fig.update_layout(
-            title=title, barmode="group", height=200 + 22 * len(names), xaxis_title="% of bytes"
+            title=title,
+            barmode="group",
+            height=200 + 22 * len(names),
+            xaxis_title="% of bytes",
+            legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+            margin=dict(t=110),
         )
         return fig
     fig, ax = matplotlib_figure(8, 1.5 + 0.3 * len(names), fixed_margins=True)
     positions = range(len(names))
     ax.barh([p + 0.2 for p in positions], data["published"], 0.4, label="published weight %")
-    ax.barh([p - 0.2 for p in positions], data["observed"], 0.4, label="observed byte share %")
+    ax.barh(
+        [p - 0.2 for p in positions],
+        data["observed"],
+        0.4,
+        label=observed_label,
+        xerr=[minus, plus] if plus else None,
+        error_kw=dict(elinewidth=1, capsize=2),
+    )
     ax.set_yticks(list(positions), names)
     ax.set_xlabel("% of bytes")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(loc="lower right")
     return fig
 
 

@@ -12,6 +12,7 @@ from segpile_lab.errors import DataError
 from segpile_lab.pile.composition import (
     BINS_PER_OCTAVE,
     CompositionStats,
+    byte_share_intervals,
     composition,
     published_table,
 )
@@ -109,7 +110,7 @@ def test_quantiles_are_within_one_bin_of_the_exact_order_statistic(q: float) -> 
     sizes = np.round(rng.lognormal(8, 1.5, size=5001)).astype(np.int64) + 1
     stats = CompositionStats().update(_frame(["ArXiv"] * len(sizes), sizes.tolist()))
     estimate = stats.subsets["ArXiv"].quantile(q)
-    exact = np.quantile(sizes, q, method="lower")
+    exact = np.quantile(sizes, q)  # numpy's default: linear between order statistics
     assert abs(math.log2(estimate / exact)) <= 1 / BINS_PER_OCTAVE
 
 
@@ -117,6 +118,20 @@ def test_quantiles_of_tiny_subsets_stay_within_min_and_max() -> None:
     stats = CompositionStats().update(_frame(["ArXiv", "ArXiv"], [100, 100]))
     assert stats.subsets["ArXiv"].quantile(0.5) == 100
     assert stats.subsets["ArXiv"].quantile(0.9) == 100
+
+
+@pytest.mark.parametrize(
+    "sizes", [[100, 300], [100, 300, 5000], [7, 8, 9, 10000], [524, 1, 60000, 2, 3]]
+)
+def test_quantiles_of_small_subsets_equal_numpy_linear(sizes: list[int]) -> None:
+    # two documents: the median is their mean, never the smaller one; p90 between mean and max
+    part = CompositionStats().update(_frame(["ArXiv"] * len(sizes), sizes)).subsets["ArXiv"]
+    for q in (0.5, 0.9):
+        exact = float(np.quantile(sizes, q))
+        assert part.quantile(q) == pytest.approx(exact, rel=2 ** (1 / BINS_PER_OCTAVE) - 1)
+    if len(sizes) == 2:
+        assert part.quantile(0.5) == np.mean(sizes)
+        assert np.mean(sizes) < part.quantile(0.9) < max(sizes)
 
 
 def test_merging_shards_equals_the_whole() -> None:
@@ -177,3 +192,25 @@ def test_real_zstd_shards_merge_shard_by_shard(shared_data) -> None:
     whole = composition(read_pile(shards, progress=False))
     assert merged.to_frame().equals(whole)
     assert int(whole["documents"].sum()) == len(shards)
+
+
+def test_byte_share_interval_matches_the_binomial_standard_error() -> None:
+    # 200 + 200 one-byte documents: share of A = 0.5 with s.e. sqrt(0.25 / 400) = 0.025,
+    # so the 95% interval is 0.5 ± 1.96 · 0.025 = [0.451, 0.549]
+    frame = _frame(["ArXiv"] * 200 + ["Github"] * 200, [1] * 400)
+    table = byte_share_intervals(frame, resamples=4000, seed=1)
+    row = _row(table, "ArXiv")
+    assert row["byte_share_low"] == pytest.approx(0.451, abs=0.008)
+    assert row["byte_share_high"] == pytest.approx(0.549, abs=0.008)
+
+
+def test_byte_share_interval_of_a_lone_subset_is_a_point_and_covers_the_share() -> None:
+    assert byte_share_intervals(_frame(["ArXiv"] * 3, [5, 9, 80])).row(0) == ("ArXiv", 1.0, 1.0)
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(1, 10_000, size=5000).tolist()  # more than one 2,000-row chunk
+    names = rng.choice(["ArXiv", "Github", "Books3"], size=5000).tolist()
+    frame = _frame(names, sizes)
+    table = byte_share_intervals(frame).join(composition(frame), on="subset")
+    assert table.height == 3
+    for row in table.iter_rows(named=True):
+        assert row["byte_share_low"] < row["byte_share"] < row["byte_share_high"]

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from matplotlib.figure import Figure
 
-from segpile_lab.pile.composition import composition
+from segpile_lab.pile.composition import byte_share_intervals, composition
 from segpile_lab.pile.dedup import duplicate_stats, near_duplicates
 from segpile_lab.pile.pii import pii_counts
 from segpile_lab.pile.plots import (
@@ -77,6 +77,26 @@ def test_composition_plot_shows_observed_and_published_shares() -> None:
     shares = dict(zip(observed.y, observed.x, strict=True))
     assert shares["ArXiv"] == pytest.approx(100 * 16 / 63)  # 16 of 63 bytes
     assert dict(zip(published.y, published.x, strict=True))["Pile-CC"] == 18.11
+
+
+def test_composition_plot_draws_the_share_intervals_when_given() -> None:
+    df = _frame(False)
+    table = composition(df).join(byte_share_intervals(df), on="subset", how="left")
+    observed = plot_composition(table).data[1]
+    github = list(observed.y).index("Github")
+    low, high = _row(table, "Github")
+    assert observed.x[github] - observed.error_x.arrayminus[github] == pytest.approx(100 * low)
+    assert observed.x[github] + observed.error_x.array[github] == pytest.approx(100 * high)
+    assert "interval" in observed.name
+    fig = plot_composition(table, backend="matplotlib")
+    kinds = [type(c).__name__ for c in fig.axes[0].containers]
+    assert "ErrorbarContainer" in kinds
+    assert plot_composition(composition(df)).data[1].error_x.array is None
+
+
+def _row(table: pl.DataFrame, subset: str) -> tuple[float, float]:
+    row = table.filter(pl.col("subset") == subset)
+    return row["byte_share_low"][0], row["byte_share_high"][0]
 
 
 def test_lengths_plot_is_log_scaled() -> None:
