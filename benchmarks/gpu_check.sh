@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One prepared GPU check for the inference backends: benchmark + accuracy on CUDA in < 5 minutes.
+# One prepared GPU check: the inference backends (benchmark + accuracy on CUDA), then the
+# real-checkpoint loading path on CUDA (benchmarks/gpu_real_checkpoints.py); < 9 minutes.
 #
 #   benchmarks/gpu_check.sh            # results under $OUT (if set) else benchmarks/results/gpu/
 #   GPU_CHECK_TENSORRT=1 benchmarks/gpu_check.sh   # also build a TensorRT engine (adds minutes)
@@ -43,4 +44,7 @@ timeout 280 python -m segpile_lab.cli bench \
   --model demo-b2 --backends "$BACKENDS" --batch-sizes 1,8 --image-size 512 \
   --warmup 3 --repeats 20 --threads 8 "${IMAGES[@]}" --out "$OUT_DIR" \
   | tee "$OUT_DIR/table.txt"
+
+# ---- real checkpoints: hub-layout cache trees (seeded weights) loaded offline, CUDA vs CPU ----
+timeout 240 python benchmarks/gpu_real_checkpoints.py "$OUT_DIR" | tee "$OUT_DIR/real_checkpoints.txt"
 echo "results in $OUT_DIR"
