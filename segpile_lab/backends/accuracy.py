@@ -32,6 +32,24 @@ from segpile_lab.backends.registry import REFERENCE, create_runner
 from segpile_lab.errors import BackendError
 
 UNTRAINED_NOTE = "untrained demo weights: ranks backends only"
+# columns of `AccuracyReport.frame` (Polars dtype names), present even when every backend failed
+FRAME_COLUMNS = {
+    "backend": "String",
+    "status": "String",
+    "error": "String",
+    "precision": "String",
+    "exact": "Boolean",
+    "folded": "Boolean",
+    "pixel_agreement": "Float64",
+    "miou_vs_reference": "Float64",
+    "max_abs_logit_error": "Float64",
+    "mean_abs_logit_error": "Float64",
+    "sqnr_db": "Float64",
+    "confidence_shift": "Float64",
+    "entropy_shift_nats": "Float64",
+    "images": "Int64",
+    "pixels": "Int64",
+}
 
 
 @dataclass
@@ -267,7 +285,12 @@ def compare_accuracy(
             for c in range(n_classes)
             if not math.isnan(delta[c])
         )
-    report.frame = pl.DataFrame(rows, infer_schema_length=None)
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    report.frame = frame.with_columns(
+        pl.lit(None, dtype=getattr(pl, dtype)).alias(name)
+        for name, dtype in FRAME_COLUMNS.items()
+        if name not in frame.columns
+    )
     report.per_class = pl.DataFrame(
         class_rows,
         schema={

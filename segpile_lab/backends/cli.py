@@ -7,143 +7,158 @@ import json
 from pathlib import Path
 from typing import Any
 
-from segpile_lab.errors import SegpileError
+from segpile_lab._cli_options import (
+    PAIRING_RULE,
+    UsageError,
+    add_command,
+    add_image_folders,
+    add_model,
+    add_out,
+    check_distinct_folders,
+    default_out,
+    int_at_least,
+    int_list,
+    prepare_out,
+    written_line,
+)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"batch sizes must be positive integers, got {text!r}")
-    return values
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def register(subparsers: Any) -> None:
     """Add the ``bench`` sub-command."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "bench",
         help="benchmark inference backends and compare their outputs with fp32",
         description=(
             "Time each backend (latency percentiles, throughput, memory, model size, setup) and "
-            "compare its labels and logits with the torch-fp32 reference on images. Writes "
-            "benchmark.csv/json, accuracy.csv/json, per_class.csv and HTML plots to --out. "
-            "A backend that fails is recorded with its reason; the others still run."
+            "compare its labels and logits with the torch-fp32 reference on images (default: "
+            "the demo photos). Writes benchmark.csv/json, accuracy.csv/json, per_class.csv and "
+            "the figures as HTML to --out. A backend that fails is a row with its reason; the "
+            f"others still run. With --annotations, {PAIRING_RULE}. Offline, --model demo-b0 "
+            "works without downloads (untrained demo weights: ranks backends only)."
         ),
     )
-    parser.add_argument("--model", default="demo-b0", help="hub id, local dir or demo name")
+    add_model(parser)
     parser.add_argument(
-        "--backends",
-        nargs="+",
-        metavar="NAME",
-        help="backend names (space or comma separated; default: all that run here)",
-    )
-    parser.add_argument("--batch-sizes", type=_int_list, default=[1, 8], metavar="1,8")
-    parser.add_argument("--image-size", type=int, default=512, metavar="S")
-    parser.add_argument("--images", metavar="DIR", help="images for the accuracy comparison")
+        "--backends", nargs="+", metavar="NAME",
+        help="backend names, space or comma separated (default: all that run here)",
+    )  # fmt: skip
+    for flag, shown in (("--batch-size", "1,8"), ("--batch-sizes", argparse.SUPPRESS)):
+        parser.add_argument(
+            flag, dest="batch_size", type=int_list, default=[1, 8], metavar="N[,N...]",
+            help=shown if shown == argparse.SUPPRESS else "batch sizes to time, comma separated",
+        )  # fmt: skip
     parser.add_argument(
-        "--annotations", metavar="DIR", help="ground-truth PNGs named like the images"
+        "--image-size", type=int_at_least(32), default=512, metavar="S",
+        help="square input size in pixels (SegFormer-ADE: 512)",
+    )  # fmt: skip
+    add_image_folders(parser, required=False)
+    add_out(parser, default_out("bench"))
+    parser.add_argument(
+        "--threads", type=int_at_least(1), help="intra-op threads (default: torch's setting)"
     )
-    parser.add_argument("--out", default="segpile-bench", metavar="DIR")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--warmup", type=int_at_least(1), default=2, help="untimed calls per case")
+    parser.add_argument("--repeats", type=int_at_least(1), default=10, help="timed calls per case")
     parser.add_argument("--cache-dir", metavar="DIR", help="ONNX cache (default: user cache)")
     parser.set_defaults(func=_run)
 
 
-def _images(folder: str | None) -> list[Path] | None:
-    if folder is None:
-        return None
-    path = Path(folder)
-    if not path.is_dir():
-        raise SegpileError(f"--images {folder}: not a directory")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+def _image_pairs(args: argparse.Namespace) -> tuple[list[Path] | None, list[Path] | None]:
+    """The accuracy images and, with --annotations, their ground truth (`PAIRING_RULE`)."""
+    from segpile_lab.seg.ade20k import pair_images_with_annotations
+
+    if args.images is None:
+        if args.annotations is not None:
+            raise UsageError("--annotations needs --images")
+        return None, None
+    if args.annotations is not None:
+        check_distinct_folders(args.images, args.annotations)
+        pairs = list(pair_images_with_annotations(args.images, args.annotations))
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    files = sorted(p for p in Path(args.images).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise SegpileError(f"--images {folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    return files
-
-
-def _annotations(folder: str | None, images: list[Path] | None) -> list[Path] | None:
-    if folder is None:
-        return None
-    if images is None:
-        raise SegpileError("--annotations needs --images")
-    paths = [Path(folder) / f"{image.stem}.png" for image in images]
-    missing = [p.name for p in paths if not p.is_file()]
-    if missing:
-        raise SegpileError(f"--annotations {folder}: no annotation for {', '.join(missing[:5])}")
-    return paths
+        raise UsageError(f"--images {args.images}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    return files, None
 
 
 def _run(args: argparse.Namespace) -> int:
+    import polars as pl
+
     import segpile_lab as sl
-    from segpile_lab.backends.plots import (
-        backend_card,
-        backend_card_figure,
-        delta_iou_plot,
-        latency_plot,
-        pareto_plot,
-    )
+    from segpile_lab.backends.plots import backend_card
+    from segpile_lab.backends.registry import REFERENCE
+    from segpile_lab.errors import BackendError
 
     names = [n for item in args.backends or [] for n in item.split(",") if n] or None
-    images = _images(args.images)
-    annotations = _annotations(args.annotations, images)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    images, annotations = _image_pairs(args)
+    out = prepare_out(args.out)
     segmenter = sl.load_segmenter(args.model)
     options = {"cache_dir": args.cache_dir} if args.cache_dir else {}
     bench = sl.benchmark(
         segmenter,
         backends=names,
-        batch_sizes=args.batch_sizes,
+        batch_sizes=args.batch_size,
         image_size=args.image_size,
         warmup=args.warmup,
         repeats=args.repeats,
         threads=args.threads,
         options=options,
     )
-    bench.frame.write_csv(out / "benchmark.csv")
-    bench.to_json(out / "benchmark.json")
+    written = [out / "benchmark.csv", out / "benchmark.json"]
+    bench.frame.write_csv(written[0])
+    bench.to_json(written[1])
     candidates = [
         n
         for n in (names or bench.frame["backend"].unique(maintain_order=True).to_list())
-        if n != "torch-fp32"
+        if n != REFERENCE
     ]
-    accuracy = sl.compare_accuracy(
-        segmenter,
-        candidates=candidates,
-        images=images if images is not None else list(sl.demo_images().values()),
-        annotations=annotations,
-        options=options,
-    )
-    accuracy.frame.write_csv(out / "accuracy.csv")
-    accuracy.per_class.write_csv(out / "per_class.csv")
-    (out / "accuracy.json").write_text(
-        json.dumps(
-            {"note": accuracy.note, "rows": accuracy.frame.to_dicts()}, indent=1, default=str
+    try:
+        accuracy = sl.compare_accuracy(
+            segmenter,
+            candidates=candidates,
+            images=images if images is not None else list(sl.demo_images().values()),
+            annotations=annotations,
+            options=options,
         )
-    )
-    card = backend_card(bench, accuracy, batch=args.batch_sizes[0])
-    figures = {
-        "latency": latency_plot(bench),
-        "pareto": pareto_plot(bench, accuracy, batch=args.batch_sizes[0]),
-        "delta_iou": delta_iou_plot(accuracy),
-        "card": backend_card_figure(card, accuracy.note),
-    }
-    for name, figure in figures.items():
-        figure.write_html(out / f"{name}.html", include_plotlyjs=True)
-    import polars as pl
-
+    except BackendError as exc:  # the reference itself failed: nothing to compare with
+        accuracy = None
+        print(f"accuracy not compared: {exc}")
+    else:
+        written += _write_accuracy(accuracy, out)
+    written += _figures(bench, accuracy, out, batch=args.batch_size[0])
+    card = backend_card(bench, accuracy, batch=args.batch_size[0])
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=40):
         print(card.drop("error"))
-    if accuracy.note:
-        print(accuracy.note)
-    pages = ", ".join(f"{name}.html" for name in figures)
-    print(f"wrote {out}/: benchmark.csv/json, accuracy.csv/json, per_class.csv, {pages}")
+    for row in card.filter(pl.col("status") == "error").iter_rows(named=True):
+        print(f"{row['backend']}: error: {row['error']}")
+    if bench.note:
+        print(bench.note)
+    print(written_line(out, written))
     return 0
+
+
+def _write_accuracy(accuracy: Any, out: Path) -> list[Path]:
+    written = [out / "accuracy.csv", out / "per_class.csv", out / "accuracy.json"]
+    accuracy.frame.write_csv(written[0])
+    accuracy.per_class.write_csv(written[1])
+    payload = {"note": accuracy.note, "rows": accuracy.frame.to_dicts()}
+    written[2].write_text(json.dumps(payload, indent=1, default=str))
+    return written
+
+
+def _figures(bench: Any, accuracy: Any, out: Path, *, batch: int) -> list[Path]:
+    """Every figure that the results can draw, as HTML (plotly.js once in the folder)."""
+    from segpile_lab._figures import save_figure
+    from segpile_lab.backends import plots
+
+    card = plots.backend_card(bench, accuracy, batch=batch)
+    figures = {
+        "latency": plots.latency_plot(bench),
+        "card": plots.backend_card_figure(card, bench.note),
+    }
+    if accuracy is not None:
+        figures["pareto"] = plots.pareto_plot(bench, accuracy, batch=batch)
+        figures["delta_iou"] = plots.delta_iou_plot(accuracy)
+    return [save_figure(figure, out / f"{name}.html") for name, figure in figures.items()]

@@ -16,6 +16,16 @@ def _title(text: str, note: str) -> str:
     return f"{text}<br><sup>{note}</sup>" if note else text
 
 
+def _say_if_empty(figure: Any, empty: bool, what: str) -> Any:
+    """Write "no backend ... " across `figure` when it has nothing to draw."""
+    if empty:
+        figure.add_annotation(
+            text=f"nothing to draw: no backend {what} (see the error rows of the card)",
+            x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+        )  # fmt: skip
+    return figure
+
+
 def latency_plot(result: BenchmarkResult) -> Any:
     """Latency per image (ms) and throughput (images/s) against batch size, one line per backend."""
     import plotly.colors
@@ -53,7 +63,7 @@ def latency_plot(result: BenchmarkResult) -> Any:
     env = result.environment
     where = f"{env.get('cpu', '')}, {env.get('threads')} threads, {env.get('device')}"
     figure.update_layout(title=_title(f"Backend speed — {where}", result.note), height=450)
-    return figure
+    return _say_if_empty(figure, ok.is_empty(), "ran")
 
 
 def backend_card(
@@ -132,7 +142,7 @@ def pareto_plot(bench: BenchmarkResult, accuracy: AccuracyReport, batch: int = 1
     figure.update_xaxes(title_text=f"latency p50 at batch {batch} (ms)", type="log")
     figure.update_yaxes(title_text=f"pixel agreement with {accuracy.reference} (%)")
     figure.update_layout(title=_title("Speed against agreement", accuracy.note), height=450)
-    return figure
+    return _say_if_empty(figure, points.is_empty(), "has both a latency and an agreement")
 
 
 def delta_iou_plot(accuracy: AccuracyReport, top: int = 15) -> Any:
@@ -159,4 +169,4 @@ def delta_iou_plot(accuracy: AccuracyReport, top: int = 15) -> Any:
         title=_title(f"Per-class ΔIoU against {target} (worst {top} classes)", accuracy.note),
         height=450,
     )
-    return figure
+    return _say_if_empty(figure, data.is_empty(), "was compared")

@@ -5,6 +5,21 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from segpile_lab._cli_options import (
+    add_batch_size,
+    add_command,
+    add_device,
+    add_out,
+    add_seed,
+    default_out,
+    format_table,
+    fraction,
+    int_at_least,
+    int_in_range,
+    prepare_out,
+    written_line,
+)
+
 SCORER_HELP = (
     "a hub id or local model directory (causal LM), 'zstd', 'zstd-dict' (dictionary trained on "
     "the fit split), 'ngram' (byte n-gram fitted on the fit split), or 'demo-gpt2' / "
@@ -16,37 +31,41 @@ def register_pile_command(pile_subparsers: Any) -> None:
     """Add ``bpb`` to the ``segpile-lab pile`` group."""
     from segpile_lab.pile.cli import add_input_arguments
 
-    bpb = pile_subparsers.add_parser(
+    bpb = add_command(
+        pile_subparsers,
         "bpb",
         help="bits per byte per subset for a causal LM or a model-free baseline",
         description="Pooled bits per byte per Pile subset with document-bootstrap intervals. "
-        "Without PATH the built-in synthetic demo sample is scored (and every output says so).",
+        "Without PATH the built-in synthetic demo sample is scored (and every output says so). "
+        "Offline, --scorer demo-gpt2 scores with a tiny model of untrained demo weights.",
     )
     sample_help = "score a seeded sample of at most N documents per subset"
     add_input_arguments(bpb, sample_help=sample_help)
     bpb.add_argument("--scorer", action="append", metavar="MODEL_ID|PATH|zstd|ngram",
                      help=SCORER_HELP)  # fmt: skip
-    bpb.add_argument("--max-length", type=int, metavar="L",
+    bpb.add_argument("--max-length", type=int_at_least(2), metavar="L",
                      help="tokens per window (default: the model's maximum)")  # fmt: skip
-    bpb.add_argument("--stride", type=int, metavar="S",
+    bpb.add_argument("--stride", type=int_at_least(1), metavar="S",
                      help="sliding windows, S new tokens each (default: disjoint)")  # fmt: skip
     bpb.add_argument("--tokenizer", metavar="FILE|DIR|ID",
                      help="tokenizer for a model without one (a tokenizer.json)")  # fmt: skip
-    bpb.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
-    bpb.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
+    add_batch_size(bpb, default=32, what="windows per forward pass")
+    add_device(bpb)
     bpb.add_argument("--dtype", choices=["fp32", "bf16", "fp16"],
                      help="bf16/fp16: autocast on CUDA, weights held in that dtype on CPU "
                           "(~2x faster where the CPU has bf16 units); default fp32 on CPU, "
                           "autocast bf16 on CUDA")  # fmt: skip
-    bpb.add_argument("--zstd-level", type=int, default=19, help="zstd level (default 19)")
-    bpb.add_argument("--ngram-order", type=int, default=4, help="byte n-gram order 1-8 (default 4)")
-    bpb.add_argument("--fit-fraction", type=float, default=0.5,
+    bpb.add_argument("--zstd-level", type=int_in_range(1, 22, "zstd levels"), default=19,
+                     help="zstd compression level, 1-22")  # fmt: skip
+    bpb.add_argument("--ngram-order", type=int_in_range(1, 8, "n-gram orders"), default=4,
+                     help="byte n-gram order, 1-8")  # fmt: skip
+    bpb.add_argument("--fit-fraction", type=fraction, default=0.5,
                      help="share of each subset used to fit ngram/zstd-dict, excluded from "
-                     "evaluation (default 0.5)")  # fmt: skip
-    bpb.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
-    bpb.add_argument("--seed", type=int, default=0, help="sampling and bootstrap seed")
-    bpb.add_argument("--out", default="pile-bpb", metavar="DIR",
-                     help="output folder (default: ./pile-bpb)")  # fmt: skip
+                     "evaluation (between 0 and 1)")  # fmt: skip
+    bpb.add_argument("--bootstrap", type=int_at_least(0), default=1000,
+                     help="bootstrap replicates for the 95%% intervals (0: none)")  # fmt: skip
+    add_seed(bpb, "sampling, the fit split and the bootstrap")
+    add_out(bpb, default_out("pile", "bpb"))
     bpb.set_defaults(func=run_bpb)
 
 
@@ -80,18 +99,18 @@ def make_scorer(spec: str, args: argparse.Namespace, fit_texts: list[str]) -> An
 
 
 def run_bpb(args: argparse.Namespace) -> int:
-    import polars as pl
-
     from segpile_lab.bpb.evaluate import evaluate_bpb, fit_split
     from segpile_lab.pile.demo import demo_pile_sample
     from segpile_lab.pile.reader import read_pile
 
     specs = args.scorer or ["zstd", "ngram"]
+    prepare_out(args.out)  # fail before reading
     df = read_pile(
         args.paths or demo_pile_sample(),
         sample_per_subset=args.sample_per_subset,
         limit=args.limit,
         seed=args.seed,
+        strict=args.strict,
     )
     fit, evaluate = df.head(0), df
     if {"ngram", "zstd-dict"} & set(specs):
@@ -104,11 +123,8 @@ def run_bpb(args: argparse.Namespace) -> int:
     if fit.height:
         print(f"  fitted on {fit.height} documents, evaluated on {evaluate.height} others")
     columns = ["scorer", "subset", "documents", "bytes", "bpb", "ci_low", "ci_high", "note"]
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, float_precision=4,
-                   tbl_hide_dataframe_shape=True, fmt_str_lengths=50):  # fmt: skip
-        print(result.subsets.select(columns))
+    print(format_table(result.subsets.select(columns)))
     for note in result.notes:
         print(f"note: {note}")
-    written = result.write(args.out)
-    print(f"wrote {len(written)} files to {args.out}: " + ", ".join(p.name for p in written))
+    print(written_line(args.out, result.write(args.out)))
     return 0

@@ -12,33 +12,46 @@ import argparse
 import importlib
 from typing import Any
 
+from segpile_lab._cli_options import (
+    add_command,
+    add_out,
+    add_seed,
+    add_strict,
+    default_out,
+    format_table,
+    int_at_least,
+    prepare_out,
+    written_line,
+)
+
 PILE_COMMAND_MODULES: list[str] = [
     # modules that add `segpile-lab pile <command>` via register_pile_command(pile_subparsers)
     "segpile_lab.bpb.cli",
     "segpile_lab.pile.reader_cli",
 ]
 
-TABLE_COLUMNS = (
-    "subset",
-    "documents",
-    "bytes",
-    "byte_share",
-    "published_weight_percent",
-    "observed_published_ratio",
-    "mean_doc_bytes",
-    "median_doc_bytes",
-    "p90_doc_bytes",
-    "published_mean_doc_bytes",
-    "exact_duplicate_rate",
-    "documents_with_pii",
-    "bytes_per_token",
-    "note",
-)
+# the printed table: column → short header (the CSV keeps the full names)
+TABLE_HEADERS = {
+    "subset": "subset",
+    "documents": "docs",
+    "bytes": "bytes",
+    "byte_share": "share %",
+    "published_weight_percent": "paper %",
+    "observed_published_ratio": "obs/paper",
+    "mean_doc_bytes": "mean B",
+    "median_doc_bytes": "median B",
+    "p90_doc_bytes": "p90 B",
+    "published_mean_doc_bytes": "paper mean B",
+    "exact_duplicate_rate": "dup rate",
+    "documents_with_pii": "PII docs",
+    "bytes_per_token": "B/token",
+    "note": "note",
+}
 
 
 def register(subparsers: Any) -> None:
     """Add the ``pile`` group and every command of `PILE_COMMAND_MODULES` to it."""
-    pile = subparsers.add_parser("pile", help="read and audit The Pile's shards")
+    pile = add_command(subparsers, "pile", help="read, verify, audit and score The Pile's shards")
     pile_subparsers = pile.add_subparsers(
         dest="pile_command", required=True, metavar="PILE_COMMAND"
     )
@@ -48,18 +61,23 @@ def register(subparsers: Any) -> None:
 
 
 def add_input_arguments(parser: argparse.ArgumentParser, *, sample_help: str) -> None:
-    """The input arguments every ``pile`` command shares: PATH..., --sample-per-subset, --limit."""
+    """The input arguments of the ``pile`` commands that read documents: PATH...,
+    --sample-per-subset, --limit, --strict."""
     paths_help = (
         ".jsonl.zst/.jsonl.gz/.jsonl files, folders or globs "
         "(none: the built-in synthetic demo sample)"
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help=paths_help)
-    parser.add_argument("--sample-per-subset", type=int, metavar="N", help=sample_help)
-    parser.add_argument("--limit", type=int, metavar="N", help="read at most N documents")
+    parser.add_argument("--sample-per-subset", type=int_at_least(1), metavar="N", help=sample_help)
+    parser.add_argument(
+        "--limit", type=int_at_least(1), metavar="N", help="read at most N documents"
+    )
+    add_strict(parser)
 
 
 def register_audit(pile_subparsers: Any) -> None:
-    audit = pile_subparsers.add_parser(
+    audit = add_command(
+        pile_subparsers,
         "audit",
         help="composition, duplicates, PII and quality of Pile shards (default: demo sample)",
         description="Audit Pile shards against the published composition. Without PATH the "
@@ -72,23 +90,20 @@ def register_audit(pile_subparsers: Any) -> None:
         "(the composition still counts every document)"
     )
     add_input_arguments(audit, sample_help=sample_help)
-    audit.add_argument(
-        "--out", default="pile-audit", metavar="DIR", help="output folder (default: ./pile-audit)"
-    )
-    audit.add_argument("--strict", action="store_true", help="fail on the first bad record")
+    add_out(audit, default_out("pile", "audit"))
     audit.add_argument(
         "--tokenizer", metavar="FILE", help="a tokenizer.json: adds bytes per token per subset"
     )
-    audit.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    add_seed(audit, "the per-subset sample")
     audit.set_defaults(func=run_audit)
 
 
 def run_audit(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from segpile_lab.pile.audit import audit_pile, output_folder
+    from segpile_lab.pile.audit import audit_pile
 
-    output_folder(args.out)  # fail before reading
+    prepare_out(args.out)  # fail before reading
     result = audit_pile(
         args.paths or None,
         sample_per_subset=args.sample_per_subset,
@@ -99,16 +114,9 @@ def run_audit(args: argparse.Namespace) -> int:
     )
     print(f"Pile composition audit — {result.label}")
     print(result.load_report)
-    table = result.table()
-    with pl.Config(
-        tbl_rows=-1,
-        tbl_cols=-1,
-        tbl_width_chars=250,
-        float_precision=3,
-        tbl_hide_dataframe_shape=True,
-        fmt_str_lengths=60,
-    ):
-        print(table.select(c for c in TABLE_COLUMNS if c in table.columns))
-    written = result.write(args.out)
-    print(f"wrote {len(written)} files to {args.out}: " + ", ".join(p.name for p in written))
+    table = result.table().with_columns(pl.col("byte_share") * 100)
+    shown = table.select(c for c in TABLE_HEADERS if c in table.columns)
+    print(format_table(shown, headers=TABLE_HEADERS))
+    print("share % = observed byte share; paper = The Pile paper (Table 1); B = bytes")
+    print(written_line(args.out, result.write(args.out)))
     return 0

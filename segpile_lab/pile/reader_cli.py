@@ -10,26 +10,37 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from segpile_lab._cli_options import add_command, add_strict, existing_folder
+
 
 def register_pile_command(pile_subparsers: Any) -> None:
     """Add ``pile verify`` and ``pile read`` to the ``pile`` group."""
-    verify = pile_subparsers.add_parser(
-        "verify", help="check Pile files against their SHA256SUMS.txt"
+    verify = add_command(
+        pile_subparsers, "verify", help="check Pile files against their SHA256SUMS.txt"
     )
-    verify.add_argument("folder", help="the folder the sums file's paths are relative to")
     verify.add_argument(
-        "--sums", default=None, help="the sums file (default FOLDER/SHA256SUMS.txt)"
+        "folder", type=existing_folder, help="the folder the sums file's paths are relative to"
+    )
+    verify.add_argument(
+        "--sums", metavar="FILE", help="the sums file (default: FOLDER/SHA256SUMS.txt)"
     )
     verify.set_defaults(func=_verify)
 
-    read = pile_subparsers.add_parser(
-        "read", help="stream Pile files and print the load report (nothing is kept)"
+    read = add_command(
+        pile_subparsers,
+        "read",
+        help="stream Pile files and print the load report (nothing is kept)",
     )
     read.add_argument(
-        "paths", nargs="+", help=".jsonl.zst/.jsonl.gz/.jsonl files, folders or globs"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help=".jsonl.zst/.jsonl.gz/.jsonl files, folders or globs",
     )
-    read.add_argument("--strict", action="store_true", help="stop at the first bad record")
-    read.add_argument("--verify", action="store_true", help="check SHA256SUMS.txt first")
+    add_strict(read)
+    read.add_argument(
+        "--verify", action="store_true", help="check the folder's SHA256SUMS.txt first"
+    )
     read.set_defaults(func=_read)
 
 

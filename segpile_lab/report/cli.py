@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from segpile_lab._cli_options import add_command, add_out, positive_seconds
 from segpile_lab.report import DEFAULT_CELL_TIMEOUT_S, DEFAULT_OUT_DIR
 
 
 def register(subparsers: Any) -> None:
     """Add the ``report`` sub-command."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "report",
         help="execute the notebooks and write an offline HTML report",
         description=(
@@ -19,12 +21,7 @@ def register(subparsers: Any) -> None:
             "and cell (the pages that worked are still written)."
         ),
     )
-    parser.add_argument(
-        "--out",
-        default=str(DEFAULT_OUT_DIR),
-        metavar="DIR",
-        help=f"report folder (default: ./{DEFAULT_OUT_DIR})",
-    )
+    add_out(parser, str(DEFAULT_OUT_DIR))
     parser.add_argument(
         "--notebooks",
         nargs="+",
@@ -41,10 +38,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--smoke", action="store_true", help="small, fast runs (smoke = True)")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         default=DEFAULT_CELL_TIMEOUT_S,
         metavar="S",
-        help=f"limit per notebook cell in seconds (default: {DEFAULT_CELL_TIMEOUT_S:g})",
+        help="limit per notebook cell in seconds",
     )
     parser.set_defaults(func=_run)
 

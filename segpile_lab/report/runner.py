@@ -115,7 +115,26 @@ def find_notebooks(selection: Sequence[str | Path] | None = None) -> list[Path]:
         else:
             names = ", ".join(p.stem for p in available) or "none"
             raise ReportError(f"no notebook {str(item)!r}; available in {folder}: {names}")
+    _check_page_names(chosen)
     return chosen
+
+
+RESERVED_PAGES = ("index",)  # index.html is the report's own page
+
+
+def _check_page_names(paths: list[Path]) -> None:
+    """`ReportError` before anything runs when two notebooks would write the same page
+    (same file name from different folders, or letter case only) or one would be the index."""
+    seen: dict[str, Path] = {}
+    for path in paths:
+        key = path.stem.lower()
+        if key in RESERVED_PAGES:
+            raise ReportError(f"{path}: a notebook named {path.stem!r} would replace the "
+                              "report's index page; rename it")  # fmt: skip
+        if key in seen:
+            raise ReportError(f"{seen[key]} and {path} would both write {path.stem}.html; "
+                              "rename one or run them in separate reports")  # fmt: skip
+        seen[key] = path
 
 
 def build_report(

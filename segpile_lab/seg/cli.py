@@ -7,53 +7,65 @@ import json
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MODEL = "nvidia/segformer-b2-finetuned-ade-512-512"  # = seg.model.DEFAULT_MODEL (lazy)
+from segpile_lab._cli_options import (
+    PAIRING_RULE,
+    add_batch_size,
+    add_command,
+    add_device,
+    add_image_folders,
+    add_model,
+    add_out,
+    check_distinct_folders,
+    default_out,
+    int_at_least,
+    prepare_out,
+    unit_interval,
+)
 
 
 def register(subparsers: Any) -> None:
     """Add the ``segment`` and ``evaluate`` sub-commands."""
-    segment = subparsers.add_parser(
+    segment = add_command(
+        subparsers,
         "segment",
         help="segment images; write overlays, palette label maps and a JSON summary",
         description=(
             "Segment each IMAGE with SegFormer and write, per image, an overlay PNG per layer "
             "(labels, confidence, entropy, margin; mutual_information with --mc-samples), the "
-            "label map as a palette PNG and a legend, plus summary.json for all images."
+            "label map as a palette PNG and a legend, plus summary.json for all images. "
+            "Offline, --model demo-b0 works without downloads (untrained demo weights)."
         ),
     )
     segment.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     _model_options(segment)
-    segment.add_argument("--out", default="segpile-segment", metavar="DIR", help="output folder")
-    segment.add_argument(
-        "--mc-samples", type=int, default=0, metavar="T", help="Monte-Carlo dropout passes"
-    )
-    segment.add_argument("--alpha", type=float, default=0.5, help="overlay opacity (0..1)")
+    add_out(segment, default_out("segment"))
+    segment.add_argument("--alpha", type=unit_interval, default=0.5, help="overlay opacity, 0-1")
     segment.set_defaults(func=_segment)
 
-    evaluate = subparsers.add_parser(
+    evaluate = add_command(
+        subparsers,
         "evaluate",
         help="score a model on images with ADE20K-style annotations",
         description=(
-            "Segment every image in --images, compare with the same-named .png in --annotations "
-            "(0 = ignore, k = class k-1, as ADE20K) and write metrics.json and per_class.csv."
+            f"Segment every image in --images and compare with its annotation: {PAIRING_RULE}. "
+            "Writes metrics.json and per_class.csv. Offline, --model demo-b0 works without "
+            "downloads (untrained demo weights)."
         ),
     )
-    evaluate.add_argument("--images", required=True, metavar="DIR")
-    evaluate.add_argument("--annotations", required=True, metavar="DIR")
+    add_image_folders(evaluate, required=True)
     _model_options(evaluate)
-    evaluate.add_argument("--out", default="segpile-evaluate", metavar="DIR", help="output folder")
-    evaluate.add_argument("--mc-samples", type=int, default=0, metavar="T")
+    add_out(evaluate, default_out("evaluate"))
     evaluate.set_defaults(func=_evaluate)
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
+    add_model(parser)
+    add_device(parser)
+    add_batch_size(parser, default=8, what="images per forward pass")
     parser.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        help="hub id, local directory, or demo-b0 / demo-b2 (untrained demo weights)",
-    )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    parser.add_argument("--batch-size", type=int, default=8)
+        "--mc-samples", type=int_at_least(0), default=0, metavar="T",
+        help="Monte-Carlo dropout passes for the uncertainty maps (0: off)",
+    )  # fmt: skip
 
 
 def _unique_stem(path: Path, used: set[str]) -> str:
@@ -83,9 +95,8 @@ def _segment(args: argparse.Namespace) -> int:
     from segpile_lab.seg.model import UNTRAINED_NOTE, load_segmenter
     from segpile_lab.seg.overlay import legend_image, overlay
 
+    out = prepare_out(args.out)
     segmenter = load_segmenter(args.model, device=args.device)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {
         "model": segmenter.name,
         "is_trained": segmenter.is_trained,
@@ -141,7 +152,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from segpile_lab.seg.metrics import evaluate
     from segpile_lab.seg.model import UNTRAINED_NOTE, load_segmenter
 
+    check_distinct_folders(args.images, args.annotations)
     pairs = list(pair_images_with_annotations(args.images, args.annotations))
+    out = prepare_out(args.out)
     segmenter = load_segmenter(args.model, device=args.device)
     metrics = evaluate(
         segmenter,
@@ -150,8 +163,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         mc_samples=args.mc_samples,
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     summary = metrics.summary()
     report = {
         "model": segmenter.name,

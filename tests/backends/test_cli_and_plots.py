@@ -10,7 +10,7 @@ import pytest
 from segpile_lab.backends import plots
 from segpile_lab.backends.accuracy import UNTRAINED_NOTE, compare_accuracy
 from segpile_lab.backends.benchmark import benchmark
-from segpile_lab.cli import main
+from segpile_lab.cli import build_parser, main
 from segpile_lab.errors import UntrainedModelWarning
 
 SIZE = 64
@@ -22,7 +22,7 @@ def test_bench_command_writes_tables_and_plots(tmp_path, capsys):
         code = main(
             [
             "bench", "--model", "demo-b0", "--backends", "torch-fp32,torch-fp32+fold", "nope",
-            "--batch-sizes", "1,2", "--image-size", str(SIZE), "--repeats", "1", "--warmup", "1",
+            "--batch-size", "1,2", "--image-size", str(SIZE), "--repeats", "1", "--warmup", "1",
             "--threads", "1", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
             ]
         )  # fmt: skip
@@ -45,23 +45,51 @@ def test_bench_command_writes_tables_and_plots(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["bench", "--images", "/nonexistent-dir"], "not a directory"),
+        (["bench", "--images", "/nonexistent-dir"], "--images: /nonexistent-dir: no such folder"),
         (["bench", "--annotations", "/tmp"], "--annotations needs --images"),
+        (["bench", "--images", "/tmp", "--annotations", "/tmp"], "are the same folder"),
+        (["bench", "--batch-size", "1,x"], "expected an integer, got 'x'"),
+        (["bench", "--batch-sizes", "0,2"], "must be at least 1, got 0"),  # the old name
+        (["bench", "--repeats", "0"], "--repeats: must be at least 1"),
+        (["bench", "--image-size", "8"], "--image-size: must be at least 32"),
     ],
 )
 def test_bench_command_bad_arguments_exit_2(argv, message, capsys):
     assert main(argv) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("segpile-lab bench: error: ")
+    assert message in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [("1,x", "expected comma-separated integers"), ("0,2", "must be positive integers")],
-)
-def test_bench_command_rejects_bad_batch_sizes(value, message, capsys):
-    with pytest.raises(SystemExit):
-        main(["bench", "--batch-sizes", value])
-    assert message in capsys.readouterr().err
+def test_bench_batch_sizes_is_a_hidden_alias_of_batch_size(capsys):
+    assert build_parser().parse_args(["bench", "--batch-sizes", "2,4"]).batch_size == [2, 4]
+    assert build_parser().parse_args(["bench", "--batch-size", "1"]).batch_size == [1]
+    assert main(["bench", "--help"]) == 0
+    assert "--batch-sizes" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("backends", [["torch-fp32"], ["nope"], ["nope", "torch-fp32"]])
+def test_bench_with_only_the_reference_or_no_working_backend(tmp_path, capsys, backends):
+    out = tmp_path / "bench"
+    argv = ["bench", "--model", "demo-b0", "--backends", *backends, "--batch-size", "1",
+            "--image-size", str(SIZE), "--repeats", "1", "--warmup", "1", "--threads", "1",
+            "--out", str(out)]  # fmt: skip
+    with pytest.warns(UntrainedModelWarning):
+        assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    rows = {r["backend"]: r for r in json.loads((out / "benchmark.json").read_text())["rows"]}
+    assert set(rows) == set(backends)
+    if "nope" in backends:
+        assert rows["nope"]["status"] == "error" and "unknown backend 'nope'" in captured.out
+    accuracy = pl.read_csv(out / "accuracy.csv")
+    assert "pixel_agreement" in accuracy.columns  # the schema holds even with no row
+    assert accuracy["backend"].to_list() == [b for b in backends if b != "torch-fp32"]
+    html = {p.name for p in out.glob("*.html")}
+    assert html == {"latency.html", "card.html", "pareto.html", "delta_iou.html"}
+    assert "nothing to draw" in (out / "delta_iou.html").read_text()
+    assert len(list(out.glob("*.js"))) == 1  # one plotly.js for the folder
+    assert f"wrote {len(list(out.iterdir()))} files to {out}" in captured.out
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +155,8 @@ def test_bench_command_scores_against_real_ade20k_ground_truth(shared_data, tmp_
     with pytest.warns(UntrainedModelWarning):
         code = main(
             [
-            "bench", "--backends", "torch-fp32,torch-fp32+fold", "--batch-sizes", "1",
+            "bench", "--model", "demo-b0", "--backends", "torch-fp32,torch-fp32+fold",
+            "--batch-size", "1",
             "--image-size", str(SIZE), "--repeats", "1", "--warmup", "1", "--threads", "1",
             "--images", str(ade / "images"), "--annotations", str(ade / "annotations"),
             "--out", str(out),

@@ -112,7 +112,7 @@ def test_strict_mode_fails_with_one_line_naming_file_and_line(tmp_path: Path) ->
     code, _, err = _run(str(data), "--strict", "--out", str(tmp_path / "out"))
     assert code == 2
     last = err.strip().splitlines()[-1]  # above it only the reader's progress bar
-    assert last.startswith("segpile-lab pile: error: ") and "bad.jsonl, line 2" in last
+    assert last.startswith("segpile-lab pile audit: error: ") and "bad.jsonl, line 2" in last
     assert "Traceback" not in err
     # lenient (default) mode skips and counts the same line
     code, out, _ = _run(str(data), "--out", str(tmp_path / "out"))
