@@ -55,6 +55,11 @@ def test_wheel_contains_every_resource_file(wheel_names, source, packaged):
     assert missing == []
 
 
+def test_wheel_is_marked_typed(wheel_names):
+    """PEP 561: type checkers read the installed package's annotations."""
+    assert "segpile_lab/py.typed" in wheel_names
+
+
 def test_wheel_contains_the_notebooks(wheel_names):
     notebooks = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
     assert notebooks, "no notebooks in notebooks/"

@@ -37,3 +37,24 @@ def test_command_modules_register(module):
 def test_parser_builds_with_every_command():
     parser = build_parser()
     assert parser.prog == "segpile-lab"
+
+
+def test_type_checking_block_matches_the_lazy_table():
+    """Type checkers see the lazy names through a generated block; it must not drift."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "public_types.py"
+    spec = importlib.util.spec_from_file_location("public_types", script)
+    assert spec is not None and spec.loader is not None
+    public_types = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(public_types)
+    text = Path(segpile_lab.__file__).read_text(encoding="utf-8")
+    expected = public_types.render(segpile_lab._LAZY_EXPORTS)
+    assert public_types.current(text) == expected, "run: python3 scripts/public_types.py"
+
+
+def test_package_is_marked_typed():
+    from pathlib import Path
+
+    assert (Path(segpile_lab.__file__).parent / "py.typed").is_file()
