@@ -1,7 +1,8 @@
 """`predict`: images → batched forward → one `SegmentationResult` per image, at its own size.
 
-Data flow per batch: `load_image` (bad-input policy) → `preprocess_arrays` (N, 3, 512, 512) →
-logits (N, C, 128, 128) from the eager model or a named backend → per image:
+Data flow per batch: `load_image` (bad-input policy) → `segmenter.preprocessing` (N, 3, H, W),
+512² for ADE20K checkpoints → logits (N, C, H/4, W/4) from the eager model or a named backend →
+per image:
 
 * labels: argmax of the logits upsampled bilinearly to (H, W), exactly as HF's
   ``post_process_semantic_segmentation``; the upsampling runs a few classes at a time with an
@@ -11,6 +12,18 @@ logits (N, C, 128, 128) from the eager model or a named backend → per image:
   per output pixel from the upsampled logits (exact, streamed over class chunks, on all H·W
   pixels instead of the logit grid).
 * Monte-Carlo dropout maps (``mc_samples > 0``): on the logit grid, upsampled the same way.
+* every map is also kept on the logit grid (``result.grid_maps``), beside the top-k of the same
+  cells, so a read-out can quote one cell's probabilities without mixing resolutions.
+* temperature: logits are divided by ``segmenter.temperature`` (1.0 unless calibrated with
+  `segpile_lab.seg.calibration.fit_temperature`) before any softmax; labels do not change.
+
+Forward path (``backend="auto"``, the default): for an fp32 segmenter the fastest exact path,
+``torch-fp32+fold`` (the folded decode head and channels-first Mix-FFN, `segpile_lab.backends`;
+the same arithmetic up to the order of sums, labels checked equal to the unfolded path on the
+test images); with a bf16/fp16 autocast dtype the eager path. ``backend=None`` (or
+``"torch-fp32"``) is the unfolded eager path, bit-identical to Hugging Face's forward. The
+folded runner is built once per segmenter and rebuilt when any weight changed in place
+(fine-tuning), detected through PyTorch's tensor version counters.
 """
 
 from __future__ import annotations
@@ -28,6 +41,8 @@ from segpile_lab.seg.results import SegmentationResult
 from segpile_lab.seg.uncertainty import PixelStats, stream_stats, upsample_map, upsampled_chunks
 
 EAGER_BACKENDS = (None, "torch-fp32", "torch")
+AUTO = "auto"
+FAST_EXACT = "torch-fp32+fold"  # what "auto" runs for an fp32 segmenter
 TOPK_STORED = 5
 
 
@@ -39,7 +54,7 @@ def predict(
     uncertainty: bool = True,
     mc_samples: int = 0,
     progress: bool | None = None,
-    backend: str | None = None,
+    backend: str | None = AUTO,
     full_resolution: bool = False,
     return_probabilities: bool = False,
     seed: int = 0,
@@ -53,7 +68,8 @@ def predict(
         uncertainty: compute confidence, entropy (nats) and margin maps and the top-k.
         mc_samples: T > 0 adds Monte-Carlo-dropout maps from T seeded stochastic passes.
         progress: show a progress bar (None lets ``TQDM_DISABLE`` decide).
-        backend: None / "torch-fp32" = our eager path; any other name comes from
+        backend: ``"auto"`` = the fastest exact path (see the module docstring); None /
+            "torch-fp32" = the unfolded eager path; any other name comes from
             ``segpile_lab.backends.registry.create_runner(segmenter, name)``.
         full_resolution: compute uncertainty per pixel at full size (exact, slower).
         return_probabilities: keep the softmax `(C, 128, 128)` in each result.
@@ -63,9 +79,9 @@ def predict(
     items = [images] if single else list(images)
     if batch_size < 1:
         raise SegpileError(f"batch_size must be >= 1, got {batch_size}")
-    if mc_samples and backend not in EAGER_BACKENDS:
+    if mc_samples and backend not in (*EAGER_BACKENDS, AUTO):
         raise SegpileError("Monte-Carlo dropout needs the eager torch model; use backend=None")
-    forward = _forward_fn(segmenter, backend)
+    forward = _tempered(segmenter, _forward_fn(segmenter, backend))
     results: list[SegmentationResult] = []
     with progress_bar(total=len(items), progress=progress, desc="segmenting", unit="image") as bar:
         for start in range(0, len(items), batch_size):
@@ -95,14 +111,35 @@ def _is_single(images: Any) -> bool:
 
 
 def _forward_fn(segmenter: Any, backend: str | None) -> Callable[[torch.Tensor], torch.Tensor]:
+    if backend == AUTO:
+        dtype = getattr(segmenter, "dtype", None)
+        backend = FAST_EXACT if dtype in (None, torch.float32) else None
     if backend in EAGER_BACKENDS:
         return segmenter.logits
     runners = segmenter.__dict__.setdefault("_runners", {})
-    if backend not in runners:
+    stamp = weights_stamp(segmenter.model)
+    if backend not in runners or runners[backend][0] != stamp:
         from segpile_lab.backends.registry import create_runner
 
-        runners[backend] = create_runner(segmenter, backend)
-    return runners[backend]
+        runners[backend] = (stamp, create_runner(segmenter, backend))
+    return runners[backend][1]
+
+
+def weights_stamp(model: torch.nn.Module) -> int:
+    """Sum of the version counters of `model`'s parameters and buffers: it grows whenever
+    one of them is changed in place (optimizer steps, ``load_state_dict``, batch-norm
+    statistics in training mode), so a runner built from older weights is rebuilt."""
+    return sum(t._version for t in (*model.parameters(), *model.buffers()))
+
+
+def _tempered(
+    segmenter: Any, forward: Callable[[torch.Tensor], torch.Tensor]
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """`forward` with its logits divided by the segmenter's temperature (when ≠ 1)."""
+    temperature = float(getattr(segmenter, "temperature", 1.0))
+    if temperature == 1.0:
+        return forward
+    return lambda pixel_values: forward(pixel_values) / temperature
 
 
 def _source_name(item: Any) -> str:
@@ -124,17 +161,20 @@ def _predict_batch(
     seed: int,
 ) -> list[SegmentationResult]:
     from segpile_lab.seg.images import load_image
-    from segpile_lab.seg.preprocess import preprocess_arrays
 
     arrays = [np.asarray(load_image(item)) for item in batch]
-    pixel_values = preprocess_arrays(arrays)
+    pixel_values = segmenter.preprocessing(arrays)
     logits = forward(pixel_values)
     mc_maps, mc_active = {}, []
     if mc_samples:
         from segpile_lab.seg.mc_dropout import mc_dropout_maps
 
         mc_maps, mc_active = mc_dropout_maps(
-            segmenter.model, segmenter.logits, pixel_values, mc_samples, seed=seed
+            segmenter.model,
+            _tempered(segmenter, segmenter.logits),
+            pixel_values,
+            mc_samples,
+            seed=seed,
         )
     results = []
     for index, (item, array) in enumerate(zip(batch, arrays, strict=True)):
@@ -144,6 +184,7 @@ def _predict_batch(
         )
         for key, values in mc_maps.items():
             setattr(result, key, upsample_map(values[index], size).numpy())
+            result.grid_maps[key] = values[index].numpy()
         result.mc_samples, result.mc_active = mc_samples, tuple(mc_active)
         result.source = _source_name(item)
         results.append(result)
@@ -181,10 +222,11 @@ def result_from_logits(
         result.low_res_probabilities = probabilities.numpy()
     if not uncertainty:
         return result
-    stats: PixelStats = exact if full_resolution else stream_stats([logits])
-    maps = {"confidence": stats.confidence(), "entropy": stats.entropy(), "margin": stats.margin()}
-    for key, values in maps.items():
-        setattr(result, key, upsample_map(values, size).numpy())
+    grid: PixelStats = stream_stats([logits])
+    stats = exact if full_resolution else grid
+    for key in ("confidence", "entropy", "margin"):
+        setattr(result, key, upsample_map(getattr(stats, key)(), size).numpy())
+        result.grid_maps[key] = getattr(grid, key)().numpy()
     top = probabilities.topk(min(TOPK_STORED, probabilities.shape[0]), dim=0)
     result.topk_probabilities = top.values.numpy()
     result.topk_indices = top.indices.to(torch.int16).numpy()

@@ -12,14 +12,16 @@ validation set never sits in memory:
 * for every uncertainty score, a histogram of its values on correct and on wrong pixels
   (4096 bins over the score's range) → AUROC of the score at flagging errors (ties within a
   bin count one half, so the AUROC is exact when values fall in distinct bins), the
-  risk–coverage curve (keep the most certain pixels first) and its area AURC.
+  risk–coverage curve (keep the most certain pixels first) and its area AURC;
+* one small row of scalars per image (`per_image()`: accuracy, mIoU over the classes present,
+  mean confidence/entropy, ECE, AURC, top confusions, …), computed from the same per-image
+  counts before they are added to the totals, so memory grows by one row per image.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,7 @@ from segpile_lab.errors import DataError
 from segpile_lab.seg.ade20k import IGNORE_INDEX
 
 SCORE_BINS = 4096
+TOP_CONFUSIONS = 3  # confused (truth, prediction) pairs named per image
 # score name -> (True if a high value means "probably wrong", upper end of its range or None = ln C)
 SCORES: dict[str, tuple[bool, float | None]] = {
     "confidence": (False, 1.0),
@@ -53,6 +56,10 @@ class _ScoreHistogram:
         index = np.clip((values / self.upper * SCORE_BINS).astype(np.int64), 0, SCORE_BINS - 1)
         self.wrong += np.bincount(index[~correct], minlength=SCORE_BINS)
         self.right += np.bincount(index[correct], minlength=SCORE_BINS)
+
+    def merge(self, other: _ScoreHistogram) -> None:
+        self.wrong += other.wrong
+        self.right += other.right
 
     def _by_risk(self) -> tuple[np.ndarray, np.ndarray]:
         """Bin counts ordered from the most suspicious bin to the least."""
@@ -111,6 +118,7 @@ class SegmentationMetrics:
         self._bin_confidence = np.zeros(calibration_bins)
         self._bin_correct = np.zeros(calibration_bins)
         self._scores: dict[str, _ScoreHistogram] = {}
+        self._rows: list[dict[str, Any]] = []
         self.images = 0
 
     def update(
@@ -120,9 +128,11 @@ class SegmentationMetrics:
         *,
         scores: Any = None,
         source: str = "",
+        index: int | None = None,
     ) -> None:
         """Add one image: `prediction` and `target` `(H, W)` class ids; `scores` a mapping or a
-        `SegmentationResult` whose uncertainty maps `(H, W)` (confidence, entropy, …) are used."""
+        `SegmentationResult` whose uncertainty maps `(H, W)` (confidence, entropy, …) are used;
+        `source` and `index` (default: the count so far) name its row in `per_image()`."""
         prediction, target = np.asarray(prediction), np.asarray(target)
         if prediction.shape != target.shape:
             raise DataError(
@@ -135,45 +145,90 @@ class SegmentationMetrics:
         if predicted.size and int(predicted.max()) >= self.num_classes:
             raise DataError(f"{source or 'image'}: predicted class ≥ {self.num_classes}")
         flat = truth * self.num_classes + predicted
-        self.confusion += np.bincount(flat, minlength=self.num_classes**2).reshape(
+        confusion = np.bincount(flat, minlength=self.num_classes**2).reshape(
             self.num_classes, self.num_classes
         )
+        self.confusion += confusion
         correct = truth == predicted
+        row = self._image_row(source, prediction.shape, confusion)
+        row["index"] = self.images if index is None else index
         maps = _score_maps(scores)
         if "confidence" in maps:
-            self._add_calibration(maps["confidence"][valid], correct)
+            bins = _calibration_bins(maps["confidence"][valid], correct, self.calibration_bins)
+            self._bin_count += bins[0]
+            self._bin_confidence += bins[1]
+            self._bin_correct += bins[2]
+            row["ece"] = _ece(*bins)
         for name, values in maps.items():
-            self._histogram(name).add(values[valid].astype(np.float64), correct)
+            image_histogram = self._new_histogram(name)
+            image_histogram.add(values[valid].astype(np.float64), correct)
+            self._histogram(name).merge(image_histogram)
+            row[f"mean_{name}"] = float(values[valid].mean()) if valid.any() else float("nan")
+            row[f"aurc_{name}"] = _aurc(image_histogram)
+        self._rows.append(row)
         self.images += 1
 
-    def _add_calibration(self, confidence: np.ndarray, correct: np.ndarray) -> None:
-        index = np.clip(
-            (confidence * self.calibration_bins).astype(np.int64), 0, self.calibration_bins - 1
+    def _image_row(
+        self, source: str, shape: tuple[int, ...], confusion: np.ndarray
+    ) -> dict[str, Any]:
+        """The per-image scalars that come from its confusion matrix."""
+        pixels = int(confusion.sum())
+        accuracy = float(np.trace(confusion) / pixels) if pixels else float("nan")
+        errors = confusion.copy()
+        np.fill_diagonal(errors, 0)
+        order = np.argsort(errors, axis=None, kind="stable")[::-1][:TOP_CONFUSIONS]
+        pairs = [divmod(int(i), self.num_classes) for i in order if errors.flat[i] > 0]
+        return {
+            "path": source,
+            "height": int(shape[0]),
+            "width": int(shape[1]),
+            "pixels": pixels,
+            "pixel_accuracy": accuracy,
+            "error_rate": 1.0 - accuracy,
+            "miou": _nanmean(_iou(confusion)),
+            "classes": [self._name(i) for i in np.flatnonzero(confusion.sum(1))],
+            "top_confusions": "; ".join(
+                f"{self._name(t)}→{self._name(p)} {errors[t, p] / pixels:.1%}" for t, p in pairs
+            ),
+        }
+
+    def _name(self, class_id: int) -> str:
+        return self.id2label.get(int(class_id), f"class {int(class_id)}")
+
+    def _new_histogram(self, name: str) -> _ScoreHistogram:
+        high_is_error, upper = SCORES[name]
+        return _ScoreHistogram(
+            high_is_error,
+            upper if upper is not None else math.log(self.num_classes),
+            np.zeros(SCORE_BINS, dtype=np.int64),
+            np.zeros(SCORE_BINS, dtype=np.int64),
         )
-        self._bin_count += np.bincount(index, minlength=self.calibration_bins)
-        self._bin_confidence += np.bincount(
-            index, weights=confidence, minlength=self.calibration_bins
-        )
-        self._bin_correct += np.bincount(index, weights=correct, minlength=self.calibration_bins)
 
     def _histogram(self, name: str) -> _ScoreHistogram:
         if name not in self._scores:
-            high_is_error, upper = SCORES[name]
-            self._scores[name] = _ScoreHistogram(
-                high_is_error,
-                upper if upper is not None else math.log(self.num_classes),
-                np.zeros(SCORE_BINS, dtype=np.int64),
-                np.zeros(SCORE_BINS, dtype=np.int64),
-            )
+            self._scores[name] = self._new_histogram(name)
         return self._scores[name]
+
+    def per_image(self) -> Any:
+        """Polars frame, one row per `update` in order: ``index``, ``path``, ``height``,
+        ``width``, ``pixels`` (labelled), ``pixel_accuracy``, ``error_rate``, ``miou`` (over the
+        classes in this image's target or prediction), ``classes`` (ground-truth names present),
+        ``top_confusions`` (``"truth→predicted share"``, most pixels first), and with scores
+        ``ece``, ``mean_<score>`` and ``aurc_<score>`` (null where an image lacks the score)."""
+        import polars as pl
+
+        if not self._rows:
+            return pl.DataFrame(schema={"index": pl.Int64, "path": pl.String})
+        frame = pl.DataFrame(self._rows, infer_schema_length=None)
+        floats = [c for c, t in frame.schema.items() if t == pl.Float64]
+        return frame.select("index", pl.exclude("index")).with_columns(
+            pl.col(floats).fill_nan(None)
+        )
 
     # -- IoU family -------------------------------------------------------------------------
     def iou(self) -> np.ndarray:
         """Per-class IoU `(C,)`; NaN for classes in neither the target nor the prediction."""
-        tp = np.diag(self.confusion).astype(np.float64)
-        union = self.confusion.sum(0) + self.confusion.sum(1) - tp
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(union > 0, tp / union, np.nan)
+        return _iou(self.confusion)
 
     def class_accuracy(self) -> np.ndarray:
         """Per-class recall `(C,)`; NaN for classes absent from the target."""
@@ -221,10 +276,7 @@ class SegmentationMetrics:
     # -- calibration -------------------------------------------------------------------------
     def ece(self) -> float:
         """Expected calibration error of the max-softmax confidence (0 … 1)."""
-        count = self._bin_count
-        used = count > 0
-        gap = np.abs(self._bin_correct[used] - self._bin_confidence[used]) / count[used]
-        return float((count[used] / count.sum() * gap).sum())
+        return _ece(self._bin_count, self._bin_confidence, self._bin_correct)
 
     def reliability(self) -> Any:
         """Polars frame per confidence bin: lower, upper, pixels, mean_confidence, accuracy."""
@@ -259,11 +311,42 @@ class SegmentationMetrics:
 
     def aurc(self, score: str = "confidence") -> float:
         """Area under the risk–coverage curve (lower is better; step integral over coverage)."""
-        coverage, risk = self._scores[score].risk_coverage()
-        if coverage.size == 0:
-            return float("nan")
-        steps = np.diff(np.concatenate([[0.0], coverage]))
-        return float((steps * risk).sum())
+        return _aurc(self._scores[score])
+
+
+def _iou(confusion: np.ndarray) -> np.ndarray:
+    tp = np.diag(confusion).astype(np.float64)
+    union = confusion.sum(0) + confusion.sum(1) - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, tp / union, np.nan)
+
+
+def _calibration_bins(
+    confidence: np.ndarray, correct: np.ndarray, bins: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per equal-width confidence bin: pixel count, Σ confidence, Σ correct."""
+    index = np.clip((confidence * bins).astype(np.int64), 0, bins - 1)
+    return (
+        np.bincount(index, minlength=bins),
+        np.bincount(index, weights=confidence, minlength=bins),
+        np.bincount(index, weights=correct, minlength=bins),
+    )
+
+
+def _ece(count: np.ndarray, confidence: np.ndarray, correct: np.ndarray) -> float:
+    used = count > 0
+    if not used.any():
+        return float("nan")
+    gap = np.abs(correct[used] - confidence[used]) / count[used]
+    return float((count[used] / count.sum() * gap).sum())
+
+
+def _aurc(histogram: _ScoreHistogram) -> float:
+    coverage, risk = histogram.risk_coverage()
+    if coverage.size == 0:
+        return float("nan")
+    steps = np.diff(np.concatenate([[0.0], coverage]))
+    return float((steps * risk).sum())
 
 
 def _nanmean(values: np.ndarray) -> float:
@@ -281,52 +364,38 @@ def _score_maps(scores: Any) -> dict[str, np.ndarray]:
 
 def evaluate(
     segmenter: Any,
-    images: Iterable[Any],
-    annotations: Iterable[Any],
+    images: Any,
+    annotations: Any = None,
     *,
     batch_size: int = 8,
     mc_samples: int = 0,
     full_resolution: bool = False,
-    backend: str | None = None,
+    backend: str | None = "auto",
     progress: bool | None = None,
 ) -> SegmentationMetrics:
-    """Segment `images` and score them against `annotations`.
+    """Segment `images` and score them against `annotations`; stops at the first bad item.
 
     Args:
-        images: paths / PIL images / arrays.
+        images: paths / PIL images / arrays, an ADE20K root (annotations None) or an image
+            folder (annotations = its mask folder; see `segpile_lab.seg.dataset`).
         annotations: ADE20K-style annotation PNG paths (0 = ignore, k = class k − 1) or
             `(H, W)` arrays of 0-based class ids with 255 = ignore, in the same order.
     Returns:
-        the filled `SegmentationMetrics` (call `.summary()`, `.per_class()`, …).
+        the filled `SegmentationMetrics` (`.summary()`, `.per_class()`, `.per_image()`, …).
+        `segpile_lab.seg.evaluate_dataset.evaluate_dataset` also keeps thumbnails and skips
+        unreadable items instead of stopping.
     """
-    from segpile_lab._progress import progress_bar
-    from segpile_lab.seg.ade20k import load_ade20k_annotation
+    from segpile_lab.seg.evaluate_dataset import evaluate_dataset
 
-    images, annotations = list(images), list(annotations)
-    if len(images) != len(annotations):
-        raise DataError(f"{len(images)} images but {len(annotations)} annotations")
-    metrics = SegmentationMetrics(segmenter.num_labels, id2label=segmenter.id2label)
-    with progress_bar(total=len(images), progress=progress, desc="evaluating", unit="image") as bar:
-        for start in range(0, len(images), batch_size):
-            batch = images[start : start + batch_size]
-            results = segmenter.predict(
-                batch,
-                batch_size=batch_size,
-                mc_samples=mc_samples,
-                full_resolution=full_resolution,
-                backend=backend,
-                progress=False,
-            )
-            for result, annotation in zip(
-                results, annotations[start : start + batch_size], strict=True
-            ):
-                is_path = isinstance(annotation, (str, os.PathLike))
-                target = load_ade20k_annotation(annotation) if is_path else np.asarray(annotation)
-                metrics.update(
-                    result.labels,
-                    target,
-                    scores=result,
-                    source=str(annotation) if is_path else result.source,
-                )
-            bar.update(len(batch))
-    return metrics
+    return evaluate_dataset(
+        segmenter,
+        images,
+        annotations,
+        batch_size=batch_size,
+        mc_samples=mc_samples,
+        full_resolution=full_resolution,
+        backend=backend,
+        thumbnail_size=0,
+        on_error="raise",
+        progress=progress,
+    ).metrics

@@ -60,7 +60,7 @@ def test_uncertainty_maps_are_consistent(demo_b0, rgb_image):
 
 
 def test_full_resolution_is_exact_per_pixel(demo_b0, rgb_image):
-    result = demo_b0.predict(rgb_image, full_resolution=True, progress=False)
+    result = demo_b0.predict(rgb_image, full_resolution=True, backend=None, progress=False)
     pixels = demo_b0.preprocess([rgb_image])
     logits = F.interpolate(
         demo_b0.logits(pixels), size=(37, 53), mode="bilinear", align_corners=False
@@ -75,7 +75,7 @@ def test_full_resolution_is_exact_per_pixel(demo_b0, rgb_image):
 
 
 def test_default_maps_are_upsampled_from_the_logit_grid(demo_b0, rgb_image):
-    result = demo_b0.predict(rgb_image, progress=False)
+    result = demo_b0.predict(rgb_image, backend=None, progress=False)
     logits = demo_b0.logits(demo_b0.preprocess([rgb_image]))[0]
     confidence = logits.softmax(0).amax(0)
     expected = F.interpolate(
@@ -153,7 +153,7 @@ def test_other_backend_goes_through_the_registry(demo_b0, rgb_image, monkeypatch
     monkeypatch.setitem(sys.modules, "segpile_lab.backends.registry", registry)
     monkeypatch.delitem(demo_b0.__dict__, "_runners", raising=False)
     result = demo_b0.predict(rgb_image, backend="fake", progress=False)
-    eager = demo_b0.predict(rgb_image, progress=False)
+    eager = demo_b0.predict(rgb_image, backend=None, progress=False)
     assert calls == ["fake"] and np.array_equal(result.labels, eager.labels)
     assert result.confidence.mean() > eager.confidence.mean()
 
