@@ -9,6 +9,7 @@
     │   │   └── UnknownFormatError    neither zstd, gzip nor JSON lines (sniffed by magic bytes)
     │   ├── RecordError               a JSON line is malformed or breaks the Pile schema (strict)
     │   ├── ChecksumMismatchError     a file differs from its SHA256SUMS entry
+    │   ├── ManifestError             a SHA256SUMS file that cannot be trusted as written
     │   └── ImageLoadError            an image is missing, truncated, a bomb or not an image
     ├── ModelNotAvailableError        weights cannot be found (offline, bad id or path)
     │   └── CheckpointError           weights are there but unsafe (a pickle of objects) or
@@ -21,14 +22,27 @@
     ├── UntrainedModelWarning         output comes from untrained demo weights
     ├── MultiFrameImageWarning        an animated / multi-page image: only frame 0 is used
     ├── GenericLabelsWarning          a checkpoint without (ADE20K) class names: generic names used
-    └── DamagedFileWarning            lenient reading kept the rows before a corrupt stream
+    ├── FilterWarning                 a subsets= name matched no row (closest names given)
+    └── DamagedFileWarning            lenient reading dropped data (damaged frame, unreadable file)
 
-Third-party errors are wrapped with the file and position where they happened, so users
-never have to read a deep library traceback to learn what went wrong.
+Policy, held across the package:
+
+- Caller mistakes (an argument of the wrong value or type, e.g. ``batch_size=0``, an unknown
+  layer name, a layer that was not computed) raise the built-in `ValueError` / `TypeError`:
+  they are bugs in the calling code, not conditions of the data or the machine.
+- Problems with inputs, models, backends and the environment raise the most specific class
+  below, never a bare `SegpileError` when one fits; the CLI turns any `SegpileError` into one
+  line and exit status 2.
+- Third-party errors are wrapped with the file (and position, where known) where they
+  happened, through `wrap_errors`, so users never have to read a deep library traceback to
+  learn what went wrong; the original stays chained as ``__cause__``.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = [
@@ -39,8 +53,10 @@ __all__ = [
     "CorruptArchiveError",
     "DamagedFileWarning",
     "DataError",
+    "FilterWarning",
     "GenericLabelsWarning",
     "ImageLoadError",
+    "ManifestError",
     "MissingExtraError",
     "ModelNotAvailableError",
     "MultiFrameImageWarning",
@@ -69,11 +85,13 @@ class ArchiveError(DataError):
     Attributes:
         path: the file.
         offset: compressed byte offset where the problem was seen, when known.
+        line: the first (1-based) line of the damaged frame, when the reader knows it.
     """
 
     def __init__(self, message: str, *, path: str | Path | None = None, offset: int | None = None):
         self.path = None if path is None else str(path)
         self.offset = offset
+        self.line: int | None = None
         where = ""
         if self.path is not None:
             where = f"{self.path}"
@@ -117,6 +135,11 @@ class ChecksumMismatchError(DataError):
     """A file's SHA-256 differs from the manifest's entry."""
 
 
+class ManifestError(DataError):
+    """A ``SHA256SUMS.txt`` that cannot be used: a line not in ``sha256sum`` format, a name that
+    leaves its folder or is not UTF-8, or one name listed with two different digests."""
+
+
 class ImageLoadError(DataError):
     """An image is missing, truncated, too large (a decompression bomb) or not an image."""
 
@@ -142,6 +165,23 @@ class ReportError(SegpileError):
     """A notebook of the report failed; the message names the notebook and the cell."""
 
 
+@contextmanager
+def wrap_errors(
+    error: type[SegpileError],
+    where: str | os.PathLike[str],
+    what: str,
+    catch: tuple[type[Exception], ...] = (Exception,),
+) -> Iterator[None]:
+    """Re-raise a `catch` exception of the block as ``error("{where}: {what} (Type: message)")``,
+    chained to the original; segpile_lab's own errors pass through unchanged."""
+    try:
+        yield
+    except SegpileError:
+        raise
+    except catch as exc:
+        raise error(f"{os.fspath(where)}: {what} ({type(exc).__name__}: {exc})") from exc
+
+
 class SegpileWarning(UserWarning):
     """Base class of segpile_lab warnings."""
 
@@ -158,5 +198,10 @@ class GenericLabelsWarning(SegpileWarning):
     """A checkpoint's classes have no names (or are not ADE20K's): generic names are used."""
 
 
+class FilterWarning(SegpileWarning):
+    """A ``subsets=`` name matched no row; the message names the closest known subsets."""
+
+
 class DamagedFileWarning(SegpileWarning):
-    """Lenient reading met a corrupt stream and kept only the rows read before it."""
+    """Lenient reading dropped data: the rows of a frame that failed its check (and the rest of
+    that file), or a file or folder that could not be read at all; the message says what."""

@@ -14,7 +14,7 @@ from segpile_lab.backends import quantize
 from segpile_lab.backends._runner import Runner
 from segpile_lab.backends._source import ModelSource
 from segpile_lab.backends.onnx_export import INPUT_NAME, OUTPUT_NAME, export_metadata, export_onnx
-from segpile_lab.errors import BackendError
+from segpile_lab.errors import BackendError, wrap_errors
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -131,12 +131,10 @@ def ort_runner(
     if variant == "tensorrt" and tensorrt_fp16:
         provider_options[0] = {"trt_fp16_enable": True}
         precision = "fp16"
-    try:
+    with wrap_errors(BackendError, path, "ORT could not load it"):
         session = ort.InferenceSession(
             str(path), options, providers=providers, provider_options=provider_options
         )
-    except Exception as exc:
-        raise BackendError(f"ORT could not load {path.name}: {type(exc).__name__}: {exc}") from exc
     details["providers"] = session.get_providers()
 
     def forward(pixel_values: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from segpile_lab._progress import progress_bar
-from segpile_lab.errors import DataError
+from segpile_lab.errors import DataError, wrap_errors
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -29,10 +29,8 @@ def load_tokenizer(tokenizer: str | os.PathLike[str] | Tokenizer) -> Tokenizer:
     path = Path(tokenizer)
     if not path.is_file():
         raise DataError(f"{path}: tokenizer file not found")
-    try:
+    with wrap_errors(DataError, path, "not a tokenizers tokenizer.json"):  # a bare Exception
         return Tokenizer.from_file(str(path))
-    except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
-        raise DataError(f"{path}: not a tokenizers tokenizer.json ({exc})") from exc
 
 
 def token_counts(

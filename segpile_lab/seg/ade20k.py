@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segpile_lab.errors import DataError, ImageLoadError
+from segpile_lab.errors import DataError, ImageLoadError, wrap_errors
 
 IGNORE_INDEX = 255
 _TABLE = Path(__file__).with_name("ade20k150.csv")
@@ -78,18 +78,16 @@ def load_ade20k_annotation(path: str | os.PathLike[str]) -> np.ndarray:
     from PIL import Image
 
     path = Path(path)
-    try:
-        with Image.open(path) as image:
-            image.load()
-            if image.mode not in {"L", "P"}:
-                raise ImageLoadError(
-                    f"{path}: ADE20K annotations are single-channel (mode L or P), got {image.mode}"
-                )
-            raw = np.asarray(image, dtype=np.uint8)
-    except ImageLoadError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise ImageLoadError(f"{path}: cannot read annotation: {exc}") from exc
+    with (
+        wrap_errors(ImageLoadError, path, "cannot read annotation", (OSError, ValueError)),
+        Image.open(path) as image,
+    ):
+        image.load()
+        if image.mode not in {"L", "P"}:
+            raise ImageLoadError(
+                f"{path}: ADE20K annotations are single-channel (mode L or P), got {image.mode}"
+            )
+        raw = np.asarray(image, dtype=np.uint8)
     if raw.size and int(raw.max()) > ADE20K.num_classes:
         raise ImageLoadError(
             f"{path}: value {int(raw.max())} is not an ADE20K label (0 = other, 1..150 = classes)"
