@@ -271,7 +271,38 @@ def bookcorpus2(rng: random.Random, target: int) -> str:
     return _fill(target, f"Chapter {rng.choice(['One', 'Two', 'Three'])}", lambda: _novel_unit(rng))
 
 
+# EuroParl in The Pile is multilingual, one language per document: a few demo documents are
+# German, French or Spanish (invented sentences, as everywhere in this module)
+_EUROPARL_OTHER = {
+    "de": (
+        "Herr Präsident, meine Damen und Herren, die Kommission hat einen Vorschlag vorgelegt.",
+        "Wir müssen die Rechte der Bürger in allen Mitgliedstaaten schützen.",
+        "Der Bericht des Ausschusses enthält viele wichtige Empfehlungen für die Zukunft.",
+        "Ich danke der Berichterstatterin für ihre ausgezeichnete Arbeit.",
+        "Die Aussprache ist geschlossen. Die Abstimmung findet morgen statt.",
+    ),
+    "fr": (
+        "Monsieur le Président, chers collègues, la sécurité des citoyens est essentielle.",
+        "Nous devons protéger les droits des travailleurs dans toute l'Union européenne.",
+        "Le rapport de la commission contient des propositions très importantes.",
+        "Je remercie la rapporteure pour son excellent travail sur ce dossier.",
+        "Le débat est clos. Le vote aura lieu demain à midi.",
+    ),
+    "es": (
+        "Señor Presidente, la Comisión debe garantizar la cohesión económica y social.",
+        "Tenemos que defender los derechos de los ciudadanos en todos los Estados miembros.",
+        "El informe de la comisión contiene recomendaciones muy importantes para el futuro.",
+        "Quiero dar las gracias a la ponente por su excelente trabajo.",
+        "Se cierra el debate. La votación tendrá lugar mañana a las doce.",
+    ),
+}
+
+
 def europarl(rng: random.Random, target: int) -> str:
+    language = rng.choice(["en", "en", "de", "fr", "es"])
+    if language != "en":
+        sentences = _EUROPARL_OTHER[language]
+        return _fill(target, "", lambda: " ".join(rng.sample(sentences, 3)), "\n")
     lines = [
         "Mr President, I would like to thank the rapporteur for her excellent report.",
         "Herr Präsident, meine Damen und Herren, die Kommission hat einen Vorschlag vorgelegt.",
