@@ -52,7 +52,7 @@ def test_demo_audit_prints_the_table_and_says_synthetic(demo_audit) -> None:
 def test_demo_audit_writes_csv_json_and_every_figure(demo_audit) -> None:
     _, _, out_dir = demo_audit
     table = pl.read_csv(out_dir / "composition.csv")
-    assert table.height == 22 and (table["documents"] >= 12).all()
+    assert table.height == 22 and (table["documents"] >= 2).all()  # the demo's floor
     assert {"exact_duplicate_rate", "near_duplicate_rate", "emails", "alpha_share_median"} <= set(
         table.columns
     )
@@ -153,7 +153,8 @@ def test_audit_pile_summary_is_json_and_table_has_one_row_per_subset(demo_path: 
     assert audit.synthetic and audit.label == "synthetic demo data"
     assert audit.table().height == 22
     assert audit.frame["subset"].value_counts()["count"].max() == 3
-    assert audit.composition["documents"].min() >= 12  # every document counted
+    counted = audit.composition["documents"]
+    assert counted.min() >= 2 and counted.max() > 100  # every document counted, not 3 each
     json.dumps(audit.summary(), allow_nan=False)  # no NaN leaks into the JSON
 
 
@@ -189,3 +190,31 @@ def test_out_that_is_a_file_fails_before_any_reading(tmp_path: Path, monkeypatch
     monkeypatch.setattr(audit, "audit_pile", lambda *a, **k: pytest.fail("the audit ran"))
     code, _, err = _run("--out", str(tmp_path / "taken"))
     assert code == 2 and "exists and is not a folder" in err
+
+
+@pytest.mark.parametrize("columns", [60, 100, 250])
+def test_printed_table_fits_the_terminal_and_files_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    data = _write_jsonl(tmp_path / "p.jsonl", [("ArXiv", "a b c " * 50), ("Github", "x = 1")] * 3)
+    code, out, _ = _run(str(data), "--out", str(tmp_path / "out"))
+    assert code == 0
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("subset "))
+    table = lines[start : start + 23]  # header + 22 subsets
+    assert all(len(line) <= columns for line in table), max(map(len, table))
+    assert ("not shown at this width" in out) == (columns < 250)
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert f"wrote {len(files)} files to {tmp_path / 'out'}: " in out
+    assert "plotly.min.js" in files and lines[-1].endswith("plotly.min.js")
+
+
+def test_csv_and_json_hold_no_internal_join_columns(tmp_path: Path) -> None:
+    data = _write_jsonl(tmp_path / "p.jsonl", [("ArXiv", "mail a@b.example"), ("Github", "x")])
+    assert _run(str(data), "--out", str(tmp_path / "out"))[0] == 0
+    header = pl.read_csv(tmp_path / "out" / "composition.csv").columns
+    assert not [c for c in header if c.endswith("_right") or c.startswith("_")]
+    assert len(header) == len(set(header)) and "synthetic_documents" in header
+    rows = json.loads((tmp_path / "out" / "composition.json").read_text())["subsets"]
+    assert list(rows[0]) == header
