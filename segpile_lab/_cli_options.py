@@ -85,12 +85,12 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
 
 def int_in_range(low: int, high: int, what: str) -> Callable[[str], int]:
-    """An argparse type: an integer in ``[low, high]`` (e.g. a codec's levels)."""
+    """An argparse type: an integer in ``[low, high]``; `what` names them ("zstd levels")."""
 
     def parse(text: str) -> int:
         value = int_at_least(low)(text)
         if value > high:
-            raise argparse.ArgumentTypeError(f"{what} goes from {low} to {high}, got {value}")
+            raise argparse.ArgumentTypeError(f"{what} go from {low} to {high}, got {value}")
         return value
 
     parse.__name__ = what
@@ -219,6 +219,11 @@ def add_out(parser: argparse.ArgumentParser, default: str) -> None:
 def add_model(parser: argparse.ArgumentParser) -> None:
     """``--model``: the segmentation model (default: the trained hub checkpoint)."""
     parser.add_argument("--model", default=DEFAULT_MODEL, metavar="ID|DIR|demo-b0", help=MODEL_HELP)
+    parser.add_argument(
+        "--revision",
+        metavar="REV",
+        help="branch, tag, refs/pr/N or commit of a hub id (default: main)",
+    )
 
 
 def add_device(parser: argparse.ArgumentParser) -> None:

@@ -67,8 +67,9 @@ class PileAudit:
         ]
         if self.tokens is not None:
             extra.append(self.tokens.select("subset", "tokens", "bytes_per_token"))
-        for frame in extra:
-            table = table.join(frame, on="subset", how="left")
+        for frame in extra:  # each column once: no `*_right` copies from the join
+            new = [c for c in frame.columns if c == "subset" or c not in table.columns]
+            table = table.join(frame.select(new), on="subset", how="left")
         return table
 
     def figures(self, backend: plots.Backend = "plotly") -> dict[str, Any]:
