@@ -81,3 +81,28 @@ def test_console_script_is_installed():
     assert proc.returncode == 0
     for option in ("--out", "--notebooks", "--param", "--smoke", "--timeout"):
         assert option in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("pages", "message"),
+    [
+        (["a/tiny", "b/tiny"], "would both write tiny.html"),
+        (["a/tiny", "b/TINY"], "would both write TINY.html"),  # one file on case-blind disks
+        (["a/index"], "would replace the report's index page"),
+        (["a/Index"], "would replace the report's index page"),
+    ],
+)
+def test_notebooks_that_would_overwrite_a_page_are_refused_before_running(
+    tmp_path, capsys, pages, message
+):
+    paths = []
+    for page in pages:
+        path = tmp_path / f"{page}.ipynb"
+        path.parent.mkdir(exist_ok=True)
+        shutil.copy(FIXTURES / "passing.ipynb", path)
+        paths.append(str(path))
+    out = tmp_path / "out"
+    assert main(["report", "--out", str(out), "--notebooks", *paths]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("segpile-lab report: error: ") and message in err
+    assert "running" not in err and not out.exists()
