@@ -2,7 +2,8 @@
 
 `show_table` renders a Polars frame as one self-contained HTML table: human column names (with
 units), rounded numbers, text that wraps instead of being cut, and every row (or the first `top`
-rows, with the rest one click away in a ``<details>``). `show_note` is a styled call-out, which
+rows, with the rest one click away in a ``<details>``); `show_facts` shows key results as a
+two-column table. `show_note` is a styled call-out, which
 report mode also uses for Python warnings (`segpile_lab.report.kernel`). Both work the same in
 JupyterLab and in the exported report (no JavaScript, no external CSS).
 """
@@ -130,6 +131,16 @@ def show_table(
         )
     text = f"table: {frame.height} rows × {len(spec)} columns ({', '.join(spec)})"
     return HTMLBlock(f'{_CSS}<div class="sl-table" data-rows="{len(rows)}">{body}</div>', text)
+
+
+def show_facts(facts: Mapping[str, Any], *, caption: str | None = None) -> HTMLBlock:
+    """Key results as a two-column table: what (with its unit) and the value (formatted as in
+    `format_value`; pass text to format it yourself)."""
+    frame = pl.DataFrame(
+        {"what": list(facts), "value": [format_value(v) for v in facts.values()]},
+        schema={"what": pl.String, "value": pl.String},
+    )
+    return show_table(frame, {"what": "result", "value": "value"}, caption=caption)
 
 
 def show_note(

@@ -27,16 +27,23 @@ def provenance_notes(summary: Mapping[str, Any] | None) -> list[str]:
 
 
 def highlights(summary: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """The first few scalar entries of a summary, formatted for a table cell."""
+    """What the index shows of a notebook's summary, formatted for a table cell.
+
+    A summary's ``"highlights"`` object (label with unit → value, written for readers:
+    ``{"mean BPB, zstd-19 (bits/byte)": "2.31"}``) is shown as it is. Without one: the first
+    few top-level scalars, keys as written.
+    """
+    chosen = (summary or {}).get("highlights")
+    items = chosen.items() if isinstance(chosen, Mapping) else (summary or {}).items()
     rows = []
-    for key, value in (summary or {}).items():
+    for key, value in items:
         if isinstance(value, bool) or value is None:
             text = str(value).lower()
         elif isinstance(value, int):
             text = f"{value:,}"
         elif isinstance(value, float):
             text = f"{value:.4g}"
-        elif isinstance(value, str) and len(value) <= 80:
+        elif isinstance(value, str) and len(value) <= 120:
             text = value
         else:
             continue

@@ -57,3 +57,21 @@ def test_highlights_format_scalars_and_skip_the_rest():
 
 def test_highlights_keep_at_most_eight():
     assert len(highlights({f"k{i}": i for i in range(20)})) == 8
+
+
+def test_highlights_prefer_the_notebooks_own_reader_facing_list():
+    summary = {
+        "report_mode": True,  # internal: not shown when the notebook lists its highlights
+        "plotly_traces": 7,
+        "highlights": {
+            "model": "trained weights not downloadable here → demo-b2",
+            "mean confidence (%)": "41.2",
+            "pixels": 262144,
+            "nested": {"no": 1},
+        },
+    }
+    assert highlights(summary) == [
+        ("model", "trained weights not downloadable here → demo-b2"),
+        ("mean confidence (%)", "41.2"),
+        ("pixels", "262,144"),
+    ]
