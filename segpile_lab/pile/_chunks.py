@@ -6,6 +6,10 @@ json/orjson (last key wins, non-strings are rejected). A chunk whose rows each h
 ``"text"``, ``"meta"`` and ``"pile_set_name"`` key, with string values for the two names, cannot
 hit either difference. Counting runs in NumPy (which releases the GIL) in the decompression
 thread, so it overlaps with Polars parsing the previous chunk.
+
+Cutting also keeps memory bounded on any line (a line over `max_line_bytes` is dropped as it
+streams by and reported with its number and length) and remembers where each compressed frame
+starts (``open_from``), so that rows from a frame that later fails its check can be dropped.
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["KeyCounts", "LineChunk", "iter_line_chunks"]
+from segpile_lab.errors import ArchiveError
+
+__all__ = ["MAX_LINE_BYTES", "KeyCounts", "LineChunk", "iter_line_chunks"]
+
+#: Lines longer than this (bytes, without the newline) are skipped and counted, never held.
+MAX_LINE_BYTES = 256 << 20
 
 _QUOTE, _COLON, _BACKSLASH, _NEWLINE = ord('"'), ord(":"), ord("\\"), ord("\n")
 _SPACE, _TAB, _CR = ord(" "), ord("\t"), ord("\r")  # JSON whitespace inside a line
@@ -49,6 +58,11 @@ class LineChunk:
     is_last: bool  # the file's last chunk
     compressed_pos: int  # compressed bytes of the file consumed when the chunk was cut
     keys: KeyCounts
+    #: the line holding the first byte of the compressed frame still open when the chunk was
+    #: cut: rows from it on are unverified until that frame ends (1 for plain JSON lines)
+    open_from: int = 1
+    #: ``(line, bytes)`` of lines over `max_line_bytes` skipped since the previous chunk
+    long_lines: tuple[tuple[int, int], ...] = ()
 
 
 def _ends_key(a: np.ndarray, closing: np.ndarray, key: bytes) -> np.ndarray:
@@ -162,45 +176,144 @@ class _Scanner:
             escaped_keys=_keys_with_backslash(a, quotes, key_index[other]),
         )
 
-    def chunk(self, data: bytes, first_line: int, is_last: bool, pos: int) -> LineChunk:
+    def chunk(
+        self,
+        data: bytes,
+        first_line: int,
+        is_last: bool,
+        pos: int,
+        open_from: int = 1,
+        long_lines: tuple[tuple[int, int], ...] = (),
+    ) -> LineChunk:
         """`data` as a `LineChunk`: its lines counted, its keys counted."""
         newlines = self.count(np.frombuffer(data, dtype=np.uint8), _NEWLINE)
-        n_lines = newlines + (0 if data.endswith(b"\n") else 1)
-        return LineChunk(data, first_line, n_lines, is_last, pos, self.count_keys(data))
+        n_lines = newlines + (0 if not data or data.endswith(b"\n") else 1)
+        keys = self.count_keys(data) if data else KeyCounts(0, 0, 0, 0, 0, 0, 0, 0)
+        return LineChunk(data, first_line, n_lines, is_last, pos, keys, open_from, long_lines)
+
+
+def _head(parts: list[bytes | memoryview], size: int) -> bytes:
+    """The first `size` bytes of `parts`, joined."""
+    out = []
+    for part in parts:
+        if size <= 0:
+            break
+        out.append(part[:size])
+        size -= len(part)
+    return b"".join(out)
+
+
+class _Cutter:
+    """The state of `iter_line_chunks`: held bytes (whole lines, then one partial line), line
+    numbers, the open frame and the over-long line being skipped."""
+
+    def __init__(self, target_bytes: int, max_line_bytes: int) -> None:
+        self.scanner = _Scanner()
+        self.target, self.max_line = target_bytes, max_line_bytes
+        self.first_line, self.pos, self.frame, self.open_from = 1, 0, 0, 1
+        self.skipping: int | None = None  # bytes of the over-long line seen so far
+        self.long_lines: list[tuple[int, int]] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self.parts: list[bytes | memoryview] = []
+        self.size = 0  # bytes held
+        self.line_start = 0  # held bytes before the partial line
+        self.counted = self.newlines = 0  # newlines in parts[:counted], counted lazily
+
+    def _chunk(self, data: bytes, is_last: bool) -> LineChunk:
+        chunk = self.scanner.chunk(
+            data, self.first_line, is_last, self.pos, self.open_from, tuple(self.long_lines)
+        )
+        self.first_line += chunk.n_lines
+        self.long_lines = []
+        return chunk
+
+    def _whole_lines(self) -> Iterator[LineChunk]:
+        """The held whole lines as a chunk (with any skipped-line records), then nothing held."""
+        if self.line_start or self.long_lines:
+            yield self._chunk(_head(self.parts, self.line_start), False)
+        self._reset()
+
+    def _skipped(self, n_bytes: int) -> None:
+        self.long_lines.append((self.first_line, n_bytes))
+        self.first_line += 1
+        self.skipping = None
+
+    def feed(self, piece: bytes, pos: int, frame: int) -> Iterator[LineChunk]:
+        self.pos = pos
+        if frame != self.frame:  # a new frame starts with this piece: which line is that?
+            for part in self.parts[self.counted :]:
+                self.newlines += self.scanner.count(np.frombuffer(part, np.uint8), _NEWLINE)
+            self.frame, self.counted = frame, len(self.parts)
+            self.open_from = self.first_line + self.newlines
+        # slices of ≤ max_line bytes: only the line ending at a slice's first newline, or the
+        # partial line at its end, can then be over-long
+        step = max(self.max_line, 1)
+        for low in range(0, len(piece), step):
+            yield from self._feed(piece, low, min(low + step, len(piece)))
+
+    def _feed(self, piece: bytes, start: int, high: int) -> Iterator[LineChunk]:
+        first = piece.find(b"\n", start, high)
+        if self.skipping is not None:
+            if first < 0:
+                self.skipping += high - start
+                return
+            self._skipped(self.skipping + first - start)
+            start = first + 1
+        elif first >= 0 and (length := self.size - self.line_start + first - start) > self.max_line:
+            yield from self._whole_lines()
+            self._skipped(length)
+            start = first + 1
+        view = memoryview(piece)
+        # cut at the first newline once the chunk holds `target` bytes, as often as it fits
+        while (end := piece.find(b"\n", start + max(self.target - self.size - 1, 0), high)) >= 0:
+            self.parts.append(view[start : end + 1])
+            yield self._chunk(b"".join(self.parts), False)
+            self._reset()
+            start = end + 1
+        if start < high:
+            if (last := piece.rfind(b"\n", start, high)) >= 0:
+                self.line_start = self.size + last + 1 - start
+            self.parts.append(view[start:high])
+            self.size += high - start
+            if (partial := self.size - self.line_start) > self.max_line:
+                yield from self._whole_lines()
+                self.skipping = partial
+
+    def broken(self, error: Exception) -> Iterator[LineChunk]:
+        """The stream broke: hand over the whole lines held, and tell the error which line the
+        failing frame started at."""
+        if isinstance(error, ArchiveError):
+            error.line = self.open_from
+        yield from self._whole_lines()
+
+    def finish(self) -> Iterator[LineChunk]:
+        if self.skipping is not None:  # the file ends inside an over-long line
+            self._skipped(self.skipping)
+        tail = b"".join(self.parts)
+        if tail or self.long_lines:
+            yield self._chunk(tail, True)
 
 
 def iter_line_chunks(
-    pieces: Iterable[tuple[bytes, int]], target_bytes: int = 16 << 20
+    pieces: Iterable[tuple[bytes, int, int]],
+    target_bytes: int = 16 << 20,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> Iterator[LineChunk]:
-    """Regroup ``(bytes, compressed position)`` pieces into chunks of whole lines.
+    """Regroup ``(bytes, compressed position, frame index)`` pieces into chunks of whole lines.
 
     Each chunk is cut at the first newline after `target_bytes` (the last may be shorter); a
-    line longer than `target_bytes` makes one longer chunk (no length limit, linear time).
+    line longer than `target_bytes` makes one longer chunk, in linear time. A line longer than
+    `max_line_bytes` is dropped while it streams by (memory stays at about `max_line_bytes`)
+    and reported in the next chunk's ``long_lines``; line numbers count it.
     """
-    scanner = _Scanner()
-    parts: list[bytes | memoryview] = []
-    size = 0
-    first_line = 1
-    pos = 0
+    cutter = _Cutter(target_bytes, max_line_bytes)
     try:
-        for piece, pos in pieces:
-            view, start = memoryview(piece), 0
-            # cut at the first newline once the chunk holds `target_bytes`, as often as it fits
-            while (end := piece.find(b"\n", start + max(target_bytes - size - 1, 0))) >= 0:
-                parts.append(view[start : end + 1])
-                chunk = scanner.chunk(b"".join(parts), first_line, False, pos)
-                first_line += chunk.n_lines
-                yield chunk
-                parts, size, start = [], 0, end + 1
-            if start < len(piece):
-                parts.append(view[start:])
-                size += len(piece) - start
-    except Exception:
+        for piece, pos, frame in pieces:
+            yield from cutter.feed(piece, pos, frame)
+    except Exception as error:
         # the stream broke (corrupt data): hand over the whole lines before it, then re-raise
-        held = b"".join(parts)
-        if (cut := held.rfind(b"\n") + 1) > 0:
-            yield scanner.chunk(held[:cut], first_line, False, pos)
+        yield from cutter.broken(error)
         raise
-    tail = b"".join(parts)
-    if tail:
-        yield scanner.chunk(tail, first_line, True, pos)
+    yield from cutter.finish()

@@ -8,6 +8,9 @@ and go through the same `finish`, so every policy of the bad-input catalog holds
 * ``meta`` given as a JSON string is parsed; a list or number is skipped;
 * a lone surrogate escape is skipped (or replaced by U+FFFD), never turned into U+0000;
 * non-UTF-8 bytes are skipped (or replaced), NaN/Infinity skipped, a BOM stripped;
+* JSON that makes a parser give up (nesting deeper than orjson's 1024 levels, which would send
+  stdlib json into `RecursionError`; an integer of thousands of digits; a parser's internal
+  error) is skipped as ``hostile_json`` with the parser's message, never raised;
 * blank lines, CRLF and a missing final newline are fine.
 
 The columnar path trusts Polars only when the chunk passes every check in `_columnar`
@@ -77,8 +80,8 @@ def _columnar(chunk: LineChunk) -> pl.DataFrame | None:
     schema = _JSON_SCHEMA_SYNTHETIC if k.synthetic else _JSON_SCHEMA
     try:
         parsed = pl.read_ndjson(chunk.data, schema=schema)
-    except (pl.exceptions.PolarsError, ValueError):
-        return None  # malformed line, NaN, bad UTF-8, BOM, lone low surrogate, …
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, ValueError, MemoryError):
+        return None  # malformed line, NaN, bad UTF-8, BOM, lone low surrogate, depth, …
     if parsed.height != rows:
         return None  # blank or whitespace-only lines
     synthetic = pl.col("meta").struct.field("synthetic") if k.synthetic else pl.lit(None)
@@ -101,8 +104,16 @@ def _columnar(chunk: LineChunk) -> pl.DataFrame | None:
 
 
 # -- per-line path ------------------------------------------------------------------------------
+class _ConstantError(ValueError):
+    """NaN, Infinity or -Infinity in a line (json accepts them, JSON does not)."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _ConstantError(f"{name} is not valid JSON")
+
+
+#: what a parser may raise on hostile input besides a decode error
+_HOSTILE = (RecursionError, MemoryError, OverflowError, ValueError)
 
 
 def _has_surrogate(value: Any) -> bool:
@@ -122,6 +133,10 @@ def _decode(line: bytes, errors: UnicodeErrors) -> tuple[Any, str | None, str]:
         return orjson.loads(line), None, ""
     except orjson.JSONDecodeError as error:
         first_error = str(error)
+    except _HOSTILE as error:
+        return _FAILED, "hostile_json", f"{type(error).__name__}: {error}"
+    if "depth limit" in first_error:  # json would recurse until RecursionError
+        return _FAILED, "hostile_json", first_error
     fix = None
     try:
         text = line.decode("utf-8")
@@ -133,8 +148,10 @@ def _decode(line: bytes, errors: UnicodeErrors) -> tuple[Any, str | None, str]:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError:
         return _FAILED, "malformed_json", first_error
-    except ValueError as error:
+    except _ConstantError as error:
         return _FAILED, "nan_literal", str(error)
+    except _HOSTILE as error:  # e.g. an integer over Python's 4300-digit conversion limit
+        return _FAILED, "hostile_json", f"{type(error).__name__}: {error}"
     return value, fix, first_error
 
 
@@ -227,6 +244,8 @@ def parse_chunk(
     chunk: LineChunk, source: str, errors: UnicodeErrors, report: LoadReport
 ) -> tuple[pl.DataFrame, bool]:
     """The raw frame of `chunk` and whether the columnar path was taken."""
+    if not chunk.data:  # a chunk that only reports skipped over-long lines
+        return pl.DataFrame(schema=_RAW_SCHEMA), False
     raw = _columnar(chunk)
     if raw is not None:
         return raw, True

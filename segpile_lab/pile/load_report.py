@@ -34,6 +34,15 @@ REASONS: dict[str, tuple[Action, str]] = {
     "missing_text": ("skipped", "no 'text' field, or null"),
     "text_not_string": ("skipped", "'text' is not a string (never coerced)"),
     "meta_not_object": ("skipped", "'meta' is a list, number or unparsable string"),
+    "hostile_json": (
+        "skipped",
+        "JSON a parser gives up on (nesting over 1024 levels, a number out of range, …)",
+    ),
+    "line_too_long": ("skipped", "a line over max_line_bytes, dropped unread (bounded memory)"),
+    "damaged_frame": (
+        "skipped",
+        "decoded from a compressed frame that failed its check (checksum, CRC, corrupt block)",
+    ),
     "bom_stripped": ("fixed", "a UTF-8 byte-order mark at the line start was removed"),
     "meta_json_string": ("fixed", "'meta' was a JSON string and was parsed"),
     "non_utf8_replaced": ("fixed", "non-UTF-8 bytes replaced by U+FFFD"),
@@ -70,6 +79,9 @@ class FileReport:
     error: str | None = None  # why reading stopped early, when it did
     columnar_chunks: int = 0
     fallback_chunks: int = 0
+    source: str = ""  # the file's name in the ``source`` column
+    rows_dropped: int = 0  # rows decoded from a frame that then failed its check
+    dropped_from_line: int | None = None  # the first line of that frame
 
 
 @dataclass
@@ -92,6 +104,10 @@ class LoadReport:
     unknown_subsets: Counter[str] = field(default_factory=Counter)
     examples: list[Example] = field(default_factory=list)
     sample_per_subset: int | None = None
+    unread_paths: list[tuple[str, str]] = field(default_factory=list)  # (path, why not read)
+    duplicate_paths: list[str] = field(default_factory=list)  # the same file given again
+    ignored_paths: list[str] = field(default_factory=list)  # names in folders that are no shards
+    unmatched_subsets: dict[str, list[str]] = field(default_factory=dict)  # name -> closest
 
     # -- recording -------------------------------------------------------------------------
     def record(
@@ -144,8 +160,9 @@ class LoadReport:
 
     @property
     def ended_cleanly(self) -> bool:
-        """True when every file was read to its end without a container error."""
-        return all(f.ended_cleanly for f in self.files)
+        """True when every file was read to its end without a container error, and every
+        entry of the inputs could be read."""
+        return all(f.ended_cleanly for f in self.files) and not self.unread_paths
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable data."""
@@ -174,8 +191,29 @@ class LoadReport:
         ]
         for f in self.files:
             state = "ended cleanly" if f.ended_cleanly else f"STOPPED EARLY: {f.error}"
+            if f.rows_dropped:
+                state += (
+                    f"; dropped {f.rows_dropped:,} rows from line {f.dropped_from_line:,} on "
+                    "(decoded from the damaged frame)"
+                )
             lines.append(
                 f"  {f.path} [{f.format}]: {f.rows:,} rows, {f.decompressed_bytes:,} bytes, {state}"
+            )
+        for path, why in self.unread_paths:
+            lines.append(f"  NOT READ {path}: {why}")
+        for duplicate in self.duplicate_paths:
+            lines.append(f"  given twice, {duplicate}")
+        if self.ignored_paths:
+            shown = ", ".join(self.ignored_paths[:5])
+            more = (
+                f" and {len(self.ignored_paths) - 5:,} more" if len(self.ignored_paths) > 5 else ""
+            )
+            lines.append(
+                f"  ignored {len(self.ignored_paths):,} file(s) not named as shards: {shown}{more}"
+            )
+        for name, close in self.unmatched_subsets.items():
+            lines.append(
+                f"  subsets= {name!r} matched no rows; closest known: {', '.join(close) or 'none'}"
             )
         for action in ("skipped", "fixed", "flagged"):
             for reason, n in sorted(getattr(self, action).items()):

@@ -11,10 +11,10 @@ Everything that is not returned exactly as written is counted in a `LoadReport`.
 
 from __future__ import annotations
 
-import glob
-import os
+import difflib
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, overload
 
@@ -26,55 +26,63 @@ from segpile_lab.errors import (
     CorruptArchiveError,
     DamagedFileWarning,
     DataError,
+    FilterWarning,
     TrailingDataError,
 )
 from segpile_lab.pile._background import prefetch
-from segpile_lab.pile._chunks import iter_line_chunks
+from segpile_lab.pile._chunks import MAX_LINE_BYTES, iter_line_chunks
 from segpile_lab.pile._parse import PILE_SCHEMA, UnicodeErrors, empty_frame, finish, parse_chunk
+from segpile_lab.pile._paths import InputFile, PathsLike, expand_paths
 from segpile_lab.pile._sampling import SubsetReservoir
-from segpile_lab.pile.containers import iter_decompressed, sniff_format
+from segpile_lab.pile.containers import ZstdDict, iter_decompressed
 from segpile_lab.pile.load_report import FileReport, LoadReport
-from segpile_lab.pile.subsets import canonical_subset
+from segpile_lab.pile.subsets import PILE_SUBSETS, canonical_subset
 
-__all__ = ["PILE_SCHEMA", "LoadReport", "PileBatches", "iter_pile_batches", "read_pile"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "PILE_SCHEMA",
+    "LoadReport",
+    "PileBatches",
+    "iter_pile_batches",
+    "read_pile",
+]
 
-PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
-
-#: File names a directory contributes (an explicit file path is always read, whatever its name).
-DATA_SUFFIXES = (".jsonl", ".jsonl.zst", ".jsonl.gz", ".json.zst", ".json.gz", ".zst", ".gz")
 #: Decompressed bytes per parsed chunk. Polars parses 4 MiB and 16 MiB calls alike (880 and
 #: 947 MB/s, one whole-file call 808 MB/s: bench_pile_reader.py stages s2-s4); 16 MiB means
 #: fewer per-chunk checks and frames.
 CHUNK_BYTES = 16 << 20
 
 
-def expand_paths(paths: PathsLike) -> list[Path]:
-    """Files, directories (their data files, recursively, sorted) and glob patterns → files."""
-    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
-    files: list[Path] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.name.endswith(DATA_SUFFIXES)
-            )
-        elif path.is_file():
-            found = [path]
-        else:
-            found = sorted(
-                Path(p) for p in glob.glob(str(item), recursive=True) if Path(p).is_file()
-            )
-        if not found:
-            raise DataError(
-                f"no Pile files at {str(item)!r} (not a file, a folder with "
-                f"{', '.join(DATA_SUFFIXES)} files, or a matching glob)"
-            )
-        files.extend(found)
-    return files
+@dataclass(frozen=True)
+class _Rows:
+    """Rows of file `index`; those from line `open_from` on await their frame's check."""
+
+    index: int
+    frame: pl.DataFrame
+    open_from: int
+
+
+@dataclass(frozen=True)
+class _Damage:
+    """File `index`'s rows from line `line` on came from a frame that failed its check."""
+
+    index: int
+    line: int
+
+
+def _drop_damaged(parts: list[_Rows], damage: _Damage) -> list[_Rows]:
+    """`parts` without the rows that `damage` names."""
+    return [
+        part
+        if part.index != damage.index
+        else _Rows(part.index, part.frame.filter(pl.col("line") < damage.line), part.open_from)
+        for part in parts
+    ]
 
 
 class _PileReader:
-    """The shared engine of `read_pile` and `iter_pile_batches`: yields one frame per chunk."""
+    """The shared engine of `read_pile` and `iter_pile_batches`: yields one `_Rows` per chunk,
+    and a `_Damage` when a frame fails its check in lenient mode."""
 
     def __init__(
         self,
@@ -85,51 +93,108 @@ class _PileReader:
         unicode_errors: UnicodeErrors,
         progress: bool | None,
         verify: bool,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        zstd_dict: ZstdDict | None = None,
         chunk_bytes: int | None = None,
     ) -> None:
-        self.files = expand_paths(paths)
+        if max_line_bytes < 1:
+            raise ValueError(f"max_line_bytes must be ≥ 1, got {max_line_bytes}")
+        expansion = expand_paths(paths)
+        self.files = expansion.files
         self.report = LoadReport(strict=strict)
+        self.report.unread_paths = expansion.problems
+        self.report.duplicate_paths = expansion.duplicates
+        self.report.ignored_paths = expansion.ignored
+        if expansion.problems:
+            listed = "; ".join(f"{path}: {why}" for path, why in expansion.problems)
+            if strict:
+                raise DataError(f"{len(expansion.problems)} input(s) cannot be read: {listed}")
+            warnings.warn(
+                DamagedFileWarning(
+                    f"not read, {len(expansion.problems)} input(s) that cannot be read "
+                    f"(see the load report): {listed}"
+                ),
+                stacklevel=4,
+            )
         if isinstance(subsets, str):
             subsets = [subsets]
         self.keep = None if subsets is None else sorted({canonical_subset(s)[0] for s in subsets})
+        self.seen_subsets: set[str] = set()
         self.unicode_errors = unicode_errors
         self.progress = progress
         self.chunk_bytes = chunk_bytes or CHUNK_BYTES
+        self.max_line_bytes = max_line_bytes
+        self.zstd_dict = zstd_dict
         if verify:
-            _verify(self.files, progress)
+            _verify([f.path for f in self.files], progress)
 
-    def frames(self) -> Iterator[tuple[int, pl.DataFrame]]:
-        """``(file index, frame)`` for each parsed chunk of each file, in order."""
-        total = sum(f.stat().st_size for f in self.files)
+    def frames(self) -> Iterator[_Rows | _Damage]:
+        """`_Rows` for each parsed chunk of each file, in order; `_Damage` after a damaged
+        frame (lenient mode)."""
+        total = sum(f.path.stat().st_size for f in self.files)
         with progress_bar(
             total=total, unit="B", unit_scale=True, desc="reading Pile", progress=self.progress
         ) as bar:
-            for index, path in enumerate(self.files):
-                file_frames = self._file_frames(path, bar)
+            for index, file in enumerate(self.files):
+                file_frames = self._file_frames(index, file, bar)
                 try:
-                    for frame in file_frames:
-                        yield index, self._filter(frame)
+                    for item in file_frames:
+                        yield item if isinstance(item, _Damage) else self._filter(item)
                 finally:
                     file_frames.close()
+        self._check_filter()
 
-    def _filter(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def _filter(self, rows: _Rows) -> _Rows:
         if self.keep is None:
-            return frame
+            return rows
+        frame = rows.frame
+        self.seen_subsets.update(frame.get_column("subset").unique().to_list())
         kept = frame.filter(pl.col("subset").is_in(self.keep))
         self.report.rows_filtered_out += frame.height - kept.height
-        return kept
+        return _Rows(rows.index, kept, rows.open_from)
 
-    def _file_frames(self, path: Path, bar) -> Iterator[pl.DataFrame]:  # type: ignore[no-untyped-def]
-        file_report = FileReport(str(path))
+    def _check_filter(self) -> None:
+        """Warn about `subsets=` names that matched no row, with the closest known names."""
+        if self.keep is None:
+            return
+        known = sorted(set(PILE_SUBSETS) | self.seen_subsets)
+        for name in self.keep:
+            if name not in self.seen_subsets:
+                others = [k for k in known if k != name]
+                close = difflib.get_close_matches(name, others, n=3, cutoff=0.5)
+                self.report.unmatched_subsets[name] = close
+                warnings.warn(
+                    FilterWarning(
+                        f"subsets=: {name!r} matched no rows"
+                        + (f"; did you mean {' or '.join(map(repr, close))}?" if close else "")
+                    ),
+                    stacklevel=4,
+                )
+
+    def _file_frames(self, index: int, file: InputFile, bar) -> Iterator[_Rows | _Damage]:  # type: ignore[no-untyped-def]
+        file_report = FileReport(str(file.path), format=file.format, source=file.source)
         self.report.files.append(file_report)
-        fmt = sniff_format(path)
-        file_report.format = fmt
-        source, done = path.name, 0
-        chunks = prefetch(lambda: iter_line_chunks(iter_decompressed(path, fmt), self.chunk_bytes))
+        source, done = file.source, 0
+        open_from, unverified = 1, 0  # rows read from line `open_from` on are not verified yet
+        chunks = prefetch(
+            lambda: iter_line_chunks(
+                iter_decompressed(file.path, file.format, zstd_dict=self.zstd_dict),
+                self.chunk_bytes,
+                self.max_line_bytes,
+            )
+        )
         try:
             for chunk in chunks:
+                for line, n_bytes in chunk.long_lines:
+                    detail = f"{n_bytes:,} bytes > max_line_bytes={self.max_line_bytes:,}"
+                    self.report.record("line_too_long", source, line, detail)
                 raw, columnar = parse_chunk(chunk, source, self.unicode_errors, self.report)
                 frame = finish(raw, source, self.report)
+                if chunk.open_from > open_from:  # the frames before it passed their checks
+                    open_from = chunk.open_from
+                    unverified = int((frame.get_column("line") >= open_from).sum())
+                else:
+                    unverified += frame.height
                 file_report.decompressed_bytes += len(chunk.data)
                 file_report.columnar_chunks += columnar
                 file_report.fallback_chunks += not columnar
@@ -137,15 +202,14 @@ class _PileReader:
                 self.report.rows_read += frame.height
                 bar.update(chunk.compressed_pos - done)
                 done = chunk.compressed_pos
-                yield frame
+                yield _Rows(index, frame, chunk.open_from)
         except CorruptArchiveError as error:
             if self.report.strict or isinstance(error, TrailingDataError):
                 raise
-            file_report.error = str(error)
-            warnings.warn(
-                DamagedFileWarning(f"{error}; kept the {file_report.rows:,} rows read before it"),
-                stacklevel=4,
-            )
+            line = error.line or open_from
+            dropped = unverified if line == open_from else 0
+            self._record_damage(file_report, error, line, dropped)
+            yield _Damage(index, line)
             return
         except GeneratorExit:
             file_report.error = "not read to the end (the caller stopped early)"
@@ -156,6 +220,25 @@ class _PileReader:
         finally:
             chunks.close()
         file_report.ended_cleanly = True
+
+    def _record_damage(
+        self, file_report: FileReport, error: CorruptArchiveError, line: int, dropped: int
+    ) -> None:
+        file_report.error = str(error)
+        file_report.rows -= dropped
+        file_report.rows_dropped, file_report.dropped_from_line = dropped, line
+        self.report.rows_read -= dropped
+        if dropped:
+            self.report.skipped["damaged_frame"] += dropped
+            self.report.add_example("damaged_frame", file_report.source, line, str(error))
+        warnings.warn(
+            DamagedFileWarning(
+                f"{error}; kept the {file_report.rows:,} rows before line {line:,} "
+                f"(from frames that passed their checks), dropped {dropped:,} rows decoded "
+                f"from the damaged frame (lines {line:,} on); the rest of the file was not read"
+            ),
+            stacklevel=5,
+        )
 
 
 def _verify(files: list[Path], progress: bool | None) -> None:
@@ -194,13 +277,20 @@ def read_pile(
     unicode_errors: UnicodeErrors = "skip",
     verify: bool = False,
     on_frame: Callable[[pl.DataFrame], object] | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    zstd_dict: ZstdDict | None = None,
 ) -> pl.DataFrame | tuple[pl.DataFrame, LoadReport]:
     """Read Pile files into one Polars frame.
 
     Args:
         paths: a file, folder or glob, or a list of them. Containers are recognised by their
-            magic bytes (zstd, gzip, else JSON lines), not by extension.
-        subsets: keep only these subsets (released names or aliases such as ``pile_arxiv``).
+            magic bytes (zstd, gzip, bzip2, xz, else JSON lines), not by extension. A folder
+            gives its files named like shards (``.jsonl``, ``.ndjson``, ``.jsonl.zst``,
+            ``.zstd``, ``.gz``, ``.bz2``, ``.xz``, any letter case), recursively; entries that
+            cannot be read are reported (lenient) or raise (strict); a file given twice is
+            read once.
+        subsets: keep only these subsets (released names or aliases such as ``pile_arxiv``);
+            a name that matches no row warns (`FilterWarning`) with the closest known names.
         limit: stop after this many rows (after the subset filter).
         sample_per_subset: a seeded uniform sample of at most this many rows per subset,
             drawn while streaming (never holds a whole shard).
@@ -216,18 +306,32 @@ def read_pile(
             (`verify_shards`); a mismatch raises before anything is read.
         on_frame: called with every chunk's frame as it is read (after `subsets` and `limit`,
             before sampling), so the same pass can feed streaming statistics, e.g.
-            ``CompositionStats().update``, while only a sample is kept.
+            ``CompositionStats().update``, while only a sample is kept. It sees rows as they
+            are decoded: rows of a frame that later fails its check are dropped from the
+            result but were already seen here (the report names them).
+        max_line_bytes: a longer line (bytes) is skipped and counted (``line_too_long``)
+            without ever being held whole; reading goes on after it.
+        zstd_dict: the dictionary (bytes or a file) zstd frames were compressed with, if any.
 
     Returns:
         The frame (columns ``subset``, ``text``, ``n_bytes`` UInt64 UTF-8 bytes, ``n_chars``,
-        ``source`` file name, ``line`` 1-based, ``known_subset``, ``synthetic``), and the
+        ``source`` the file's path relative to the folder holding all inputs (its name when
+        there is one folder), ``line`` 1-based, ``known_subset``, ``synthetic``), and the
         report when `with_report`.
 
     Raises:
         TruncatedArchiveError, TrailingDataError: in both modes (a cut or padded download).
-        CorruptArchiveError: in strict mode; lenient mode keeps the rows before the damage,
-            warns (`DamagedFileWarning`) and says so in the report.
+        CorruptArchiveError: in strict mode, when a frame fails its check (zstd checksum, gzip
+            CRC) or holds corrupt data; lenient mode drops the rows decoded from that frame,
+            keeps those of the frames before it, warns (`DamagedFileWarning`) and says so in
+            the report.
+        ArchiveError: a zstd frame with a window over 2 GiB or a dictionary not given.
+        DataError: an input matches nothing or a named file cannot be read; in strict mode
+            also an entry of a folder or glob that cannot be read.
     """
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be ≥ 0, got {limit}")
+    reservoir = None if sample_per_subset is None else SubsetReservoir(sample_per_subset, seed)
     reader = _PileReader(
         paths,
         subsets=subsets,
@@ -235,25 +339,29 @@ def read_pile(
         unicode_errors=unicode_errors,
         progress=progress,
         verify=verify,
+        max_line_bytes=max_line_bytes,
+        zstd_dict=zstd_dict,
     )
-    if limit is not None and limit < 0:
-        raise ValueError(f"limit must be ≥ 0, got {limit}")
-    reservoir = None if sample_per_subset is None else SubsetReservoir(sample_per_subset, seed)
     reader.report.sample_per_subset = sample_per_subset
-    parts: list[pl.DataFrame] = []
+    parts: list[_Rows] = []
     taken = 0
     frames = reader.frames()
     try:
-        for index, frame in frames:
-            if limit is not None:
-                frame = frame.head(limit - taken)
+        for item in frames:
+            if isinstance(item, _Damage):
+                if reservoir is not None:
+                    reservoir.drop(item.index, item.line)
+                parts = _drop_damaged(parts, item)
+                taken = sum(part.frame.height for part in parts)
+                continue
+            frame = item.frame if limit is None else item.frame.head(limit - taken)
             taken += frame.height
             if on_frame is not None:
                 on_frame(frame)
             if reservoir is not None:
-                reservoir.add(frame, index)
+                reservoir.add(frame, item.index, item.open_from)
             elif frame.height:
-                parts.append(frame)
+                parts.append(_Rows(item.index, frame, item.open_from))
             if limit is not None and taken >= limit:
                 break
     finally:
@@ -262,7 +370,8 @@ def read_pile(
     if sampled is not None:
         df = sampled
     else:
-        df = pl.concat(parts, rechunk=False) if parts else empty_frame()
+        kept = [part.frame for part in parts if part.frame.height]
+        df = pl.concat(kept, rechunk=False) if kept else empty_frame()
     reader.report.rows_returned = df.height
     return (df, reader.report) if with_report else df
 
@@ -297,7 +406,14 @@ class PileBatches:
         rows = size = 0
         frames = self._reader.frames()
         try:
-            for _, frame in frames:
+            for item in frames:
+                if isinstance(item, _Damage):  # rows not handed out yet can still be dropped
+                    kept = _drop_damaged([_Rows(item.index, f, 1) for f in pending], item)
+                    pending = [rows.frame for rows in kept]
+                    rows = sum(f.height for f in pending)
+                    size = sum(int(f.get_column("n_bytes").sum()) for f in pending)
+                    continue
+                frame = item.frame
                 while frame.height:
                     part = frame.head(self.batch_rows - rows)
                     sizes = part.get_column("n_bytes").cum_sum()
@@ -331,6 +447,8 @@ def iter_pile_batches(
     progress: bool | None = None,
     unicode_errors: UnicodeErrors = "skip",
     verify: bool = False,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    zstd_dict: ZstdDict | None = None,
 ) -> PileBatches:
     """Stream Pile files as frames (the `read_pile` columns) of at most `batch_rows` rows and
     `batch_bytes` UTF-8 bytes of text; a single longer document comes alone.
@@ -338,7 +456,9 @@ def iter_pile_batches(
     Memory does not grow with the file: a few decompressed chunks (16 MiB each, more only for a
     single longer line) and about three batches (the one being built, its copy, the one the
     caller holds). The `report` attribute of the result is the `LoadReport`. Other arguments
-    as `read_pile`.
+    as `read_pile`. Rows are handed out as they are decoded: when a frame then fails its check
+    (lenient mode), its rows still waiting in the batch being built are dropped, and the
+    warning and ``report.files[i].dropped_from_line`` name those already handed out.
 
     Example::
 
@@ -354,5 +474,7 @@ def iter_pile_batches(
         unicode_errors=unicode_errors,
         progress=progress,
         verify=verify,
+        max_line_bytes=max_line_bytes,
+        zstd_dict=zstd_dict,
     )
     return PileBatches(reader, batch_rows, batch_bytes)

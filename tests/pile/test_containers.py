@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import itertools
 import lzma
@@ -32,6 +33,8 @@ DATA = b"\n".join(ROWS) + b"\n"
         ("zstd.gz", zstd_frame(DATA), "zstd"),
         ("skippable_first.bin", skippable_frame() + zstd_frame(DATA), "zstd"),
         ("empty.jsonl.zst", b"", "jsonl"),
+        ("bzip2.jsonl.zst", bz2.compress(DATA), "bzip2"),
+        ("xz.jsonl", lzma.compress(DATA), "xz"),
     ],
 )
 def test_sniff_wrong_extension(tmp_path: Path, name: str, payload: bytes, expected: str) -> None:
@@ -46,9 +49,11 @@ def test_sniff_wrong_extension(tmp_path: Path, name: str, payload: bytes, expect
 @pytest.mark.parametrize(
     ("payload", "mentions"),
     [
-        (lzma.compress(DATA), "xz"),
+        (b"PK\x03\x04zipped", "zip"),
+        (b"\x04\x22\x4d\x18lz4", "lz4"),
         (b"\x00\x01\x02binary\x00" * 100, "binary"),
-        (b"BZh91AY", "bzip2"),
+        (b"/annex/objects/MD5E-s1234--0123abcd.jsonl.zst\n", "git-annex pointer"),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n", "Git LFS"),
     ],
 )
 def test_unknown_format_raises(tmp_path: Path, payload: bytes, mentions: str) -> None:
@@ -206,15 +211,17 @@ def test_decompressed_pieces_are_bounded(tmp_path: Path, kind: str) -> None:
         lines = [doc("x" * 4000, "Books3")] * 1000  # 442 bytes compressed
     path = write(tmp_path / "big.jsonl.zst", lines)  # ~4 MB decompressed
     pieces = list(iter_decompressed(path, piece_bytes=64 << 10))
-    assert b"".join(p for p, _ in pieces) == b"\n".join(lines) + b"\n"
+    assert b"".join(p.data for p in pieces) == b"\n".join(lines) + b"\n"
     # zstd emits whole 128 KiB blocks; ~10000:1 data packs a few blocks into the smallest feed
-    assert max(len(p) for p, _ in pieces) <= 8 * (64 << 10)
-    assert [pos for _, pos in pieces] == sorted(pos for _, pos in pieces)
-    assert pieces[-1][1] == path.stat().st_size  # compressed positions end at the file size
+    assert max(len(p.data) for p in pieces) <= 8 * (64 << 10)
+    positions = [p.compressed_pos for p in pieces]
+    assert positions == sorted(positions)
+    assert positions[-1] == path.stat().st_size  # compressed positions end at the file size
+    assert {p.frame for p in pieces} == {0} and pieces[0].data == b""  # the frame's start
 
 
 def test_line_chunks_are_whole_lines_near_target() -> None:
-    pieces = [(DATA[i : i + 7], i) for i in range(0, len(DATA), 7)]
+    pieces = [(DATA[i : i + 7], i, 0) for i in range(0, len(DATA), 7)]
     chunks = list(iter_line_chunks(pieces, target_bytes=500))
     assert b"".join(c.data for c in chunks) == DATA
     assert all(c.data.endswith(b"\n") for c in chunks)
