@@ -26,6 +26,12 @@ def subset_order(names: Iterable[str]) -> list[str]:
     return canonical + sorted(present - set(canonical))
 
 
+def literal(text: str) -> str:
+    """`text` as matplotlib draws it literally: each ``$`` escaped, so a subset, class or
+    scorer name never goes through math-text parsing (which fails on an odd ``$``)."""
+    return str(text).replace("$", r"\$")
+
+
 def matplotlib_figure(
     width: float, height: float, *, ncols: int = 1, fixed_margins: bool = False
 ) -> tuple[Any, Any]:

@@ -12,7 +12,13 @@ from typing import Any
 
 import polars as pl
 
-from segpile_lab._figures import check_backend, matplotlib_figure, save_figure, subset_order
+from segpile_lab._figures import (
+    check_backend,
+    literal,
+    matplotlib_figure,
+    save_figure,
+    subset_order,
+)
 from segpile_lab.bpb.result import OVERALL, UNTRAINED_LABEL, BPBResult, paper_reference
 
 __all__ = [
@@ -114,12 +120,12 @@ def plot_subset_bpb(
         if part["ci_low"].null_count() == 0:
             errors = np.vstack([bpb - part["ci_low"].to_numpy(), part["ci_high"].to_numpy() - bpb])
         ax.bar(x[index] + (i - (len(scorers) - 1) / 2) * width, bpb, width, yerr=errors,
-               capsize=3, label=name)  # fmt: skip
+               capsize=3, label=literal(name))  # fmt: skip
     for model in paper_models:
         part = paper.filter(pl.col("model") == model)
         ax.scatter([subsets.index(s) for s in part["subset"]], part["bpb"].to_list(),
                    marker="D", zorder=3, label=f"paper: {model}")  # fmt: skip
-    ax.set_xticks(x, subsets, rotation=30, ha="right")
+    ax.set_xticks(x, [literal(s) for s in subsets], rotation=30, ha="right")
     _finish(ax, title, None, "bits per byte")
     return fig
 
@@ -150,8 +156,8 @@ def plot_document_bpb(result: BPBResult, *, backend: str = "plotly") -> Any:
         boxes = ax.boxplot(data, positions=positions, widths=width * 0.9, patch_artist=True)
         for patch in boxes["boxes"]:
             patch.set_facecolor(f"C{i}")
-        ax.plot([], [], color=f"C{i}", label=name)
-    ax.set_xticks(range(len(subsets)), subsets, rotation=30, ha="right")
+        ax.plot([], [], color=f"C{i}", label=literal(name))
+    ax.set_xticks(range(len(subsets)), [literal(s) for s in subsets], rotation=30, ha="right")
     _finish(ax, title, None, "bits per byte (one document)")
     return fig
 
@@ -175,9 +181,9 @@ def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: str = "plotly") -
     fig, ax = matplotlib_figure(7.0, 5.0)
     for i, name in enumerate(table["scorer"].unique(maintain_order=True)):
         part = table.filter(pl.col("scorer") == name)
-        ax.scatter(part["bytes_per_token"], part["bpb"], color=f"C{i}", label=name)
+        ax.scatter(part["bytes_per_token"], part["bpb"], color=f"C{i}", label=literal(name))
         for row in part.iter_rows(named=True):
-            ax.annotate(row["subset"], (row["bytes_per_token"], row["bpb"]), fontsize=7)
+            ax.annotate(literal(row["subset"]), (row["bytes_per_token"], row["bpb"]), fontsize=7)
     _finish(ax, title, "bytes per token", "bits per byte")
     return fig
 
@@ -197,7 +203,7 @@ def plot_loss_by_position(result: BPBResult, *, backend: str = "plotly") -> Any:
     fig, ax = matplotlib_figure(9.0, 4.5)
     for name in table["scorer"].unique(maintain_order=True) if table.height else []:
         part = table.filter(pl.col("scorer") == name)
-        ax.plot(part["position"], part["mean_nll_bits"], label=name)
+        ax.plot(part["position"], part["mean_nll_bits"], label=literal(name))
     _finish(ax, title, "position (tokens of context)", "mean NLL (bits per token)")
     return fig
 

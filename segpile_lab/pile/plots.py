@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from segpile_lab._figures import Backend, check_backend, matplotlib_figure, subset_order
+from segpile_lab._figures import (
+    Backend,
+    check_backend,
+    literal,
+    matplotlib_figure,
+    subset_order,
+)
 from segpile_lab._figures import save_figure as save_figure  # the audit's public name for it
 from segpile_lab.pile.composition import published_table
 from segpile_lab.pile.demo import SYNTHETIC_LABEL
@@ -107,7 +113,7 @@ def plot_composition(
         xerr=[minus, plus] if plus else None,
         error_kw=dict(elinewidth=1, capsize=2),
     )
-    ax.set_yticks(list(positions), names)
+    ax.set_yticks(list(positions), [literal(n) for n in names])
     ax.set_xlabel("% of bytes")
     ax.set_title(title)
     ax.legend(loc="lower right")
@@ -155,7 +161,8 @@ def plot_lengths(
         return fig
     fig, ax = matplotlib_figure(8, 1.5 + 0.3 * len(names), fixed_margins=True)
     if names:  # matplotlib refuses a box plot of nothing
-        ax.boxplot([groups[n] for n in names], orientation="horizontal", tick_labels=names)
+        ax.boxplot([groups[n] for n in names], orientation="horizontal",
+                   tick_labels=[literal(n) for n in names])  # fmt: skip
     ax.scatter(
         [published[n] for n in marked],
         [names.index(n) + 1 for n in marked],
@@ -216,7 +223,7 @@ def plot_duplicates_pii(
             offsets = [i - 0.4 + width * (k + 0.5) for i in range(len(names))]
             axis.barh(offsets, values.fill_null(0).to_list(), width, label=label)
         axis.legend(fontsize="small")
-    left.set_yticks(range(len(names)), names)
+    left.set_yticks(range(len(names)), [literal(n) for n in names])
     left.set_xlabel("duplicate rate (%)")
     right.set_xlabel("documents with a match (%)")
     fig.suptitle(title)
@@ -281,6 +288,6 @@ def plot_quality(
         axis.hlines(positions, q1, q3, linewidth=5, alpha=0.4)
         axis.plot(median, positions, "o", color="black", markersize=4)
         axis.set_title(signal.replace("_", " "), fontsize="small")
-    axes[0].set_yticks(list(positions), names)
+    axes[0].set_yticks(list(positions), [literal(n) for n in names])
     fig.suptitle(f"{title} (median ● and interquartile range)")
     return fig
