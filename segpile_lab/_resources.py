@@ -30,8 +30,3 @@ def manifests_dir() -> Path:
 def notebooks_dir() -> Path:
     """The folder holding the curated notebooks that `segpile-lab report` runs."""
     return _resource_dir("notebooks")
-
-
-def static_dir() -> Path:
-    """The folder holding JavaScript and CSS shipped with the widgets."""
-    return _PACKAGE_DIR / "static"

@@ -75,6 +75,12 @@ def load_image(
         raise ImageLoadError(f"{name}: cannot decode image ({exc})") from exc
 
 
+def rgb_array(source: Any, **options: Any) -> np.ndarray:
+    """``(H, W, 3)`` uint8: the pixels the model segments, from anything `load_image` takes
+    (the one conversion that `predict`, overlays and the viewer share; `options` as there)."""
+    return np.asarray(load_image(source, **options))
+
+
 def _open(path: Path, limit: int | None) -> Any:
     from PIL import Image, UnidentifiedImageError
 

@@ -5,10 +5,10 @@ gives PIL). Layers:
 
 * ``labels``: class colours (ADE20K palette for 150 classes), largest classes drawn first,
   optional class outlines and names written inside each region;
-* ``confidence``, ``margin`` (viridis, 0…1), ``entropy`` (magma, 0…ln C nats),
-  ``mutual_information`` (magma, 0…its maximum), any other uncertainty map of the result;
+* every uncertainty map the result holds, in the colour map and range of its row in
+  `seg.layers.LAYERS` (e.g. confidence: viridis 0…1; entropy: magma 0…ln C nats);
 * ``ground_truth``: the annotation's classes (ignored pixels left uncoloured);
-* ``errors``: wrong pixels red, right pixels green, ignored pixels uncoloured.
+* ``errors``: wrong pixels `layers.WRONG`, right pixels `layers.RIGHT`, ignored uncoloured.
 
 Results of untrained demo models get a visible "untrained demo weights" stamp.
 """
@@ -21,23 +21,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from segpile_lab.errors import SegpileError
 from segpile_lab.seg.ade20k import IGNORE_INDEX
+from segpile_lab.seg.layers import LAYERS, RIGHT, WRONG, colorize, value_range
 from segpile_lab.seg.model import UNTRAINED_NOTE
 from segpile_lab.seg.palette import palette_for
 from segpile_lab.seg.results import SegmentationResult
 
-LAYERS = (
-    "labels",
-    "confidence",
-    "entropy",
-    "margin",
-    "mutual_information",
-    "ground_truth",
-    "errors",
-)
-COLORMAPS = {"confidence": "viridis", "margin": "viridis"}  # others: magma (high = uncertain)
-_ERROR_COLOURS = np.array([[40, 180, 60], [230, 30, 30]], dtype=np.uint8)  # right, wrong
+OVERLAY_LAYERS = tuple(name for name in LAYERS if name != "disagreement")
+_ERROR_COLOURS = np.array([RIGHT, WRONG], dtype=np.uint8)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -49,9 +40,9 @@ def returns_input_type(function: F) -> F:
     def wrapper(image: Any, *args: Any, **kwargs: Any) -> Any:
         from PIL import Image
 
-        from segpile_lab.seg.images import load_image
+        from segpile_lab.seg.images import rgb_array
 
-        array = function(np.asarray(load_image(image)), *args, **kwargs)
+        array = function(rgb_array(image), *args, **kwargs)
         return array if isinstance(image, np.ndarray) else Image.fromarray(array)
 
     return wrapper  # type: ignore[return-value]
@@ -73,7 +64,7 @@ def overlay(
 
     Args:
         image: the segmented image (path, PIL image or `(H, W, 3)` array).
-        layer: one of `LAYERS` (or any uncertainty map the result holds).
+        layer: one of `OVERLAY_LAYERS` whose map the result holds.
         alpha: opacity of the layer, 0…1.
         classes: only these class ids or names are coloured (labels / ground_truth layers).
         outline: draw class borders; names: write class names inside their regions.
@@ -83,7 +74,7 @@ def overlay(
     """
     height, width = image.shape[:2]
     if result.image_size != (height, width):
-        raise SegpileError(
+        raise ValueError(
             f"image is {width}×{height} but the result is for {result.image_size[1]}×"
             f"{result.image_size[0]}; pass the image that was segmented"
         )
@@ -106,9 +97,9 @@ def _layer_labels(
 ) -> np.ndarray | None:
     if layer in {"ground_truth", "errors"}:
         if ground_truth is None:
-            raise SegpileError(f"layer {layer!r} needs ground_truth=<(H, W) class ids>")
+            raise ValueError(f"layer {layer!r} needs ground_truth=<(H, W) class ids>")
         if ground_truth.shape != result.labels.shape:
-            raise SegpileError(
+            raise ValueError(
                 f"ground truth {ground_truth.shape} and result {result.labels.shape} differ"
             )
         return ground_truth if layer == "ground_truth" else None
@@ -133,10 +124,8 @@ def _layer_colours(
         wrong = (result.labels != ground_truth).astype(np.int64)
         return _ERROR_COLOURS[wrong], valid
     values = result.layer(layer)
-    upper = {"entropy": np.log(result.num_labels), "confidence": 1.0, "margin": 1.0}.get(
-        layer, float(values.max()) or 1.0
-    )
-    return colormap(values / upper, COLORMAPS.get(layer, "magma")), np.ones(values.shape, bool)
+    upper = value_range(layer, result.num_labels, values)
+    return colorize(values, layer, upper), np.ones(values.shape, bool)
 
 
 def _selected(result: SegmentationResult, classes: Sequence[int | str] | None) -> np.ndarray:
@@ -151,18 +140,10 @@ def _selected(result: SegmentationResult, classes: Sequence[int | str] | None) -
     for item in classes:
         if isinstance(item, str):
             if item not in by_name:
-                raise SegpileError(f"unknown class name {item!r}")
+                raise ValueError(f"unknown class name {item!r}")
             item = by_name[item]
         wanted.add(int(item))
     return np.array([i for i in order if i in wanted])
-
-
-def colormap(values: np.ndarray, name: str) -> np.ndarray:
-    """Map `(H, W)` values in 0…1 to `(H, W, 3)` uint8 colours of a matplotlib colour map."""
-    from matplotlib import colormaps
-
-    table = np.rint(colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
-    return table[np.clip(np.rint(values * 255), 0, 255).astype(np.int64)]
 
 
 def _borders(labels: np.ndarray) -> np.ndarray:

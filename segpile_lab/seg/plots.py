@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from segpile_lab._figures import literal
+from segpile_lab.seg.layers import LAYERS, value_range
+
 UNTRAINED_NOTE = "untrained demo weights"
 
 
@@ -48,7 +51,8 @@ def plot_confusion_matrix(metrics: Any, *, top: int = 10, is_trained: bool = Tru
     import matplotlib.pyplot as plt
 
     matrix, names = confusion_top(metrics, top)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.45 * len(names), 0.8 + 0.42 * len(names)))
+    names = [literal(name) for name in names]  # class names are drawn as-is, never math text
+    fig, ax = plt.subplots(figsize=(1.6 + 0.6 * len(names), 1.2 + 0.55 * len(names)))
     image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(names)), names, fontsize=8)
@@ -62,10 +66,15 @@ def plot_confusion_matrix(metrics: Any, *, top: int = 10, is_trained: bool = Tru
                 f"{value:.0%}",
                 ha="center",
                 va="center",
-                fontsize=6,
+                fontsize=9,
                 color="white" if value > 0.6 else "black",
             )
-    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true class's pixels")
+    from matplotlib.ticker import PercentFormatter
+
+    fig.colorbar(
+        image, ax=ax, fraction=0.046, label="share of the true class's pixels",
+        format=PercentFormatter(1.0),
+    )
     _title(ax, "Confusion matrix (rows sum to 100%)", is_trained)
     fig.tight_layout()
     return fig
@@ -156,18 +165,6 @@ def plot_risk_coverage(
     return fig
 
 
-_MAP_UNITS = {
-    "confidence": ("confidence (max probability)", "viridis", (0.0, 1.0)),
-    "margin": ("margin (top-1 − top-2)", "viridis", (0.0, 1.0)),
-    "entropy": ("entropy (nats)", "magma", None),
-    "entropy_normalized": ("entropy / ln C", "magma", (0.0, 1.0)),
-    "predictive_entropy": ("predictive entropy (nats)", "magma", None),
-    "expected_entropy": ("expected entropy (nats)", "magma", None),
-    "mutual_information": ("mutual information (nats)", "magma", None),
-    "top_class_variance": ("variance of the top class", "magma", None),
-}
-
-
 def plot_uncertainty_maps(
     result: Any, layers: tuple[str, ...] = ("confidence", "entropy", "margin")
 ):
@@ -177,13 +174,13 @@ def plot_uncertainty_maps(
 
     fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers), 3.6), squeeze=False)
     for ax, layer in zip(axes[0], layers, strict=True):
-        label, cmap, limits = _MAP_UNITS[layer]
+        spec = LAYERS[layer]
         values = result.layer(layer) if hasattr(result, "layer") else getattr(result, layer)
-        vmin, vmax = limits or (0.0, max(float(np.nanmax(values)), 1e-6))
-        image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
+        vmax = value_range(layer, len(result.id2label), values)
+        image = ax.imshow(values, cmap=spec.colormap, vmin=0.0, vmax=vmax)
         ax.set_axis_off()
-        ax.set_title(f"{label}\nmean {float(np.nanmean(values)):.3f}", fontsize=10)
-        fig.colorbar(image, ax=ax, fraction=0.046)
+        ax.set_title(f"{spec.label}\nmean {float(np.nanmean(values)):.3f}", fontsize=10)
+        fig.colorbar(image, ax=ax, fraction=0.046, label=spec.units)
     name = getattr(result, "model_name", "")
     trained = bool(getattr(result, "is_trained", True))
     fig.suptitle(

@@ -47,6 +47,9 @@ class SegmentationResult:
         mc_samples: number of stochastic passes (0 = deterministic only).
         mc_active: names of the dropout / drop-path modules that were active in MC passes.
         source: file name or a short description of the input.
+        grid_maps: the uncertainty maps `(h, w)` float32 on the logit grid before upsampling,
+            the cells of `topk` (confidence = top-1 probability of the same cell); empty
+            without uncertainty.
     """
 
     labels: np.ndarray
@@ -68,6 +71,7 @@ class SegmentationResult:
     topk_probabilities: np.ndarray | None = field(default=None)
     topk_indices: np.ndarray | None = field(default=None)
     low_res_probabilities: np.ndarray | None = field(default=None)
+    grid_maps: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def num_labels(self) -> int:

@@ -14,44 +14,60 @@ from typing import Any
 import numpy as np
 
 from segpile_lab.errors import DataError
+from segpile_lab.seg.layers import value_range
 from segpile_lab.seg.palette import palette_for
-from segpile_lab.viewer._classes import class_names
+from segpile_lab.viewer._names import class_names
 from segpile_lab.viewer._payload import (
-    MAP_LAYERS,
     as_numpy,
     as_rgb,
     downsample_nearest,
-    map_scale,
     resize_image,
     result_topk,
     transport_factor,
 )
-from segpile_lab.viewer._stats import IGNORE_INDEX, class_table, disagreement
+from segpile_lab.viewer._stats import IGNORE_INDEX, class_table, disagreement, truth_table
 
 DEFAULT_MAX_PIXELS = 640 * 640
 UNTRAINED_BANNER = "untrained demo weights: the classes shown are random, not a real segmentation"
+# map layers the viewer offers (the rest of seg.layers' maps stay in figures)
+VIEW_MAPS = (
+    "confidence",
+    "entropy",
+    "margin",
+    "predictive_entropy",
+    "expected_entropy",
+    "mutual_information",
+)
+# logit-grid maps the read-out quotes beside the top-k of the same cell
+CELL_MAPS = ("entropy", "predictive_entropy", "expected_entropy", "mutual_information")
 
 
 @dataclass
 class Panel:
-    """One result on the transport grid.
+    """One result on the transport grid, plus the read-out's numbers on the logit grid.
 
     Attributes:
-        title: shown above the panel; is_trained: False for demo weights.
-        labels: ``(h, w)`` class ids; maps: name -> ``(h, w)`` float32 (confidence, entropy in
-            nats, margin, mutual information in nats when MC dropout ran); scales: name -> the
-            colour range of each map; topk_ids / topk_probs: ``(3, lh, lw)`` at logit resolution.
+        title: shown above the panel; is_trained: False for demo weights; mc_samples: the
+            Monte-Carlo passes behind the MC maps (0 = none).
+        labels: ``(h, w)`` class ids; maps: name -> ``(h, w)`` float32, the layers of
+            `VIEW_MAPS` the result holds; scales: name -> the upper end of each map's colours.
+        cell_ids / cell_probs: ``(3, lh, lw)`` top-3 classes and probabilities per logit cell;
+            cell_maps: name -> ``(lh, lw)`` float32 maps of `CELL_MAPS` on the same cells
+            (``result.grid_maps``). The read-out's class, confidence (= top-1 probability),
+            margin, top-3 and entropies all come from one cell.
         classes: the legend rows (see `_stats.class_table`), computed at full resolution.
         full_labels / full_confidence: the full-resolution ``(H, W)`` maps (references).
     """
 
     title: str
     is_trained: bool
+    mc_samples: int
     labels: np.ndarray
     maps: dict[str, np.ndarray]
     scales: dict[str, float]
-    topk_ids: np.ndarray
-    topk_probs: np.ndarray
+    cell_ids: np.ndarray
+    cell_probs: np.ndarray
+    cell_maps: dict[str, np.ndarray]
     classes: list[dict]
     full_labels: np.ndarray
     full_confidence: np.ndarray
@@ -65,6 +81,7 @@ class ViewerData:
     panels: list[Panel]
     ground_truth: np.ndarray | None  # (h, w), IGNORE_INDEX where unlabelled
     full_ground_truth: np.ndarray | None
+    truth_classes: list[dict] | None  # the ground-truth layer's legend (`_stats.truth_table`)
     factor: int
     original_size: tuple[int, int]  # (H, W)
     names: list[str]
@@ -78,9 +95,7 @@ class ViewerData:
     @property
     def layers(self) -> list[str]:
         """Layers this data can show, in menu order."""
-        out = ["labels", "confidence", "entropy", "margin"]
-        if all("mutual_information" in p.maps for p in self.panels):
-            out.append("mutual_information")
+        out = ["labels"] + [m for m in VIEW_MAPS if all(m in p.maps for p in self.panels)]
         if self.ground_truth is not None:
             out += ["ground_truth", "errors"]
         if len(self.panels) == 2:
@@ -98,7 +113,7 @@ def load_ground_truth(ground_truth: Any) -> np.ndarray:
     """``(H, W)`` int64 truth from an array, a tensor, a result (its labels) or an ADE20K
     annotation PNG path (read with ``sl.load_ade20k_annotation``: 0 -> ignore, k -> k-1)."""
     if isinstance(ground_truth, str | Path):
-        from segpile_lab import load_ade20k_annotation
+        from segpile_lab.seg.ade20k import load_ade20k_annotation
 
         return as_numpy(load_ade20k_annotation(ground_truth)).astype(np.int64)
     if hasattr(ground_truth, "labels"):
@@ -111,6 +126,19 @@ def load_ground_truth(ground_truth: Any) -> np.ndarray:
 
 def result_title(result: Any, fallback: str) -> str:
     return str(getattr(result, "model_name", None) or fallback)
+
+
+def cell_numbers(result: Any) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """``(ids, probs, maps)`` of the logit grid: the top-3 ``(3, lh, lw)`` and the
+    `CELL_MAPS` that ``result.grid_maps`` holds on the same ``(lh, lw)`` cells."""
+    ids, probs = result_topk(result)
+    grid = getattr(result, "grid_maps", None) or {}
+    maps = {
+        name: as_numpy(grid[name]).astype(np.float32)
+        for name in CELL_MAPS
+        if name in grid and tuple(np.shape(grid[name])) == probs.shape[1:]
+    }
+    return ids, probs, maps
 
 
 def build_panel(
@@ -132,22 +160,24 @@ def build_panel(
     full_conf = as_numpy(result.confidence).astype(np.float32)
     maps: dict[str, np.ndarray] = {}
     scales: dict[str, float] = {}
-    for name in MAP_LAYERS:
+    for name in VIEW_MAPS:
         value = getattr(result, name, None)
         if value is None:
             continue
         grid = downsample_nearest(as_numpy(value).astype(np.float32), factor)
         maps[name] = grid
-        scales[name] = map_scale(name, grid, len(names))
-    ids, probs = result_topk(result)
+        scales[name] = value_range(name, len(names), grid)
+    ids, probs, cell_maps = cell_numbers(result)
     return Panel(
         title=title,
         is_trained=bool(getattr(result, "is_trained", True)),
+        mc_samples=int(getattr(result, "mc_samples", 0) or 0),
         labels=downsample_nearest(full_labels, factor),
         maps=maps,
         scales=scales,
-        topk_ids=ids,
-        topk_probs=probs,
+        cell_ids=ids,
+        cell_probs=probs,
+        cell_maps=cell_maps,
         classes=class_table(
             full_labels, full_conf, names, palette, ground_truth, ignore_index=ignore_index
         ),
@@ -212,6 +242,9 @@ def build_viewer_data(
         panels=panels,
         ground_truth=None if truth is None else downsample_nearest(truth, factor),
         full_ground_truth=truth,
+        truth_classes=None
+        if truth is None
+        else truth_table(truth, names, palette, ignore_index=ignore_index),
         factor=factor,
         original_size=(height, width),
         names=names,

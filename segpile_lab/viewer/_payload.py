@@ -6,22 +6,22 @@ the values of one real pixel (nearest sampling, the centre of its ``f x f`` bloc
 stay exact and a hovered value is a value the model produced. The photo itself is box-filtered.
 
 Continuous maps travel as uint16 (value = q / 65535 * scale), class ids as uint8 (uint16 above
-255 classes), the top-k classes and probabilities at the model's logit resolution.
+255 classes). The read-out's numbers (top-k classes and probabilities, entropy, Monte-Carlo
+maps) travel as float32 on the model's logit grid: one cell's numbers come from one
+probability vector.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from segpile_lab.errors import DataError
+from segpile_lab.seg.images import rgb_array
 
-MAP_LAYERS = ("confidence", "entropy", "margin", "mutual_information")
 TOP_K = 3
 _ALIGN = 8
 
@@ -76,25 +76,10 @@ def as_numpy(value: Any) -> np.ndarray:
 
 
 def as_rgb(image: Any) -> np.ndarray:
-    """An ``(H, W, 3)`` uint8 array from a file path (read by ``sl.load_image``, with its
-    bad-input policy), a PIL image or an RGB / RGBA / grey ndarray."""
-    if isinstance(image, str | os.PathLike):
-        from segpile_lab.seg.images import load_image
-
-        image = load_image(image)
-    if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB"))
-    arr = as_numpy(image)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[:, :, None], 3, axis=2)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise DataError(f"the viewer needs an (H, W, 3) RGB image, got shape {arr.shape}")
-    arr = arr[:, :, :3]
-    if arr.dtype != np.uint8:
-        if np.issubdtype(arr.dtype, np.floating) and arr.max(initial=0) <= 1.0:
-            arr = arr * 255
-        arr = np.clip(np.round(arr), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(arr)
+    """``(H, W, 3)`` uint8: exactly the pixels the model segments (``seg.images.rgb_array``,
+    the conversion `predict` uses: transparency composited on white, 16-bit scaled, bool and
+    float arrays mapped to 0…255); a torch tensor is read as its numpy array first."""
+    return rgb_array(as_numpy(image) if hasattr(image, "detach") else image)
 
 
 def result_topk(result: Any, k: int = TOP_K) -> tuple[np.ndarray, np.ndarray]:
@@ -146,14 +131,3 @@ class Packer:
 def ids_dtype(num_classes: int, ignore_index: int) -> type:
     """uint8 when every id and the ignore index fit, else uint16."""
     return np.uint8 if max(num_classes - 1, ignore_index) <= 255 else np.uint16
-
-
-def map_scale(name: str, values: np.ndarray, num_classes: int) -> float:
-    """Colour/quantisation range of a continuous map: 1 for probabilities, ln C for entropy,
-    the observed maximum for mutual information (usually far below ln C)."""
-    if name in ("confidence", "margin"):
-        return 1.0
-    if name == "entropy":
-        return math.log(max(num_classes, 2))
-    peak = float(np.nanmax(values)) if values.size else 0.0
-    return peak if peak > 0 else 1.0

@@ -1,7 +1,8 @@
-"""Static rendering of a viewer state in numpy: the PNG and HTML legend of exported reports.
+"""Static rendering of a viewer state in numpy: the picture and HTML legend of exported reports.
 
-Mirrors the per-pixel rules of ``static/viewer.js`` (same palette, same colour maps), so the
-picture in an offline report is the one the live widget showed for the same state.
+Mirrors the per-pixel rules of ``viewer/viewer.js`` (same palette, same layer table and colour
+maps from `seg.layers`), so the picture in an offline report is the one the live widget showed
+for the same state.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from segpile_lab.viewer._classes import LAYER_COLORMAPS, colormap_lut
-from segpile_lab.viewer._data import UNTRAINED_BANNER, ViewerData
+from segpile_lab.seg.layers import LAYERS, MISSED, RIGHT, WRONG, colorize, colormap_lut
+from segpile_lab.viewer._data import UNTRAINED_BANNER, Panel, ViewerData
 
-TP_COLOR = (0, 190, 60)
-FP_COLOR = (230, 30, 30)
-FN_COLOR = (30, 100, 255)
+# drawing constants shared with viewer.js (sent in the widget's meta)
 DISAGREE_DIM = 0.45
 OUTSIDE_SELECTION_DIM = 0.35
 MAX_STATIC_WIDTH = 960
@@ -27,6 +26,8 @@ MIN_STATIC_WIDTH = 420
 LEGEND_ROWS = 12
 # photos barely compress: a low zlib level spends far less time than optimize=True
 PNG_COMPRESS_LEVEL = 3
+# the HTML fallback saved in notebooks carries a JPEG: ~5x smaller than the PNG of a photo
+JPEG_QUALITY = 88
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,15 @@ def render_panel(data: ViewerData, index: int, state: ViewState) -> np.ndarray:
         color[:] = data.palette[np.minimum(classes, len(data.palette) - 1)]
         alpha[:] = 1.0 if state.layer == "labels" else valid_gt
     elif state.layer in panel.maps:
-        lut = colormap_lut(LAYER_COLORMAPS[state.layer])
-        scaled = np.clip(panel.maps[state.layer] / panel.scales[state.layer], 0.0, 1.0)
-        color[:] = lut[np.round(scaled * 255).astype(np.int64)]
+        color[:] = colorize(panel.maps[state.layer], state.layer, panel.scales[state.layer])
         alpha[:] = 1.0
     elif state.layer == "errors" and gt is not None:
         pred = panel.labels
         if sel >= 0:
             for mask, rgb in (
-                ((pred == sel) & (gt == sel), TP_COLOR),
-                ((pred == sel) & (gt != sel) & valid_gt, FP_COLOR),
-                ((pred != sel) & (gt == sel), FN_COLOR),
+                ((pred == sel) & (gt == sel), RIGHT),
+                ((pred == sel) & (gt != sel) & valid_gt, WRONG),
+                ((pred != sel) & (gt == sel), MISSED),
             ):
                 color[mask] = rgb
                 alpha[mask] = 1.0
@@ -93,7 +92,7 @@ def render_panel(data: ViewerData, index: int, state: ViewState) -> np.ndarray:
         base[~differ] *= DISAGREE_DIM
     if state.outline:
         edge = boundaries(classes)
-        if state.layer in LAYER_COLORMAPS:
+        if LAYERS[state.layer].kind == "map":
             color[edge] = 255.0
             alpha[edge] = 1.0
         else:
@@ -140,10 +139,76 @@ def _drawable(text: str) -> str:
     return text.translate(_GLYPH_FALLBACKS)
 
 
-def render_png(data: ViewerData, state: ViewState, title: str | None = None) -> bytes:
-    """PNG bytes: the panels side by side (at most `MAX_STATIC_WIDTH` pixels in all) under a
-    header with the title, the layer and, for demo weights, a red "untrained" banner."""
-    gap, cap = 8, 18
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> list:
+    """`text` broken at spaces into lines no wider than `width` pixels (a longer word alone)."""
+    lines: list[str] = []
+    for word in _drawable(text).split(" "):
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def scale_text(panel: Panel, layer: str) -> str:
+    """The colour scale of a map layer in words: label, range with units, what high means."""
+    spec = LAYERS[layer]
+    upper = panel.scales[layer]
+    top = f"{upper:.3g}"
+    if spec.value_range == "observed":
+        top += " (largest value in this map)"
+    units = "" if spec.units in ("probability", "") else f" {spec.units}"
+    return f"{spec.label}: 0 … {top}{units}; {spec.note}"
+
+
+def key_entries(data: ViewerData, state: ViewState) -> list[tuple[tuple[int, ...] | None, str]]:
+    """``(colour or None, words)`` explaining a key layer (errors, disagreement) in `state`."""
+    if state.layer == "errors" and state.selected_class >= 0:
+        name = data.names[state.selected_class]
+        return [(RIGHT, f"true positive ({name})"), (WRONG, "false positive"),
+                (MISSED, "false negative")]
+    if LAYERS[state.layer].kind == "key":
+        return [(None, LAYERS[state.layer].note)]
+    return []
+
+
+def _draw_scale(draw: ImageDraw.ImageDraw, x: int, y: int, width: int, panel: Panel,
+                layer: str) -> int:
+    """Colour bar of a map layer at ``(x, y)``: wrapped caption, then the strip; returns the
+    height used."""
+    font = _font(12)
+    lines = _wrap(draw, scale_text(panel, layer), font, width)
+    for k, line in enumerate(lines):
+        draw.text((x, y + 14 * k), line, fill="black", font=font)
+    y += 14 * len(lines) + 2
+    strip = min(width - 4, 260)
+    lut = colormap_lut(LAYERS[layer].colormap)
+    for k in range(strip):
+        draw.line((x + k, y, x + k, y + 9), fill=tuple(int(c) for c in lut[k * 255 // (strip - 1)]))
+    draw.rectangle((x, y, x + strip - 1, y + 9), outline=(120, 120, 120))
+    return 14 * len(lines) + 14
+
+
+def _draw_key(draw: ImageDraw.ImageDraw, x: int, y: int, width: int,
+              entries: list[tuple[tuple[int, ...] | None, str]]) -> int:
+    font, used = _font(12), 0
+    for colour, words in entries:
+        indent = 0
+        if colour is not None:
+            draw.rectangle((x, y + used + 1, x + 11, y + used + 12), fill=colour, outline="black")
+            indent = 16
+        lines = _wrap(draw, words, font, width - indent)
+        for k, line in enumerate(lines):
+            draw.text((x + indent, y + used + 14 * k), line, fill="black", font=font)
+        used += 14 * len(lines) + 2
+    return used
+
+
+def render_picture(data: ViewerData, state: ViewState, title: str | None = None) -> Image.Image:
+    """The panels side by side (at most `MAX_STATIC_WIDTH` pixels in all) under a header with
+    the title, the layer and, for demo weights, a red "untrained" banner; under each panel its
+    title and the layer's colour bar (map layers) or key (errors, disagreement)."""
+    gap = 8
     tiles = [Image.fromarray(render_panel(data, i, state)) for i in range(len(data.panels))]
     room = MAX_STATIC_WIDTH - gap * (len(tiles) - 1)
     total = sum(t.width for t in tiles)
@@ -156,25 +221,55 @@ def render_png(data: ViewerData, state: ViewState, title: str | None = None) -> 
             t.resize((max(1, round(t.width * scale)), max(1, round(t.height * scale))), method)
             for t in tiles
         ]
-    head = 24 if data.is_trained else 48
     width = max(sum(t.width for t in tiles) + gap * (len(tiles) - 1), MIN_STATIC_WIDTH)
-    canvas = Image.new("RGB", (width, tiles[0].height + head + cap), "white")
+    scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    header = f"{title + ' · ' if title else ''}layer: {LAYERS[state.layer].label}"
+    head_lines = _wrap(scratch, header, _font(15), width - 8)
+    head = 18 * len(head_lines) + 6 + (0 if data.is_trained else 24)
+    # footers are drawn on a tall scratch canvas first to learn their height
+    foot = Image.new("RGB", (width, 400), "white")
+    foot_draw = ImageDraw.Draw(foot)
+    used, x = 0, 0
+    for tile, panel in zip(tiles, data.panels, strict=True):
+        y = 0
+        for line in _wrap(foot_draw, panel.title, _font(13), tile.width - 4):
+            foot_draw.text((x + 2, y + 2), line, fill="black", font=_font(13))
+            y += 16
+        if LAYERS[state.layer].kind == "map":
+            y += _draw_scale(foot_draw, x + 2, y + 4, tile.width - 4, panel, state.layer) + 4
+        elif x == 0:  # one key for all panels
+            y += _draw_key(foot_draw, x + 2, y + 4, width - 4, key_entries(data, state)) + 4
+        used = max(used, y + 4)
+        x += tile.width + gap
+    canvas = Image.new("RGB", (width, head + tiles[0].height + used), "white")
     draw = ImageDraw.Draw(canvas)
-    header = _drawable(f"{title + ' · ' if title else ''}layer: {state.layer}")
-    draw.text((4, 3), header, fill="black", font=_font(15))
+    for k, line in enumerate(head_lines):
+        draw.text((4, 3 + 18 * k), line, fill="black", font=_font(15))
     if not data.is_trained:
-        draw.rectangle((0, 23, width, 45), fill=(176, 0, 32))
+        top = 18 * len(head_lines) + 4
+        draw.rectangle((0, top, width, top + 21), fill=(176, 0, 32))
         draw.text(
-            (6, 26), "UNTRAINED DEMO WEIGHTS: classes are random", fill="white", font=_font(15)
+            (6, top + 3), "UNTRAINED DEMO WEIGHTS: classes are random", fill="white",
+            font=_font(15),
         )
     x = 0
-    for tile, panel in zip(tiles, data.panels, strict=True):
+    for tile in tiles:
         canvas.paste(tile, (x, head))
-        draw.text(
-            (x + 2, head + tile.height + 2), _drawable(panel.title), fill="black", font=_font(13)
-        )
         x += tile.width + gap
-    return encode_png(canvas)
+    canvas.paste(foot.crop((0, 0, width, used)), (0, head + tiles[0].height))
+    return canvas
+
+
+def render_png(data: ViewerData, state: ViewState, title: str | None = None) -> bytes:
+    """PNG bytes of :func:`render_picture`."""
+    return encode_png(render_picture(data, state, title))
+
+
+def render_jpeg(data: ViewerData, state: ViewState, title: str | None = None) -> bytes:
+    """JPEG bytes of :func:`render_picture` (quality `JPEG_QUALITY`): the saved fallback."""
+    buffer = io.BytesIO()
+    render_picture(data, state, title).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    return buffer.getvalue()
 
 
 def alt_text(data: ViewerData, state: ViewState) -> str:
@@ -193,8 +288,37 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-def legend_html(data: ViewerData, png: bytes, state: ViewState, title: str | None = None) -> str:
-    """Self-contained HTML: untrained banner, the PNG as an ``<img alt=...>`` and legend tables."""
+def _gradient_css(layer: str) -> str:
+    lut = colormap_lut(LAYERS[layer].colormap)
+    stops = ", ".join(f"rgb({','.join(str(int(c)) for c in lut[k * 255 // 8])}) {k * 12.5:g}%"
+                      for k in range(9))
+    return f"linear-gradient(to right, {stops})"
+
+
+def _class_rows(rows: list[dict], extra: list[str]) -> list[str]:
+    out = []
+    for row in rows[:LEGEND_ROWS]:
+        r, g, b = row["color"]
+        cells = "".join(f"<td>{_pct(row.get(key))}</td>" for key in extra)
+        out.append(
+            f"<tr><td style='background:rgb({r},{g},{b});width:14px'></td>"
+            f"<td>{html.escape(row['name'])}</td><td>{row['share']:.1%}</td>{cells}</tr>"
+        )
+    more = len(rows) - LEGEND_ROWS
+    if more > 0:
+        out.append(f"<tr><td></td><td colspan='4'>… {more} more classes</td></tr>")
+    return out
+
+
+def legend_html(
+    data: ViewerData,
+    picture: bytes,
+    state: ViewState,
+    title: str | None = None,
+    mime: str = "image/jpeg",
+) -> str:
+    """Self-contained HTML: untrained banner, the picture as an ``<img alt=...>``, the layer's
+    colour bar or key, and legend tables (the ground truth's own for its layers)."""
     parts = ['<div class="segpile-viewer-static" style="font-family:sans-serif;font-size:13px">']
     if title:
         parts.append(f"<div style='font-weight:bold'>{html.escape(title)}</div>")
@@ -203,34 +327,46 @@ def legend_html(data: ViewerData, png: bytes, state: ViewState, title: str | Non
             "<div style='background:#b00020;color:white;padding:4px 8px;"
             f"font-weight:bold'>&#9888; {html.escape(UNTRAINED_BANNER)}</div>"
         )
-    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    src = f"data:{mime};base64," + base64.b64encode(picture).decode("ascii")
     parts.append(
         f'<img alt="{html.escape(alt_text(data, state))}" src="{src}" style=\'max-width:100%\'/>'
     )
+    if LAYERS[state.layer].kind == "map":
+        for panel in data.panels:
+            parts.append(
+                "<div class='sv-static-colorbar'><span style='display:inline-block;width:200px;"
+                f"height:10px;border:1px solid #888;background:{_gradient_css(state.layer)}'>"
+                f"</span> {html.escape(scale_text(panel, state.layer))}"
+                + (f" ({html.escape(panel.title)})" if len(data.panels) > 1 else "")
+                + "</div>"
+            )
+    for colour, words in key_entries(data, state):
+        swatch = "" if colour is None else (
+            "<span style='display:inline-block;width:12px;height:12px;border:1px solid #555;"
+            f"background:rgb{tuple(colour)}'></span> "
+        )
+        parts.append(f"<div class='sv-static-key'>{swatch}{html.escape(words)}</div>")
     h, w = data.original_size
     if data.factor > 1:
         parts.append(
             f"<div>shown at 1/{data.factor} of {w}x{h} for transport; class ids exact</div>"
         )
-    has_iou = data.ground_truth is not None
-    for panel in data.panels:
-        head = "<th>IoU</th>" if has_iou else ""
+    if data.truth_classes is not None and state.layer in ("ground_truth", "errors"):
         parts.append(
-            f"<table><caption>{html.escape(panel.title)}: classes by pixel share"
-            f"</caption><tr><th></th><th>class</th><th>share</th><th>mean conf.</th>"
-            f"{head}</tr>"
+            f"<table><caption>{LAYERS['ground_truth'].label}: classes by share of labelled "
+            "pixels</caption>"
+            "<tr><th></th><th>class</th><th>share</th></tr>"
         )
-        for row in panel.classes[:LEGEND_ROWS]:
-            r, g, b = row["color"]
-            iou = f"<td>{_pct(row.get('iou'))}</td>" if has_iou else ""
-            parts.append(
-                f"<tr><td style='background:rgb({r},{g},{b});width:14px'></td>"
-                f"<td>{html.escape(row['name'])}</td><td>{row['share']:.1%}</td>"
-                f"<td>{_pct(row['mean_confidence'])}</td>{iou}</tr>"
-            )
-        more = len(panel.classes) - LEGEND_ROWS
-        if more > 0:
-            parts.append(f"<tr><td></td><td colspan='4'>… {more} more classes</td></tr>")
+        parts += _class_rows(data.truth_classes, [])
+        parts.append("</table>")
+    extra = ["mean_confidence"] + (["iou"] if data.ground_truth is not None else [])
+    head = "<th>mean conf.</th>" + ("<th>IoU</th>" if data.ground_truth is not None else "")
+    for panel in data.panels:
+        parts.append(
+            f"<table><caption>{html.escape(panel.title)}: {LAYERS['labels'].label} by pixel share"
+            f"</caption><tr><th></th><th>class</th><th>share</th>{head}</tr>"
+        )
+        parts += _class_rows(panel.classes, extra)
         parts.append("</table>")
     parts.append("</div>")
     return "".join(parts)

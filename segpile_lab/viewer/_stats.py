@@ -117,3 +117,25 @@ def class_table(
         rows.append(row)
     rows.sort(key=lambda r: (-r["pixels"], r["id"]))
     return rows
+
+
+def truth_table(
+    ground_truth: np.ndarray, names: list[str], palette: np.ndarray, *, ignore_index: int
+) -> list[dict]:
+    """The ground-truth layer's legend: one row per annotated class, largest first, with keys
+    ``id``, ``name``, ``color``, ``pixels`` and ``share`` (of the labelled pixels, 0..1)."""
+    labelled = ground_truth[ground_truth != ignore_index].astype(np.int64)
+    pixels = np.bincount(labelled, minlength=len(names))
+    total = max(int(labelled.size), 1)
+    rows = [
+        {
+            "id": int(cid),
+            "name": names[cid],
+            "color": [int(c) for c in palette[cid]],
+            "pixels": int(pixels[cid]),
+            "share": int(pixels[cid]) / total,
+        }
+        for cid in np.flatnonzero(pixels)
+    ]
+    rows.sort(key=lambda r: (-r["pixels"], r["id"]))
+    return rows

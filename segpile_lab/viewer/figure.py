@@ -2,8 +2,9 @@
 
 Each layer is a pre-rendered picture (the same renderer as the widget's static PNG) in a
 ``go.Image`` trace, switched by buttons; a transparent heatmap on a coarser grid carries the hover
-read-out (class, top-3 probabilities, entropy, margin, truth) as ``customdata``. Everything is in
-the figure's JSON, so an exported HTML report keeps it working offline.
+read-out (class, top-3 probabilities, entropy, margin of the pixel's logit cell, truth) as
+``customdata``; each map layer brings its colour bar. Everything is in the figure's JSON, so an
+exported HTML report keeps it working offline.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from segpile_lab.seg.layers import LAYERS, colormap_lut
 from segpile_lab.viewer._data import (
     DEFAULT_MAX_PIXELS,
     UNTRAINED_BANNER,
-    Panel,
+    ViewerData,
     build_viewer_data,
     load_ground_truth,
 )
@@ -34,57 +36,97 @@ HOVER_FIELDS = (
     "p3",
     "entropy",
     "margin",
-    "truth",
+    "notes",
 )
 _HOVER = (
-    "pixel (%{x}, %{y})<br>predicted: %{customdata[0]} (confidence %{customdata[1]:.1%})"
+    "pixel (%{x}, %{y}) · numbers from its cell of the model's GRID output grid<br>"
+    "predicted: %{customdata[0]} (confidence %{customdata[1]:.1%})"
     "<br>top-3: %{customdata[2]} %{customdata[3]:.1%} · %{customdata[4]} "
     "%{customdata[5]:.1%} · %{customdata[6]} %{customdata[7]:.1%}"
-    "<br>entropy %{customdata[8]:.3f} nats · margin %{customdata[9]:.3f}"
+    "<br>single-pass entropy %{customdata[8]:.3f} nats · margin %{customdata[9]:.3f}"
     "<br>%{customdata[10]}"
 )
 
 
-def hover_table(
-    panel: Panel, names: list[str], ground_truth: np.ndarray | None, ignore_index: int
-) -> np.ndarray:
-    """``(h, w, 11)`` object array of :data:`HOVER_FIELDS` for every cell of `panel`'s grid.
+def cell_index(pixels: np.ndarray, size: int, cells: int) -> np.ndarray:
+    """Logit-grid cell holding each full-resolution pixel index (pixel centres scaled)."""
+    return np.minimum(((pixels + 0.5) * cells / size).astype(np.int64), cells - 1)
 
-    Top-3 entries come from the logit-resolution cell under each grid cell (as in the widget).
+
+def hover_table(data: ViewerData, index: int) -> np.ndarray:
+    """``(h, w, 11)`` object array of :data:`HOVER_FIELDS` for every cell of panel `index`.
+
+    Class, confidence (= top-1 probability), top-3, entropy and margin (= p1 − p2) all come
+    from the logit cell that holds the pixel, as in the widget's read-out; the notes say when
+    the pixel's colour (its full-resolution label) differs from that cell's top class, and
+    compare with the truth.
     """
+    panel = data.panels[index]
     h, w = panel.labels.shape
-    _, lh, lw = panel.topk_ids.shape
-    ly = np.minimum(((np.arange(h) + 0.5) / h * lh).astype(int), lh - 1)
-    lx = np.minimum(((np.arange(w) + 0.5) / w * lw).astype(int), lw - 1)
-    ids = panel.topk_ids[:, ly][:, :, lx]
-    probs = panel.topk_probs[:, ly][:, :, lx]
-    name_arr = np.asarray(names, dtype=object)
+    _, lh, lw = panel.cell_ids.shape
+    height, width = data.original_size
+    ly = cell_index(grid_indices(height, data.factor), height, lh)
+    lx = cell_index(grid_indices(width, data.factor), width, lw)
+    ids = panel.cell_ids[:, ly][:, :, lx]
+    probs = panel.cell_probs[:, ly][:, :, lx]
+    names = np.asarray(data.names, dtype=object)
     table = np.empty((h, w, len(HOVER_FIELDS)), dtype=object)
-    table[..., 0] = name_arr[panel.labels]
-    table[..., 1] = panel.maps["confidence"]
+    table[..., 0] = names[ids[0]]
+    table[..., 1] = probs[0]
     for j in range(3):
-        table[..., 2 + 2 * j] = name_arr[ids[j]]
+        table[..., 2 + 2 * j] = names[ids[j]]
         table[..., 3 + 2 * j] = probs[j]
-    table[..., 8] = panel.maps["entropy"]
-    table[..., 9] = panel.maps["margin"]
-    if ground_truth is None:
-        table[..., 10] = "no ground truth"
-    else:
-        truth = name_arr[np.where(ground_truth == ignore_index, 0, ground_truth)]
-        pred = table[..., 0]
-        correct = ground_truth == panel.labels
-        table[..., 10] = np.where(
-            ground_truth == ignore_index,
+    entropy = panel.cell_maps.get("entropy")
+    table[..., 8] = np.nan if entropy is None else entropy[ly][:, lx]
+    table[..., 9] = probs[0] - probs[1]
+    shown = names[panel.labels]
+    notes = np.where(
+        panel.labels == ids[0],
+        "",
+        "colour here: " + shown + " (the full-resolution label differs from the cell's top class)",
+    ).astype(object)
+    truth = data.ground_truth
+    if truth is not None:
+        truth_names = names[np.where(truth == data.ignore_index, 0, truth)]
+        verdict = np.where(
+            truth == data.ignore_index,
             "truth: unlabelled pixel",
             np.where(
-                correct,
-                "truth: " + truth + " ✓ correct",
-                "truth: " + truth + " ✗ predicted " + pred + " where truth is " + truth,
+                truth == panel.labels,
+                "truth: " + truth_names + " ✓ correct",
+                "truth: " + truth_names + " ✗ the pixel shows " + shown,
             ),
         )
+        notes = np.where(notes == "", verdict, notes + "<br>" + verdict)
+    table[..., 10] = notes
     for col in (1, 3, 5, 7, 8, 9):
         table[..., col] = table[..., col].astype(float).round(4)
     return table
+
+
+def _colorbar_trace(go: Any, data: ViewerData, layer: str) -> Any:
+    """An invisible 1×2 heat map whose only visible part is the colour bar of map `layer`."""
+    spec = LAYERS[layer]
+    upper = data.panels[0].scales[layer]
+    lut = colormap_lut(spec.colormap)
+    scale = [[k / 8, "rgb({},{},{})".format(*lut[k * 255 // 8])] for k in range(9)]
+    return go.Heatmap(
+        z=[[0.0, upper]],
+        x=[0, 1],
+        y=[0],
+        colorscale=scale,
+        zmin=0.0,
+        zmax=upper,
+        opacity=0.0,
+        hoverinfo="skip",
+        name=layer,
+        visible=False,
+        colorbar=dict(
+            title=dict(text=spec.label.replace(" (", "<br>("), side="right"),
+            len=0.8,
+            thickness=12,
+        ),
+    )
 
 
 def segmentation_figure(
@@ -149,15 +191,15 @@ def segmentation_figure(
             )
             trace_layers.append(layer)
         cells = hover.panels[i].labels
+        cell_grid = hover.panels[i].cell_ids.shape[1:]
         fig.add_trace(
             go.Heatmap(
                 z=np.zeros(cells.shape, dtype=np.uint8),
                 x=grid_indices(width, hover.factor),
                 y=grid_indices(height, hover.factor),
-                customdata=hover_table(
-                    hover.panels[i], hover.names, hover.ground_truth, hover.ignore_index
-                ),
-                hovertemplate=_HOVER + f"<extra>{pictures.panels[i].title}</extra>",
+                customdata=hover_table(hover, i),
+                hovertemplate=_HOVER.replace("GRID", "×".join(map(str, cell_grid[::-1])))
+                + f"<extra>{pictures.panels[i].title}</extra>",
                 colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                 showscale=False,
                 name="hover",
@@ -166,11 +208,15 @@ def segmentation_figure(
             col=i + 1,
         )
         trace_layers.append(None)
+    for layer in layers:
+        if LAYERS[layer].kind == "map":
+            fig.add_trace(_colorbar_trace(go, pictures, layer), row=1, col=1)
+            trace_layers.append(f"bar:{layer}")
     buttons = [
         dict(
-            label=layer.replace("_", " "),
+            label=LAYERS[layer].label,
             method="update",
-            args=[{"visible": [t is None or t == layer for t in trace_layers]}],
+            args=[{"visible": [t in (None, layer, f"bar:{layer}") for t in trace_layers]}],
         )
         for layer in layers
     ]

@@ -1,23 +1,13 @@
 // segpile_lab SegmentationViewer front end (anywidget ESM module; no imports, no CDN).
-// The kernel sends the data once (see segpile_lab/viewer/widget.py: pack_arrays); everything
-// below — drawing, hover read-out, legend clicks, threshold statistics — runs in the browser.
-// Per-pixel rules mirror segpile_lab/viewer/_render.py (the static PNG of exported reports).
+// The kernel sends the data once (widget.py: pack_arrays) with the layer vocabulary of
+// segpile_lab/seg/layers.py (labels, kinds, colour maps, units, key colours) in meta.vocabulary;
+// this file keeps no copy of it. Everything below — drawing, hover read-out, legend clicks,
+// threshold statistics — runs in the browser. Per-pixel rules mirror viewer/_render.py (the
+// static picture of exported reports).
 
-const LAYER_LABELS = {
-  labels: "classes",
-  confidence: "confidence (max probability)",
-  entropy: "entropy (nats)",
-  margin: "margin (top-1 − top-2)",
-  mutual_information: "MC mutual information (nats)",
-  ground_truth: "ground truth",
-  errors: "errors vs truth",
-  disagreement: "disagreement A vs B",
-};
-const CONTINUOUS = ["confidence", "entropy", "margin", "mutual_information"];
-const TP = [0, 190, 60], FP = [230, 30, 30], FN = [30, 100, 255];
 const MAX_CANVAS_HEIGHT = 560; // CSS pixels
-const DISAGREE_DIM = 0.45, OUTSIDE_SELECTION_DIM = 0.35;
 const DTYPES = { uint8: Uint8Array, uint16: Uint16Array, int32: Int32Array, float32: Float32Array };
+const PLACEHOLDER = "hover the image: class, confidence, top-3 and entropy of the model's output cell under the pointer";
 
 function bytesOf(value) {
   if (value instanceof DataView) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
@@ -32,7 +22,7 @@ function decodeArrays(model) {
     const Ctor = DTYPES[entry.dtype];
     const count = entry.shape.reduce((a, b) => a * b, 1);
     const start = bytes.byteOffset + entry.offset;
-    // copy: the shared buffer need not be aligned for 16-bit views
+    // copy: the shared buffer need not be aligned for 16/32-bit views
     const data = new Ctor(bytes.buffer.slice(start, start + count * Ctor.BYTES_PER_ELEMENT));
     out[name] = { data, shape: entry.shape, scale: entry.scale };
   }
@@ -51,68 +41,84 @@ function el(tag, attrs = {}, children = []) {
 }
 
 const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
+const num = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(3));
 
 function render({ model, el: root }) {
   const meta = model.get("meta");
   const panels = model.get("panels");
+  const vocab = meta.vocabulary, LAYERS = vocab.layers;
+  const RIGHT = vocab.colors.right, WRONG = vocab.colors.wrong, MISSED = vocab.colors.missed;
   const arrays = decodeArrays(model);
   const W = meta.width, H = meta.height, N = W * H;
+  const OW = meta.original_width, OH = meta.original_height;
   const names = meta.names, palette = meta.palette, ignore = meta.ignore_index;
+  const lnC = Math.log(Math.max(names.length, 2));
   const rgb = bytesOf(model.get("image"));
   const gt = arrays["ground_truth"] ? arrays["ground_truth"].data : null;
+  const isMap = (layer) => LAYERS[layer] && LAYERS[layer].kind === "map";
   const P = panels.map((p, i) => ({
     ...p,
     labels: arrays[`p${i}.labels`].data,
-    maps: Object.fromEntries(CONTINUOUS.filter((m) => arrays[`p${i}.${m}`])
+    maps: Object.fromEntries(Object.keys(LAYERS).filter((m) => isMap(m) && arrays[`p${i}.${m}`])
       .map((m) => [m, arrays[`p${i}.${m}`]])),
-    topIds: arrays[`p${i}.topk_ids`],
-    topProbs: arrays[`p${i}.topk_probs`],
+    cellIds: arrays[`p${i}.cell_ids`],
+    cellProbs: arrays[`p${i}.cell_probs`],
+    cellMaps: Object.fromEntries(Object.keys(LAYERS).filter((m) => arrays[`p${i}.cell.${m}`])
+      .map((m) => [m, arrays[`p${i}.cell.${m}`].data])),
   }));
+  const compare = P.length > 1;
 
   // ---------- layout ----------
-  const container = el("div", { className: "segpile-viewer" });
+  const container = el("div", { className: "segpile-viewer" + (compare ? " sv-compare" : "") });
   if (meta.banner) container.appendChild(el("div", { className: "sv-banner", text: `⚠ ${meta.banner}` }));
   if (meta.title) container.appendChild(el("div", { className: "sv-title", text: meta.title }));
 
   const layerSelect = el("select", { className: "sv-layer", "aria-label": "layer" },
-    meta.layers.map((l) => el("option", { value: l, text: LAYER_LABELS[l] || l })));
+    meta.layers.map((l) => el("option", { value: l, text: LAYERS[l].label })));
   const opacity = el("input", { type: "range", min: "0", max: "1", step: "0.05", className: "sv-opacity", "aria-label": "opacity" });
+  const opacityValue = el("span", { className: "sv-opacity-value" });
   const outline = el("input", { type: "checkbox", className: "sv-outline" });
   const threshold = el("input", { type: "range", min: "0", max: "1", step: "0.01", className: "sv-threshold", "aria-label": "confidence threshold" });
   const thresholdValue = el("span", { className: "sv-threshold-value" });
   const stats = el("div", { className: "sv-stats" });
-  const controls = el("div", { className: "sv-controls" }, [
+  // JupyterLab's shortcuts (arrow keys move between cells) must not take keys from our
+  // controls: lumino skips elements under data-lm-suppress-shortcuts, and the events stop here
+  const controls = el("div", { className: "sv-controls", "data-lm-suppress-shortcuts": "true" }, [
     el("label", {}, [document.createTextNode("layer "), layerSelect]),
-    el("label", {}, [document.createTextNode("opacity "), opacity]),
+    el("label", {}, [document.createTextNode("opacity "), opacity, opacityValue]),
     el("label", {}, [outline, document.createTextNode(" outlines")]),
     el("label", {}, [document.createTextNode("abstain below confidence "), threshold, thresholdValue]),
   ]);
+  controls.addEventListener("keydown", (e) => e.stopPropagation());
   const note = [];
   if (meta.factor > 1) {
-    note.push(`shown at 1/${meta.factor} resolution for transport (${meta.original_width}×${meta.original_height} → ${W}×${H}); class ids exact`);
+    note.push(`shown at 1/${meta.factor} resolution for transport (${OW}×${OH} → ${W}×${H}); class ids exact`);
   }
   if (meta.disagreement !== null && meta.disagreement !== undefined) {
     note.push(`A and B disagree on ${pct(meta.disagreement)} of pixels`);
   }
   const info = el("div", { className: "sv-info", text: note.join(" · ") });
-  const colorbar = el("div", { className: "sv-colorbar" });
+  const key = el("div", { className: "sv-key" });
 
+  const grid = el("div", { className: "sv-panels" });
+  // compare: one column per panel, legends under their pictures; single: legend beside
+  grid.style.gridTemplateColumns = compare ? `repeat(${P.length}, minmax(0, 1fr))` : "minmax(0, 1fr) minmax(220px, 320px)";
   const panelViews = P.map((p) => {
     const canvas = el("canvas", { className: "sv-canvas", width: String(W), height: String(H) });
     canvas.style.maxWidth = `${(MAX_CANVAS_HEIGHT * W) / H}px`; // keep tall photos on screen
     const marker = el("div", { className: "sv-marker" });
     const wrap = el("div", { className: "sv-canvas-wrap" }, [canvas, marker]);
-    const view = el("div", { className: "sv-panel" }, [
-      el("div", { className: "sv-panel-title", text: p.title + (p.is_trained ? "" : " — untrained demo weights") }),
-      wrap,
-    ]);
-    return { view, canvas, marker, ctx: canvas.getContext("2d") };
+    const title = el("div", { className: "sv-panel-title", text: p.title + (p.is_trained ? "" : " — untrained demo weights") });
+    const colorbar = el("div", { className: "sv-colorbar" });
+    const legend = el("div", { className: "sv-legend", "data-lm-suppress-shortcuts": "true" });
+    legend.addEventListener("keydown", (e) => e.stopPropagation());
+    // grid-auto-flow: column puts title, picture, colour bar and legend of a panel in one
+    // column; rows are shared, so both panels' pictures start at the same height
+    grid.append(title, wrap, colorbar, legend);
+    return { canvas, marker, colorbar, legend, ctx: canvas.getContext("2d") };
   });
-  const legend = el("div", { className: "sv-legend" });
-  const main = el("div", { className: "sv-main" }, [
-    el("div", { className: "sv-panels" }, panelViews.map((v) => v.view)), legend]);
-  const readout = el("div", { className: "sv-readout", text: "hover the image for class, top-3 probabilities, entropy and margin" });
-  container.append(controls, info, colorbar, main, stats, readout);
+  const readout = el("div", { className: "sv-readout", text: PLACEHOLDER });
+  container.append(controls, info, key, grid, stats, readout);
   root.appendChild(container);
 
   // ---------- drawing ----------
@@ -127,10 +133,11 @@ function render({ model, el: root }) {
     const sel = model.get("selected_class");
     const cls = classMap(p, layer);
     const map = p.maps[layer];
-    const lut = meta.colormaps[layer];
+    const lut = isMap(layer) ? vocab.colormaps[LAYERS[layer].colormap] : null;
     const conf = p.maps.confidence.data;
     const thrQ = thr * 65535;
-    const other = P.length === 2 ? P[1 - index].labels : null;
+    const other = compare ? P[1 - index].labels : null;
+    const dimDisagree = meta.dims.disagree, dimOutside = meta.dims.outside_selection;
     const img = p.ctxImage || (p.ctxImage = panelViews[index].ctx.createImageData(W, H));
     const out = img.data;
     for (let i = 0; i < N; i++) {
@@ -149,9 +156,9 @@ function render({ model, el: root }) {
         const pred = p.labels[i], truth = gt[i];
         let col = null;
         if (sel >= 0) {
-          if (pred === sel && truth === sel) col = TP;
-          else if (pred === sel && truth !== ignore) col = FP;
-          else if (pred !== sel && truth === sel) col = FN;
+          if (pred === sel && truth === sel) col = RIGHT;
+          else if (pred === sel && truth !== ignore) col = WRONG;
+          else if (pred !== sel && truth === sel) col = MISSED;
         } else if (truth !== ignore && pred !== truth) {
           col = palette[pred];
         }
@@ -160,17 +167,17 @@ function render({ model, el: root }) {
         if (p.labels[i] !== other[i]) {
           const col = palette[p.labels[i]];
           cr = col[0]; cg = col[1]; cb = col[2]; a = 1;
-        } else { r *= DISAGREE_DIM; g *= DISAGREE_DIM; b *= DISAGREE_DIM; }
+        } else { r *= dimDisagree; g *= dimDisagree; b *= dimDisagree; }
       }
       if (withOutline) {
         const x = i % W;
         const edge = (x < W - 1 && cls[i + 1] !== c) || (i + W < N && cls[i + W] !== c);
-        if (CONTINUOUS.includes(layer)) {
+        if (lut) {
           if (edge) { cr = 255; cg = 255; cb = 255; a = 1; }
         } else if (!edge) a = 0;
       }
       if (sel >= 0 && layer !== "errors" && c !== sel) {
-        a = 0; r *= OUTSIDE_SELECTION_DIM; g *= OUTSIDE_SELECTION_DIM; b *= OUTSIDE_SELECTION_DIM;
+        a = 0; r *= dimOutside; g *= dimOutside; b *= dimOutside;
       }
       const t = a * alphaGlobal;
       r = r * (1 - t) + cr * t; g = g * (1 - t) + cg * t; b = b * (1 - t) + cb * t;
@@ -188,67 +195,82 @@ function render({ model, el: root }) {
   function drawKey(layer) {
     const sel = model.get("selected_class");
     if (layer === "errors" && sel >= 0) {
-      colorbar.replaceChildren(swatch(TP), el("span", { text: `true positive (${names[sel]})` }),
-        swatch(FP), el("span", { text: "false positive" }), swatch(FN), el("span", { text: "false negative" }));
-    } else if (layer === "errors") {
-      colorbar.replaceChildren(el("span", { text: "wrong pixels in the predicted class's colour; click a legend row for TP / FP / FN of that class" }));
-    } else if (layer === "disagreement") {
-      colorbar.replaceChildren(el("span", { text: "pixels where A and B predict different classes, in each panel's class colour" }));
+      key.replaceChildren(swatch(RIGHT), el("span", { text: `true positive (${names[sel]})` }),
+        swatch(WRONG), el("span", { text: "false positive" }), swatch(MISSED), el("span", { text: "false negative" }));
+    } else if (LAYERS[layer].kind === "key") {
+      key.replaceChildren(el("span", { text: `${LAYERS[layer].label}: ${LAYERS[layer].note}` }));
     } else {
-      return false;
+      key.style.display = "none";
+      return;
     }
-    colorbar.style.display = "";
-    return true;
+    key.style.display = "";
   }
 
-  function drawColorbar() {
+  // the colour scale of a map layer under each panel (its range may differ per panel)
+  function drawColorbars() {
     const layer = model.get("layer");
-    const lut = meta.colormaps[layer];
-    const entry = P[0].maps[layer];
-    if (drawKey(layer)) return;
-    if (!lut || !entry) { colorbar.style.display = "none"; return; }
-    const stops = [];
-    for (let s = 0; s <= 8; s++) {
-      const k = 3 * Math.round((s / 8) * 255);
-      stops.push(`rgb(${lut[k]},${lut[k + 1]},${lut[k + 2]}) ${(s / 8) * 100}%`);
-    }
-    colorbar.style.display = "";
-    colorbar.replaceChildren(
-      el("span", { text: "0" }),
-      el("span", { className: "sv-colorbar-strip", style: `background: linear-gradient(to right, ${stops.join(", ")})` }),
-      el("span", { text: `${entry.scale.toFixed(3)} ${["entropy", "mutual_information"].includes(layer) ? "nats" : ""}` }));
+    P.forEach((p, index) => {
+      const bar = panelViews[index].colorbar, entry = p.maps[layer];
+      if (!isMap(layer) || !entry) { bar.replaceChildren(); bar.style.display = "none"; return; }
+      const spec = LAYERS[layer], lut = vocab.colormaps[spec.colormap];
+      const stops = [];
+      for (let s = 0; s <= 8; s++) {
+        const k = 3 * Math.round((s / 8) * 255);
+        stops.push(`rgb(${lut[k]},${lut[k + 1]},${lut[k + 2]}) ${(s / 8) * 100}%`);
+      }
+      const units = spec.units === "probability" ? "" : ` ${spec.units}`;
+      const top = `${entry.scale.toPrecision(3)}${units}${spec.value_range === "observed" ? " (largest value here)" : ""}`;
+      bar.style.display = "";
+      bar.replaceChildren(
+        el("div", { className: "sv-colorbar-label", text: `${spec.label} — ${spec.note}` }),
+        el("div", { className: "sv-colorbar-row" }, [
+          el("span", { text: "0" }),
+          el("span", { className: "sv-colorbar-strip", style: `background: linear-gradient(to right, ${stops.join(", ")})` }),
+          el("span", { className: "sv-colorbar-max", text: top }),
+        ]));
+    });
+  }
+
+  function classRow(row, extra, sel) {
+    const tr = el("tr", { className: "sv-legend-row", "data-class-id": String(row.id) }, [
+      el("td", {}, [swatch(row.color)]),
+      el("td", { text: row.name }),
+      el("td", { text: pct(row.share) }),
+    ].concat(extra.map((k) => el("td", { text: pct(row[k]) }))));
+    if (sel >= 0) tr.classList.add(row.id === sel ? "sv-selected" : "sv-faded");
+    const toggle = () => {
+      model.set("selected_class", model.get("selected_class") === row.id ? -1 : row.id);
+      model.save_changes();
+    };
+    tr.tabIndex = 0; // keyboard: Tab to a row, Enter or Space to toggle it
+    tr.addEventListener("click", toggle);
+    tr.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); }
+    });
+    return tr;
   }
 
   function drawLegend() {
-    const sel = model.get("selected_class");
-    const tables = P.map((p) => {
-      const head = ["", "class", "share", "mean conf."].concat(gt ? ["IoU"] : []);
-      const rows = p.classes.map((row) => {
-        const tr = el("tr", { className: "sv-legend-row", "data-class-id": String(row.id) }, [
-          el("td", {}, [swatch(row.color)]),
-          el("td", { text: row.name }),
-          el("td", { text: pct(row.share) }),
-          el("td", { text: pct(row.mean_confidence) }),
-        ].concat(gt ? [el("td", { text: pct(row.iou) })] : []));
-        if (sel >= 0) tr.classList.add(row.id === sel ? "sv-selected" : "sv-faded");
-        const toggle = () => {
-          model.set("selected_class", model.get("selected_class") === row.id ? -1 : row.id);
-          model.save_changes();
-        };
-        tr.tabIndex = 0; // keyboard: Tab to a row, Enter or Space to toggle it
-        tr.addEventListener("click", toggle);
-        tr.addEventListener("keydown", (e) => {
-          if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); }
-        });
-        return tr;
-      });
-      return el("table", {}, [
-        el("caption", { text: `${p.title}: classes by pixel share${sel >= 0 ? " (click again to restore)" : " (click to isolate)"}` }),
-        el("tr", {}, head.map((h) => el("th", { text: h }))),
-        ...rows,
-      ]);
+    const sel = model.get("selected_class"), layer = model.get("layer");
+    const hint = sel >= 0 ? " (click again to restore)" : " (click to isolate)";
+    P.forEach((p, index) => {
+      let table;
+      if (layer === "ground_truth" && meta.truth_classes) {
+        table = el("table", { className: "sv-truth-legend" }, [
+          el("caption", { text: `${LAYERS.ground_truth.label}: classes by share of labelled pixels${hint}` }),
+          el("tr", {}, ["", "class", "share"].map((h) => el("th", { text: h }))),
+          ...meta.truth_classes.map((row) => classRow(row, [], sel)),
+        ]);
+      } else {
+        const extra = ["mean_confidence"].concat(gt ? ["iou"] : []);
+        table = el("table", {}, [
+          el("caption", { text: `${compare ? p.title + ": " : ""}${LAYERS.labels.label} by pixel share${hint}` }),
+          el("tr", {}, ["", "class", "share", "mean conf."].concat(gt ? ["IoU"] : []).map((h) => el("th", { text: h }))),
+          ...p.classes.map((row) => classRow(row, extra, sel)),
+        ]);
+      }
+      panelViews[index].legend.replaceChildren(table);
     });
-    legend.replaceChildren(...tables);
   }
 
   function drawStats() {
@@ -261,7 +283,7 @@ function render({ model, el: root }) {
         kept++;
         if (gt && gt[i] !== ignore) { scored++; if (p.labels[i] === gt[i]) correct++; }
       }
-      let text = `${P.length > 1 ? p.title + ": " : ""}coverage ${pct(kept / N)}`;
+      let text = `${compare ? p.title + ": " : ""}coverage ${pct(kept / N)}`;
       if (gt) text += ` · accuracy on kept pixels ${scored ? pct(correct / scored) : "–"}`;
       return text;
     });
@@ -272,6 +294,7 @@ function render({ model, el: root }) {
   function syncControls() {
     layerSelect.value = model.get("layer");
     opacity.value = String(model.get("opacity"));
+    opacityValue.textContent = ` ${Math.round(100 * model.get("opacity"))}%`;
     outline.checked = model.get("outline");
     threshold.value = String(model.get("threshold"));
   }
@@ -279,43 +302,46 @@ function render({ model, el: root }) {
   function redraw() {
     syncControls();
     P.forEach((_, i) => draw(i));
-    drawColorbar();
+    drawKey(model.get("layer"));
+    drawColorbars();
     drawLegend();
     drawStats();
   }
 
   // ---------- hover read-out (browser only, no kernel round trip) ----------
-  function topk(p, x, y) {
-    const [k, lh, lw] = p.topIds.shape;
-    const lx = Math.min(lw - 1, Math.floor(((x + 0.5) / W) * lw));
-    const ly = Math.min(lh - 1, Math.floor(((y + 0.5) / H) * lh));
-    const out = [];
+  // Every number comes from the model's output cell that holds the pixel: class, confidence
+  // (its top-1 probability), margin, top-3 and entropies share one probability vector.
+  function describe(p, x, y, ox, oy) {
+    const [k, lh, lw] = p.cellIds.shape;
+    const cx = Math.min(lw - 1, Math.floor(((ox + 0.5) * lw) / OW));
+    const cy = Math.min(lh - 1, Math.floor(((oy + 0.5) * lh) / OH));
+    const top = [];
     for (let j = 0; j < k; j++) {
-      const idx = j * lh * lw + ly * lw + lx;
-      out.push([names[p.topIds.data[idx]], p.topProbs.data[idx] / 65535]);
+      const idx = j * lh * lw + cy * lw + cx;
+      top.push([p.cellIds.data[idx], p.cellProbs.data[idx]]);
     }
-    return out;
-  }
-
-  function value(p, name, i) {
-    const m = p.maps[name];
-    return m ? (m.data[i] / 65535) * m.scale : null;
-  }
-
-  function describe(p, x, y) {
-    const i = y * W + x;
-    const pred = names[p.labels[i]];
-    const lines = [`${P.length > 1 ? p.title + " — " : ""}predicted: ${pred} (confidence ${pct(value(p, "confidence", i))})`];
-    lines.push("top-3: " + topk(p, x, y).map(([n, pr]) => `${n} ${pct(pr)}`).join(" · "));
-    let u = `entropy ${value(p, "entropy", i).toFixed(3)} nats · margin ${value(p, "margin", i).toFixed(3)}`;
-    const mi = value(p, "mutual_information", i);
-    if (mi !== null) u += ` · mutual information ${mi.toFixed(3)} nats`;
-    lines.push(u);
+    const cell = (name) => (p.cellMaps[name] ? p.cellMaps[name][cy * lw + cx] : null);
+    const prefix = compare ? `${p.title} — ` : "";
+    const lines = [
+      `${prefix}model cell (${cx}, ${cy}) of its ${lw}×${lh} output grid; all numbers below are this cell's`,
+      `predicted: ${names[top[0][0]]} (confidence ${pct(top[0][1])}) · margin ${num(top[0][1] - top[1][1])}`,
+      "top-3: " + top.map(([id, pr]) => `${names[id]} ${pct(pr)}`).join(" · "),
+      `single-pass entropy ${num(cell("entropy"))} nats (0 = certain … ln ${names.length} = ${lnC.toFixed(2)})`,
+    ];
+    if (p.mc_samples > 0 && cell("predictive_entropy") !== null) {
+      lines.push(`MC dropout, ${p.mc_samples} passes: predictive entropy ${num(cell("predictive_entropy"))} nats`
+        + ` = expected entropy ${num(cell("expected_entropy"))} + mutual information ${num(cell("mutual_information"))}`
+        + " (the mean prediction of the passes, not the single pass above)");
+    }
+    const i = y * W + x, shown = p.labels[i];
+    if (shown !== top[0][0]) {
+      lines.push(`colour here: ${names[shown]} (the full-resolution label, argmax of the upsampled logits, differs from this cell's top class near borders)`);
+    }
     if (gt) {
       const truth = gt[i];
       if (truth === ignore) lines.push("truth: unlabelled pixel (ignored)");
-      else if (truth === p.labels[i]) lines.push(`truth: ${names[truth]} ✓ correct`);
-      else lines.push(`truth: ${names[truth]} ✗ predicted ${pred} where truth is ${names[truth]}`);
+      else if (truth === shown) lines.push(`truth: ${names[truth]} ✓ correct`);
+      else lines.push(`truth: ${names[truth]} ✗ the pixel shows ${names[shown]}`);
     }
     return lines.join("\n");
   }
@@ -325,9 +351,9 @@ function render({ model, el: root }) {
     const x = Math.min(W - 1, Math.max(0, Math.floor(((event.clientX - rect.left) / rect.width) * W)));
     const y = Math.min(H - 1, Math.max(0, Math.floor(((event.clientY - rect.top) / rect.height) * H)));
     const f = meta.factor;
-    const ox = Math.min(meta.original_width - 1, x * f + Math.floor(f / 2));
-    const oy = Math.min(meta.original_height - 1, y * f + Math.floor(f / 2));
-    const blocks = [`pixel (${ox}, ${oy})`].concat(P.map((p) => describe(p, x, y)));
+    const ox = Math.min(OW - 1, x * f + Math.floor(f / 2));
+    const oy = Math.min(OH - 1, y * f + Math.floor(f / 2));
+    const blocks = [`pixel (${ox}, ${oy})`].concat(P.map((p) => describe(p, x, y, ox, oy)));
     readout.textContent = blocks.join("\n");
     for (const v of panelViews) {
       v.marker.style.display = "block";
@@ -335,9 +361,13 @@ function render({ model, el: root }) {
       v.marker.style.top = `${((y + 0.5) / H) * 100}%`;
     }
   }
+  function leave() {
+    readout.textContent = PLACEHOLDER;
+    panelViews.forEach((w) => { w.marker.style.display = "none"; });
+  }
   for (const v of panelViews) {
     v.canvas.addEventListener("mousemove", (e) => hover(e, v.canvas));
-    v.canvas.addEventListener("mouseleave", () => panelViews.forEach((w) => { w.marker.style.display = "none"; }));
+    v.canvas.addEventListener("mouseleave", leave);
   }
 
   // ---------- controls -> model ----------

@@ -1,24 +1,29 @@
 """`SegmentationViewer`: explore a segmentation in the browser, with a static fallback for reports.
 
-Python sends the data once (photo, label maps, uncertainty maps, top-3 classes, ground truth,
-class table); ``static/viewer.js`` does all drawing, hover read-outs, legend clicks and
-threshold statistics in the browser, so moving the mouse never waits for the kernel. The
-interactive state (layer, opacity, outline, threshold, selected class) lives in synced traits:
+Python sends the data once (photo, label maps, uncertainty maps, the read-out's logit-grid
+numbers, ground truth, class tables, the layer vocabulary of `seg.layers`); ``viewer.js``
+(beside this file) does all drawing, hover read-outs, legend clicks and threshold statistics in
+the browser, so moving the mouse never waits for the kernel. The interactive state (layer,
+opacity, outline, threshold, selected class) lives in synced traits:
 ``viewer.set_state({"layer": "entropy"})`` from the kernel updates the page, and a change made
 in the page is visible in the kernel.
+
+Saved notebooks: the output keeps only a ``text/html`` fallback (a JPEG of the view, at most
+960 px wide, plus legends: ~0.1–0.3 MB per viewer); the widget's data (up to
+``max_pixels`` cells: ~3.5 MB at the default 640×640 with the MC layers) is stored in a notebook
+only when JupyterLab's "Save widget state automatically" setting is on (off by default).
 """
 
 from __future__ import annotations
 
-import base64
+from pathlib import Path
 from typing import Any
 
 import anywidget
 import numpy as np
 import traitlets
 
-from segpile_lab._resources import static_dir
-from segpile_lab.viewer._classes import LAYER_COLORMAPS, colormap_lut
+from segpile_lab.seg.layers import vocabulary_json
 from segpile_lab.viewer._data import (
     DEFAULT_MAX_PIXELS,
     UNTRAINED_BANNER,
@@ -26,17 +31,27 @@ from segpile_lab.viewer._data import (
     build_viewer_data,
 )
 from segpile_lab.viewer._payload import Packer, ids_dtype, quantize
-from segpile_lab.viewer._render import ViewState, legend_html, render_png
+from segpile_lab.viewer._render import (
+    DISAGREE_DIM,
+    OUTSIDE_SELECTION_DIM,
+    ViewState,
+    legend_html,
+    render_jpeg,
+    render_png,
+)
 from segpile_lab.viewer._stats import ThresholdStats, threshold_stats
 
 STATE_TRAITS = ("layer", "opacity", "outline", "threshold", "selected_class")
+_HERE = Path(__file__).resolve().parent
 
 
 def pack_arrays(data: ViewerData) -> tuple[bytes, dict[str, dict]]:
     """One buffer holding every array the browser needs, and its offset table.
 
     Names: ``ground_truth`` and, per panel ``i``, ``p{i}.labels``, ``p{i}.<map>`` (uint16 with
-    its ``scale``), ``p{i}.topk_ids`` and ``p{i}.topk_probs`` (``(3, lh, lw)``).
+    its ``scale``) on the transport grid, and on the logit grid ``p{i}.cell_ids`` and
+    ``p{i}.cell_probs`` (``(3, lh, lw)``, float32 probabilities) and ``p{i}.cell.<map>``
+    (``(lh, lw)`` float32).
     """
     packer = Packer()
     id_type = ids_dtype(len(data.names), data.ignore_index)
@@ -46,8 +61,10 @@ def pack_arrays(data: ViewerData) -> tuple[bytes, dict[str, dict]]:
         packer.add(f"p{i}.labels", panel.labels.astype(id_type))
         for name, grid in panel.maps.items():
             packer.add(f"p{i}.{name}", quantize(grid, panel.scales[name]), scale=panel.scales[name])
-        packer.add(f"p{i}.topk_ids", panel.topk_ids.astype(id_type))
-        packer.add(f"p{i}.topk_probs", quantize(panel.topk_probs, 1.0), scale=1.0)
+        packer.add(f"p{i}.cell_ids", panel.cell_ids.astype(id_type))
+        packer.add(f"p{i}.cell_probs", panel.cell_probs.astype(np.float32))
+        for name, grid in panel.cell_maps.items():
+            packer.add(f"p{i}.cell.{name}", grid.astype(np.float32))
     return packer.tobytes(), packer.layout
 
 
@@ -71,8 +88,8 @@ class SegmentationViewer(anywidget.AnyWidget):
         >>> viewer.set_state({"layer": "entropy", "threshold": 0.5})
     """
 
-    _esm = static_dir() / "viewer.js"
-    _css = static_dir() / "viewer.css"
+    _esm = _HERE / "viewer.js"
+    _css = _HERE / "viewer.css"
 
     image = traitlets.Bytes(b"").tag(sync=True)
     arrays = traitlets.Bytes(b"").tag(sync=True)
@@ -120,18 +137,23 @@ class SegmentationViewer(anywidget.AnyWidget):
                 "factor": data.factor,
                 "names": data.names,
                 "palette": data.palette.tolist(),
-                "colormaps": {
-                    k: colormap_lut(v).reshape(-1).tolist() for k, v in LAYER_COLORMAPS.items()
-                },
+                "vocabulary": vocabulary_json(),
+                "dims": {"disagree": DISAGREE_DIM, "outside_selection": OUTSIDE_SELECTION_DIM},
                 "layers": data.layers,
                 "ignore_index": data.ignore_index,
                 "has_ground_truth": data.ground_truth is not None,
+                "truth_classes": data.truth_classes,
                 "is_trained": data.is_trained,
                 "banner": "" if data.is_trained else UNTRAINED_BANNER,
                 "disagreement": data.disagreement_rate(),
             },
             panels=[
-                {"title": p.title, "is_trained": p.is_trained, "classes": p.classes}
+                {
+                    "title": p.title,
+                    "is_trained": p.is_trained,
+                    "mc_samples": p.mc_samples,
+                    "classes": p.classes,
+                }
                 for p in data.panels
             ],
             **state,
@@ -203,7 +225,8 @@ class SegmentationViewer(anywidget.AnyWidget):
         return render_panel(self._data, 0, self.view_state)
 
     def to_png(self) -> bytes:
-        """PNG of the current state: the panels, title and the untrained banner when relevant."""
+        """PNG of the current state: the panels, title, colour bar or key of the layer and the
+        untrained banner when relevant."""
         return render_png(self._data, self.view_state, self.title)
 
     def to_plotly(self, **kwargs: Any):
@@ -216,10 +239,12 @@ class SegmentationViewer(anywidget.AnyWidget):
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict]:
+        """The widget view plus one offline fallback, ``text/html`` (JPEG of the view, legend,
+        colour bar): what exported reports show. One picture, not a PNG beside an HTML copy of
+        it, keeps a saved notebook small (see the module docstring)."""
         data, metadata = super()._repr_mimebundle_(**kwargs)
-        png = self.to_png()
-        data["image/png"] = base64.b64encode(png).decode("ascii")
-        data["text/html"] = legend_html(self._data, png, self.view_state, self.title)
+        jpeg = render_jpeg(self._data, self.view_state, self.title)
+        data["text/html"] = legend_html(self._data, jpeg, self.view_state, self.title)
         return data, metadata
 
     def __repr__(self) -> str:

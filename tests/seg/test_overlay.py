@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segpile_lab.errors import SegpileError
 from segpile_lab.seg.ade20k import ADE20K
+from segpile_lab.seg.layers import RIGHT, WRONG
 from segpile_lab.seg.overlay import legend_image, overlay
 from segpile_lab.seg.results import SegmentationResult
 
@@ -52,7 +52,7 @@ def test_classes_filter_by_name_and_id(gray):
     assert tuple(out[20, 5]) == (100, 100, 100)  # wall left alone
     assert tuple(out[20, 45]) == tuple(ADE20K.palette[2])
     assert np.array_equal(out, overlay(gray, _result(), classes=[2], alpha=1.0))
-    with pytest.raises(SegpileError, match="unknown class name"):
+    with pytest.raises(ValueError, match="unknown class name"):
         overlay(gray, _result(), classes=["unicorn"])
 
 
@@ -92,18 +92,20 @@ def test_errors_and_ground_truth_layers(gray):
     truth[0, 0] = 2  # wrong
     truth[1, 1] = 255  # ignored
     errors = overlay(gray, result, layer="errors", ground_truth=truth, alpha=1.0)
-    assert tuple(errors[0, 0]) == (230, 30, 30) and tuple(errors[5, 5]) == (40, 180, 60)
+    # the one "right" green and "wrong" red of seg.layers, the viewer's too
+    assert tuple(errors[0, 0]) == WRONG == (230, 30, 30)
+    assert tuple(errors[5, 5]) == RIGHT == (0, 190, 60)
     assert tuple(errors[1, 1]) == (100, 100, 100)
     gt = overlay(gray, result, layer="ground_truth", ground_truth=truth, alpha=1.0)
     assert tuple(gt[0, 0]) == tuple(ADE20K.palette[2]) and tuple(gt[1, 1]) == (100, 100, 100)
-    with pytest.raises(SegpileError, match="ground_truth"):
+    with pytest.raises(ValueError, match="ground_truth"):
         overlay(gray, result, layer="errors")
 
 
 def test_missing_layer_and_wrong_size_raise(gray):
-    with pytest.raises(SegpileError, match="mc_samples"):
+    with pytest.raises(ValueError, match="mc_samples"):
         overlay(gray, _result(), layer="mutual_information")
-    with pytest.raises(SegpileError, match="segmented"):
+    with pytest.raises(ValueError, match="segmented"):
         overlay(gray[:10], _result())
 
 

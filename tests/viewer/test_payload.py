@@ -93,10 +93,16 @@ def test_pack_arrays_holds_every_layer_of_both_panels():
                              ground_truth=make_result(seed=3).labels,
                              compare=make_result(seed=4, mc=True))
     blob, layout = pack_arrays(data)
+    maps = ("confidence", "entropy", "margin", "predictive_entropy", "expected_entropy",
+            "mutual_information")
+    cells = ("entropy", "predictive_entropy", "expected_entropy", "mutual_information")
     expected = {"ground_truth"} | {f"p{i}.{n}" for i in (0, 1) for n in (
-        "labels", "confidence", "entropy", "margin", "mutual_information", "topk_ids",
-        "topk_probs")}
+        "labels", "cell_ids", "cell_probs", *maps, *(f"cell.{c}" for c in cells))}
     assert set(layout) == expected
+    probs = layout["p1.cell_probs"]  # float32 on the logit grid: the read-out's exact numbers
+    assert probs["dtype"] == "float32" and probs["shape"] == [3, 3, 4]
+    got = np.frombuffer(blob, "<f4", count=36, offset=probs["offset"]).reshape(3, 3, 4)
+    np.testing.assert_array_equal(got, data.panels[1].cell_probs)
     lab = layout["p1.labels"]
     got = np.frombuffer(blob, np.uint8, count=12 * 16, offset=lab["offset"]).reshape(12, 16)
     np.testing.assert_array_equal(got, data.panels[1].labels)
@@ -139,7 +145,7 @@ def test_ground_truth_of_another_size_is_a_clear_error():
     ("image", "shape"),
     [
         (np.zeros((4, 5), np.uint8), (4, 5, 3)),  # grey
-        (np.zeros((4, 5, 4), np.uint8), (4, 5, 3)),  # RGBA: alpha dropped
+        (np.zeros((4, 5, 4), np.uint8), (4, 5, 3)),  # RGBA: composited on white
         (np.ones((4, 5, 3), np.float32), (4, 5, 3)),  # float in [0, 1]
     ],
 )
@@ -153,7 +159,7 @@ def test_as_rgb_float_in_unit_range_is_scaled():
 
 
 def test_as_rgb_rejects_other_shapes():
-    with pytest.raises(DataError, match="shape"):
+    with pytest.raises(DataError, match=r"expected \(H, W\) or \(H, W, 1\|3\|4\) pixels"):
         as_rgb(np.zeros((2, 2, 2), np.uint8))
 
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import make_result
 
 from segpile_lab.seg.metrics import SegmentationMetrics
-from segpile_lab.viewer.plots import (
+from segpile_lab.seg.plots import (
     confusion_top,
     oracle_risk,
     plot_confusion_matrix,

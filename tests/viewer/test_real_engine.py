@@ -44,11 +44,35 @@ def test_hover_data_is_the_engines_topk_and_maps(real):
         count = int(np.prod(entry["shape"]))
         return np.frombuffer(blob, dtype, count, entry["offset"]).reshape(entry["shape"])
 
-    np.testing.assert_array_equal(read("p0.topk_ids", np.uint8), ids)
-    np.testing.assert_allclose(dequantize(read("p0.topk_probs", "<u2"), 1.0), probs, atol=1e-4)
+    np.testing.assert_array_equal(read("p0.cell_ids", np.uint8), ids)
+    np.testing.assert_array_equal(read("p0.cell_probs", "<f4"), probs)
+    np.testing.assert_array_equal(read("p0.cell.entropy", "<f4"), result.grid_maps["entropy"])
     entropy = dequantize(read("p0.entropy", "<u2"), layout["p0.entropy"]["scale"])
     np.testing.assert_allclose(entropy, result.entropy, atol=1e-4)
     np.testing.assert_array_equal(read("p0.labels", np.uint8), result.labels)
+
+
+def test_engine_grid_maps_are_the_cells_of_the_topk(real):
+    """The read-out quotes grid_maps beside topk: both from one softmax per cell, checked
+    against the probabilities the engine keeps on request."""
+    photo, _ = real
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.UntrainedModelWarning)
+        segmenter = sl.load_segmenter("demo-b0")
+    result = segmenter.predict(photo, return_probabilities=True, mc_samples=2)
+    cube = result.probabilities().astype(np.float64)  # (C, h, w)
+    ordered = np.sort(cube, axis=0)[::-1]
+    grid = result.grid_maps
+    np.testing.assert_allclose(grid["confidence"], ordered[0], atol=1e-6)
+    np.testing.assert_allclose(grid["confidence"], result.topk(1)[0][0], atol=1e-6)
+    np.testing.assert_allclose(grid["margin"], ordered[0] - ordered[1], atol=1e-6)
+    reference = -(cube * np.log(np.clip(cube, 1e-30, 1))).sum(0)
+    np.testing.assert_allclose(grid["entropy"], reference, atol=1e-4)
+    pe, ee, mi = (grid[k] for k in ("predictive_entropy", "expected_entropy",
+                                    "mutual_information"))
+    assert pe.shape == cube.shape[1:]
+    np.testing.assert_allclose(mi, np.maximum(pe - ee, 0), atol=1e-6)
+    assert (mi <= pe + 1e-6).all()  # MI never exceeds the predictive entropy beside it
 
 
 def test_untrained_engine_result_shows_the_banner_and_ade20k_colours(real):

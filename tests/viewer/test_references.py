@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from segpile_lab.seg.references import mirror_result, mirrored_prediction
 from segpile_lab.seg.results import SegmentationResult
-from segpile_lab.viewer.references import mirror_result, mirrored_prediction
-from segpile_lab.viewer.samples import ade20k_candidates, find_ade20k_pair
+from segpile_lab.seg.samples import ade20k_candidates, find_ade20k_pair
 
 
 def pixelwise_result(image: np.ndarray) -> SegmentationResult:

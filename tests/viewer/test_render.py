@@ -1,4 +1,4 @@
-"""Static rendering rules (the same rules the browser applies; see static/viewer.js)."""
+"""Static rendering rules (the same rules the browser applies; see viewer/viewer.js)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ import pytest
 from conftest import make_image, make_result
 from PIL import Image
 
-from segpile_lab.viewer._classes import colormap_lut
+from segpile_lab.seg.layers import MISSED, RIGHT, WRONG, colormap_lut
 from segpile_lab.viewer._data import build_viewer_data
 from segpile_lab.viewer._render import (
-    FN_COLOR,
-    FP_COLOR,
-    TP_COLOR,
     ViewState,
     boundaries,
     render_panel,
@@ -51,9 +48,9 @@ def test_errors_layer_for_a_class_shows_tp_fp_fn(data):
     sel = 1
     out = render_panel(data, 0, ViewState(layer="errors", opacity=1.0, selected_class=sel))
     pred, gt = data.panels[0].labels, data.ground_truth
-    for mask, color in (((pred == sel) & (gt == sel), TP_COLOR),
-                        ((pred == sel) & (gt != sel), FP_COLOR),
-                        ((pred != sel) & (gt == sel), FN_COLOR)):
+    for mask, color in (((pred == sel) & (gt == sel), RIGHT),
+                        ((pred == sel) & (gt != sel), WRONG),
+                        ((pred != sel) & (gt == sel), MISSED)):
         assert mask.any()
         assert (out[mask] == color).all()
     neither = (pred != sel) & (gt != sel)

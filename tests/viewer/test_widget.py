@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import re
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -13,6 +16,8 @@ from conftest import make_image, make_result
 from PIL import Image
 
 import segpile_lab as sl
+from segpile_lab.seg.layers import LAYERS, MISSED, RIGHT, WRONG
+from segpile_lab.viewer import widget as widget_module
 from segpile_lab.viewer._stats import threshold_stats
 from segpile_lab.viewer.widget import STATE_TRAITS, SegmentationViewer
 
@@ -30,21 +35,37 @@ def test_flat_namespace_exports_the_viewer():
     assert callable(sl.segmentation_figure)
 
 
-def test_js_and_css_ship_inside_the_package_without_cdn_imports():
-    js = sl._resources.static_dir() / "viewer.js"
-    css = sl._resources.static_dir() / "viewer.css"
+def test_js_and_css_ship_beside_the_widget_without_cdn_imports():
+    here = Path(widget_module.__file__).parent
+    js, css = here / "viewer.js", here / "viewer.css"
     assert js.is_file() and css.is_file()
     text = js.read_text()
     assert "http://" not in text and "https://" not in text and "import " not in text
     assert SegmentationViewer._esm is not None  # anywidget turned the path into file contents
 
 
+def test_the_js_keeps_no_copy_of_the_layer_vocabulary(viewer):
+    """Labels, colour maps and key colours reach the page only through meta.vocabulary."""
+    text = (Path(widget_module.__file__).parent / "viewer.js").read_text()
+    for layer in LAYERS.values():
+        assert layer.label not in text and (not layer.note or layer.note not in text)
+    for name in ("viridis", "magma", "nats"):
+        assert f'"{name}"' not in text
+    for colour in (RIGHT, WRONG, MISSED):
+        assert str(list(colour)).replace(" ", "") not in text.replace(" ", "")
+    vocabulary = viewer.meta["vocabulary"]
+    assert vocabulary["layers"]["entropy"]["label"] == LAYERS["entropy"].label
+    assert vocabulary["colors"]["right"] == list(RIGHT)
+    assert len(vocabulary["colormaps"]["viridis"]) == 256 * 3
+
+
 def test_data_is_sent_once_as_bytes(viewer):
     state = viewer.get_state()
     assert isinstance(state["image"], bytes) and len(state["image"]) == 12 * 16 * 3
     assert isinstance(state["arrays"], bytes)
-    assert set(viewer.meta["layers"]) == {"labels", "confidence", "entropy", "margin",
-                                          "mutual_information", "ground_truth", "errors"}
+    assert viewer.meta["layers"] == ["labels", "confidence", "entropy", "margin",
+                                     "predictive_entropy", "expected_entropy",
+                                     "mutual_information", "ground_truth", "errors"]
     assert viewer.meta["banner"] and viewer.meta["is_trained"] is False
 
 
@@ -102,15 +123,53 @@ def test_opacity_and_threshold_are_clipped_to_unit_range(value, clipped):
     assert w.opacity == clipped and w.threshold == clipped
 
 
-def test_mimebundle_has_widget_png_and_html_with_alt(viewer):
+def _fallback_picture(html: str) -> Image.Image:
+    src = re.search(r'src="data:image/jpeg;base64,([^"]+)"', html)
+    assert src, "no embedded JPEG in the HTML fallback"
+    return Image.open(io.BytesIO(base64.b64decode(src.group(1))))
+
+
+def test_mimebundle_has_the_widget_and_one_html_fallback_with_alt(viewer):
     data, _ = viewer._repr_mimebundle_()
-    assert {"text/plain", WIDGET_MIME, "image/png", "text/html"} <= set(data)
-    png = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
-    assert png.format == "PNG" and png.width >= 16
+    assert {"text/plain", WIDGET_MIME, "text/html"} <= set(data)
+    assert "image/png" not in data  # one picture per output keeps saved notebooks small
     html = data["text/html"]
     assert "<img alt=\"Segmentation of a 16x12 image" in html
     assert "untrained demo weights" in html and "IoU" in html
+    picture = _fallback_picture(html)
+    assert picture.format == "JPEG" and picture.width >= 16
     assert data[WIDGET_MIME]["model_id"] == viewer.model_id
+
+
+def test_saved_output_of_a_photo_viewer_stays_small():
+    """A 600x512 photo: the PNG beside an HTML copy of it took 1.2 MB per output before."""
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, size=(600, 512, 3), dtype=np.uint8)  # noise: a worst case
+    w = SegmentationViewer(photo, make_result(600, 512, mc=True), compare=make_result(
+        600, 512, seed=4, mc=True), title="size")
+    size = len(json.dumps(w._repr_mimebundle_()[0]))
+    assert size < 700_000, size
+
+
+@pytest.mark.parametrize("layer", ["confidence", "entropy", "margin", "predictive_entropy",
+                                   "expected_entropy", "mutual_information"])
+def test_html_fallback_shows_the_colour_bar_and_units_of_every_map_layer(viewer, layer):
+    viewer.set_state({"layer": layer})
+    html = viewer._repr_mimebundle_()[0]["text/html"]
+    assert html.count("sv-static-colorbar") == 1 and "linear-gradient" in html
+    assert LAYERS[layer].label in html
+    if LAYERS[layer].units == "nats":
+        assert "nats" in html
+
+
+def test_html_fallback_of_the_ground_truth_layer_has_the_truths_own_legend(viewer):
+    viewer.set_state({"layer": "ground_truth"})
+    html = viewer._repr_mimebundle_()[0]["text/html"]
+    assert "ground truth (annotation): classes by share of labelled pixels" in html
+    truth = make_result(seed=3).labels
+    top = np.bincount(truth.reshape(-1)).argmax()
+    after = html.split("ground truth (annotation): classes by share")[1]
+    assert after.index(f"class{top}<") < after.index("</table>")  # its largest class listed
 
 
 def test_static_png_follows_the_state(viewer):
