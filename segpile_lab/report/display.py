@@ -19,7 +19,8 @@ from typing import Any, Literal
 import polars as pl
 
 Format = str | Callable[[Any], str]
-"""A column format: a `str.format` pattern (``"{:.1%}"``) or a function value → text."""
+"""A column format: a `str.format` pattern (``"{:.1%}"``; missing values show "—") or a
+function value → text (it also gets missing values, as None, to say why they are missing)."""
 
 MISSING = "—"
 
@@ -58,13 +59,16 @@ class HTMLBlock:
 
 
 def format_value(value: Any, fmt: Format | None = None) -> str:
-    """One cell as text: `fmt` when given, else integers with thousands separators, floats
+    """One cell as text: `fmt` when given (see `Format`), else integers with thousands separators, floats
     to 3 significant digits (thousands separators from 1,000), booleans as yes/no, lists
     joined by commas; None and NaN as "—"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if callable(fmt):
+        return fmt(None if missing else value)
+    if missing:
         return MISSING
     if fmt is not None:
-        return fmt(value) if callable(fmt) else fmt.format(value)
+        return fmt.format(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):

@@ -26,6 +26,8 @@ from segpile_lab.report.display import format_value, show_note, show_table
         (0.18113, "{:.1%}", "18.1%"),
         (3, lambda v: f"{v} docs", "3 docs"),
         (None, "{:.1%}", "—"),
+        (math.nan, lambda v: "n too small" if v is None else f"{v:,.0f}", "n too small"),
+        (1234.5, lambda v: "n too small" if v is None else f"{v:,.0f}", "1,234"),
     ],
 )
 def test_format_value(value, fmt, text):
