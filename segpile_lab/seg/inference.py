@@ -36,7 +36,6 @@ import numpy as np
 import torch
 
 from segpile_lab._progress import progress_bar
-from segpile_lab.errors import SegpileError
 from segpile_lab.seg.results import SegmentationResult
 from segpile_lab.seg.uncertainty import PixelStats, stream_stats, upsample_map, upsampled_chunks
 
@@ -78,9 +77,9 @@ def predict(
     single = _is_single(images)
     items = [images] if single else list(images)
     if batch_size < 1:
-        raise SegpileError(f"batch_size must be >= 1, got {batch_size}")
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if mc_samples and backend not in (*EAGER_BACKENDS, AUTO):
-        raise SegpileError("Monte-Carlo dropout needs the eager torch model; use backend=None")
+        raise ValueError("Monte-Carlo dropout needs the eager torch model; use backend=None")
     forward = _tempered(segmenter, _forward_fn(segmenter, backend))
     results: list[SegmentationResult] = []
     with progress_bar(total=len(items), progress=progress, desc="segmenting", unit="image") as bar:

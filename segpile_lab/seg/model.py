@@ -30,7 +30,6 @@ from segpile_lab._torch_utils import resolve_device, resolve_dtype
 from segpile_lab.errors import (
     CheckpointError,
     GenericLabelsWarning,
-    SegpileError,
     UntrainedModelWarning,
 )
 from segpile_lab.seg.ade20k import ADE20K
@@ -238,7 +237,7 @@ def load_segmenter(
         name = os.fspath(model)
         loaded, preprocessing, reason = _load_checkpoint(name, revision, local_files_only)
     else:
-        raise SegpileError(
+        raise TypeError(
             f"load_segmenter expects a hub id, a directory, a SegformerForSemanticSegmentation or "
             f"one of {sorted(DEMO_CONFIGS)}; got {type(model).__name__}"
         )

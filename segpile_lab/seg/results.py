@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from segpile_lab.errors import SegpileError
-
 UNCERTAINTY_LAYERS = (
     "confidence",
     "entropy",
@@ -87,11 +85,11 @@ class SegmentationResult:
     def layer(self, name: str) -> np.ndarray:
         """One uncertainty map by name (see `UNCERTAINTY_LAYERS`); raises if it was not computed."""
         if name not in UNCERTAINTY_LAYERS:
-            raise SegpileError(f"unknown layer {name!r}; choose one of {UNCERTAINTY_LAYERS}")
+            raise ValueError(f"unknown layer {name!r}; choose one of {UNCERTAINTY_LAYERS}")
         values = getattr(self, name)
         if values is None:
             hint = "mc_samples > 0" if name not in UNCERTAINTY_LAYERS[:4] else "uncertainty=True"
-            raise SegpileError(f"layer {name!r} was not computed; call predict(..., {hint})")
+            raise ValueError(f"layer {name!r} was not computed; call predict(..., {hint})")
         return values
 
     def available_layers(self) -> list[str]:
@@ -102,11 +100,11 @@ class SegmentationResult:
         """Top-`k` classes per cell of the logit grid: probabilities `(k, h, w)` float32 and
         class ids `(k, h, w)` int16 (h, w = 128 for SegFormer at 512×512), best first."""
         if self.topk_probabilities is None or self.topk_indices is None:
-            raise SegpileError("top-k was not computed; call predict(..., uncertainty=True)")
+            raise ValueError("top-k was not computed; call predict(..., uncertainty=True)")
         stored = self.topk_probabilities.shape[0]
         if k > stored:
             if self.low_res_probabilities is None:
-                raise SegpileError(
+                raise ValueError(
                     f"only the top {stored} classes were kept; call "
                     "predict(..., return_probabilities=True) for a larger k"
                 )
@@ -118,7 +116,7 @@ class SegmentationResult:
     def probabilities(self) -> np.ndarray:
         """Softmax probabilities `(C, h, w)` float32 on the logit grid (128×128)."""
         if self.low_res_probabilities is None:
-            raise SegpileError(
+            raise ValueError(
                 "probabilities were not kept; call predict(..., return_probabilities=True)"
             )
         return self.low_res_probabilities

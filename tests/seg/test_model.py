@@ -9,7 +9,6 @@ import torch
 from segpile_lab.errors import (
     GenericLabelsWarning,
     ModelNotAvailableError,
-    SegpileError,
     UntrainedModelWarning,
 )
 from segpile_lab.seg.ade20k import ADE20K
@@ -106,5 +105,5 @@ def test_checkpoint_with_other_named_classes_says_so():
 
 
 def test_wrong_type_raises():
-    with pytest.raises(SegpileError, match="hub id"):
+    with pytest.raises(TypeError, match="hub id"):
         load_segmenter(3.5)
