@@ -34,16 +34,21 @@ from segpile_lab.errors import BackendError
 
 @dataclass
 class BenchmarkResult:
-    """`frame`: one row per (backend, batch) (Polars); `environment`: where it was measured."""
+    """`frame`: one row per (backend, batch) (Polars); `environment`: where it was measured;
+    `model`, `is_trained`: what was measured (False for untrained demo weights, see `note`)."""
 
     frame: Any
     environment: dict[str, Any]
     note: str = ""
+    model: str = ""
+    is_trained: bool = True
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
-        """Write {"environment", "note", "rows"} as JSON."""
+        """Write {"environment", "model", "is_trained", "note", "rows"} as JSON."""
         payload = {
             "environment": self.environment,
+            "model": self.model,
+            "is_trained": self.is_trained,
             "note": self.note,
             "rows": self.frame.to_dicts(),
         }
@@ -204,7 +209,13 @@ def benchmark(
         cases.close()
     frame = _with_speedup(_ordered(pl.DataFrame(rows, infer_schema_length=None)))
     note = "" if source.is_trained else UNTRAINED_NOTE
-    return BenchmarkResult(frame=frame, environment=environment(threads, device), note=note)
+    return BenchmarkResult(
+        frame=frame,
+        environment=environment(threads, device),
+        note=note,
+        model=source.name,
+        is_trained=source.is_trained,
+    )
 
 
 def _case_row(

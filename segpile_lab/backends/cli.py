@@ -94,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
     names = [n for item in args.backends or [] for n in item.split(",") if n] or None
     images, annotations = _image_pairs(args)
     out = prepare_out(args.out)
-    segmenter = sl.load_segmenter(args.model)
+    segmenter = sl.load_segmenter(args.model, revision=args.revision)
     options = {"cache_dir": args.cache_dir} if args.cache_dir else {}
     bench = sl.benchmark(
         segmenter,

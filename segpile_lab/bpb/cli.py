@@ -49,6 +49,9 @@ def register_pile_command(pile_subparsers: Any) -> None:
                      help="sliding windows, S new tokens each (default: disjoint)")  # fmt: skip
     bpb.add_argument("--tokenizer", metavar="FILE|DIR|ID",
                      help="tokenizer for a model without one (a tokenizer.json)")  # fmt: skip
+    bpb.add_argument("--revision", metavar="REV",
+                     help="branch, tag (Pythia's step143000 ...), refs/pr/N or commit of the "
+                          "hub model ids in --scorer (default: main)")  # fmt: skip
     add_batch_size(bpb, default=32, what="windows per forward pass")
     add_device(bpb)
     bpb.add_argument("--dtype", choices=["fp32", "bf16", "fp16"],
@@ -95,7 +98,7 @@ def make_scorer(spec: str, args: argparse.Namespace, fit_texts: list[str]) -> An
     if spec in ("demo-gpt2", "demo-gpt-neox"):
         model, tokenizer = demo_causal_lm(spec.removeprefix("demo-"), args.tokenizer)
         return HFCausalLMScorer(model, tokenizer, name=spec, **options)
-    return HFCausalLMScorer(spec, args.tokenizer, **options)
+    return HFCausalLMScorer(spec, args.tokenizer, revision=args.revision, **options)
 
 
 def run_bpb(args: argparse.Namespace) -> int:

@@ -96,7 +96,7 @@ def _segment(args: argparse.Namespace) -> int:
     from segpile_lab.seg.overlay import legend_image, overlay
 
     out = prepare_out(args.out)
-    segmenter = load_segmenter(args.model, device=args.device)
+    segmenter = load_segmenter(args.model, revision=args.revision, device=args.device)
     summary: dict[str, Any] = {
         "model": segmenter.name,
         "is_trained": segmenter.is_trained,
@@ -148,6 +148,8 @@ def _image_summary(path: Path, result: Any, files: dict[str, str]) -> dict[str, 
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    import polars as pl
+
     from segpile_lab.seg.ade20k import pair_images_with_annotations
     from segpile_lab.seg.metrics import evaluate
     from segpile_lab.seg.model import UNTRAINED_NOTE, load_segmenter
@@ -155,7 +157,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     check_distinct_folders(args.images, args.annotations)
     pairs = list(pair_images_with_annotations(args.images, args.annotations))
     out = prepare_out(args.out)
-    segmenter = load_segmenter(args.model, device=args.device)
+    segmenter = load_segmenter(args.model, revision=args.revision, device=args.device)
     metrics = evaluate(
         segmenter,
         [p[0] for p in pairs],
@@ -167,14 +169,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     report = {
         "model": segmenter.name,
         "is_trained": segmenter.is_trained,
-        "note": "" if segmenter.is_trained else UNTRAINED_NOTE,
+        "note": "" if segmenter.is_trained else f"{UNTRAINED_NOTE}: {segmenter.untrained_reason}",
         "images_dir": str(args.images),
         "annotations_dir": str(args.annotations),
         "summary": summary,
         "reliability": metrics.reliability().to_dicts(),
     }
     (out / "metrics.json").write_text(json.dumps(_json_ready(report), indent=2) + "\n")
-    metrics.per_class().write_csv(out / "per_class.csv")
+    provenance = {"model": segmenter.name, "is_trained": segmenter.is_trained}
+    metrics.per_class().with_columns(
+        **{key: pl.lit(value) for key, value in provenance.items()}
+    ).write_csv(out / "per_class.csv")
     note = "" if segmenter.is_trained else f"  [{UNTRAINED_NOTE}]"
     print(
         f"{summary['images']} images: mIoU {summary['miou']:.4f}, pixel accuracy "

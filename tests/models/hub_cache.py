@@ -137,9 +137,7 @@ def build_hub_cache(root: Path, *, with_b2: bool = True) -> HubCache:
         )
         models[repo_id] = model
     imagenet = {i: f"imagenet class {i}" for i in range(1000)}
-    encoder = segformer_config(
-        "b0", imagenet, architectures=["SegformerForImageClassification"]
-    )
+    encoder = segformer_config("b0", imagenet, architectures=["SegformerForImageClassification"])
     main, _, model = nvidia_segformer_files(encoder, None, seed=7)
     snapshots[MIT_B0] = write_repo(root, MIT_B0, [RepoRef("main", main)])
     models[MIT_B0] = model
