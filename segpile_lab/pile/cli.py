@@ -28,6 +28,7 @@ PILE_COMMAND_MODULES: list[str] = [
     # modules that add `segpile-lab pile <command>` via register_pile_command(pile_subparsers)
     "segpile_lab.bpb.cli",
     "segpile_lab.pile.reader_cli",
+    "segpile_lab.pile.contamination_cli",
 ]
 
 # the printed table: column → short header (the CSV keeps the full names)

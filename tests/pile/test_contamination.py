@@ -193,3 +193,57 @@ def test_report_writes_tables(tmp_path) -> None:
     ]
     summary = json.loads(written[-1].read_text())
     assert (summary["contaminated_items"], summary["contaminated_documents"]) == (3, 5)
+
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from segpile_lab.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["pile", "contamination", *argv])
+        except SystemExit as exc:  # argparse's usage errors
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_scans_shards_and_writes_the_tables(tmp_path) -> None:
+    items, docs, _ = _planted()
+    data = tmp_path / "shard.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"text": t, "meta": {"pile_set_name": s}}) + "\n"
+            for s, t in docs.iter_rows()
+        )
+    )
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps({"q": t}) + "\n" for t in items))
+    out = tmp_path / "out"
+    code, printed, _ = _cli(str(data), "--benchmark", str(bench), "--field", "q", "--out", str(out))
+    assert code == 0 and "3 of 10 items contaminated, 5 documents overlapping" in printed
+    table = pl.read_csv(out / "contamination.csv")
+    assert table["contaminated_documents"].to_list() == [3, 2, 0]
+    code, printed, _ = _cli(str(data), "--benchmark", str(bench), "--field", "q", "--n", "12",
+                            "--out", str(out))  # fmt: skip
+    assert code == 0 and "6 documents overlapping" in printed
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--benchmark", "missing.txt"], "missing.txt: benchmark file not found"),
+        (["--benchmark", "b.txt", "--n", "0"], "--n"),
+        (["--benchmark", "b.txt", "--bloom-error", "1"], "--bloom-error"),
+    ],
+)
+def test_cli_bad_arguments_are_one_line_errors(tmp_path, monkeypatch, argv, message) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b.txt").write_text("an item\n")
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "an item", "meta": {"pile_set_name": "ArXiv"}}\n')
+    code, _, err = _cli(str(data), *argv, "--out", str(tmp_path / "out"))
+    assert code == 2 and message in err.strip().splitlines()[-1]
+    assert "Traceback" not in err
