@@ -115,7 +115,7 @@ def _layer_colours(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`(H, W, 3)` colours and the `(H, W)` mask of pixels to colour."""
     if labels is not None:
-        palette = palette_for(result.num_labels)
+        palette = palette_for(result.id2label)
         valid = labels < result.num_labels
         mask = valid & np.isin(labels, _selected(result, classes))
         return palette[np.where(valid, labels, 0)], mask
@@ -227,7 +227,7 @@ def legend_image(
     shown = [int(i) for i in _selected(result, classes) if i in set(shares["class_id"].to_list())]
     shown = shown[:max_classes]
     share_of = dict(zip(shares["class_id"].to_list(), shares["share"].to_list(), strict=True))
-    palette = palette_for(result.num_labels)
+    palette = palette_for(result.id2label)
     font, row = _font(14), 22
     header = [] if result.is_trained else [UNTRAINED_NOTE]
     picture = Image.new("RGB", (300, row * (len(shown) + len(header)) + 8), "white")

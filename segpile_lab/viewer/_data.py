@@ -207,7 +207,7 @@ def build_viewer_data(
     id2label = dict(getattr(result, "id2label", {}) or {})
     num_classes = max(len(id2label), int(as_numpy(result.labels).max(initial=0)) + 1)
     names = class_names(id2label, num_classes)
-    palette = palette_for(num_classes)
+    palette = palette_for(id2label if len(id2label) == num_classes else num_classes)
     truth = None if ground_truth is None else load_ground_truth(ground_truth)
     if truth is not None and truth.shape != labels_shape:
         raise DataError(

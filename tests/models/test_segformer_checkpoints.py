@@ -13,6 +13,7 @@ from hub_repos import CITYSCAPES_NAMES, current_preprocessor, segformer_config
 from segpile_lab.errors import CheckpointError, ModelNotAvailableError, UntrainedModelWarning
 from segpile_lab.seg.cityscapes import CITYSCAPES_COLORS
 from segpile_lab.seg.model import DEFAULT_MODEL, load_segmenter
+from segpile_lab.seg.overlay import overlay
 
 
 def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
@@ -72,9 +73,12 @@ def test_cityscapes_checkpoint_brings_its_classes_palette_and_size(offline_hub):
     assert segmenter.input_size == (1024, 1024)
     assert not segmenter.preprocessing.reduce_labels
     assert segmenter.preprocess([np.zeros((40, 60, 3), np.uint8)]).shape == (1, 3, 1024, 1024)
-    result = segmenter.predict(np.full((48, 64, 3), 120, np.uint8))
+    image = np.full((48, 64, 3), 120, np.uint8)
+    result = segmenter.predict(image)
     assert result.labels.shape == (48, 64) and int(result.labels.max()) < 19
     assert result.is_trained
+    painted = overlay(image, result, alpha=1.0)  # every pixel in its class's Cityscapes colour
+    np.testing.assert_array_equal(painted, CITYSCAPES_COLORS[result.labels])
 
 
 def test_encoder_only_checkpoint_is_never_called_trained(offline_hub):
