@@ -27,10 +27,11 @@ from segpile_lab.errors import SegpileError
 from segpile_lab.pile import plots
 from segpile_lab.pile.composition import CompositionStats
 from segpile_lab.pile.dedup import ExactDuplicates, near_duplicates
-from segpile_lab.pile.demo import SYNTHETIC_LABEL, demo_pile_sample
+from segpile_lab.pile.demo import demo_pile_sample
 from segpile_lab.pile.pii import pii_counts
 from segpile_lab.pile.quality import SIGNALS, quality_signals, quality_summary
 from segpile_lab.pile.tokens import bytes_per_token, load_tokenizer
+from segpile_lab.provenance import Provenance
 
 PathLike = str | os.PathLike[str]
 
@@ -51,10 +52,33 @@ class PileAudit:
     synthetic: bool
     parameters: dict[str, Any]
 
+    def __repr__(self) -> str:
+        """Totals and the subsets that hold the most bytes, against the paper's weights."""
+        documents, size = (
+            int(self.composition["documents"].sum()),
+            int(self.composition["bytes"].sum()),
+        )
+        present = self.composition.filter(pl.col("documents") > 0)
+        lines = [
+            f"PileAudit({self.label}: {documents:,} documents, {size:,} bytes in "
+            f"{present.height} subsets; text audits on {self.frame.height:,} documents; "
+            f"{self.near_duplicate_pairs.height} near-duplicate pairs)"
+        ]
+        for row in present.sort("bytes", descending=True).head(5).iter_rows(named=True):
+            weight = row.get("published_weight_percent")
+            paper = "" if weight is None else f" (paper {weight:.2f}%)"
+            lines.append(f"  {row['subset']}: {row['byte_share']:.2%} of bytes{paper}")
+        return "\n".join([*lines, "  .table(): every subset and measure; .write(dir) saves all"])
+
+    @property
+    def provenance(self) -> Provenance:
+        """Synthetic for the demo sample (no model is involved)."""
+        return Provenance(synthetic=self.synthetic)
+
     @property
     def label(self) -> str:
         """``"synthetic demo data"`` for the demo sample, else ``"real data"``."""
-        return SYNTHETIC_LABEL if self.synthetic else "real data"
+        return self.provenance.note or "real data"
 
     def table(self) -> pl.DataFrame:
         """The composition joined with duplicate, PII, quality and token columns per subset."""

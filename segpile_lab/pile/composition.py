@@ -27,13 +27,13 @@ import polars as pl
 
 from segpile_lab.errors import DataError
 from segpile_lab.pile.subsets import PILE_SUBSETS, UNKNOWN_SUBSET
+from segpile_lab.provenance import SYNTHETIC
 
 BINS_PER_OCTAVE = 64
 MAX_OCTAVES = 48  # documents up to 2**48 bytes (256 TiB)
 N_BINS = 1 + BINS_PER_OCTAVE * MAX_OCTAVES  # bin 0 holds empty documents
 NOTE_NO_DOCUMENTS = "no documents in this data"
 NOTE_UNKNOWN = "not one of the Pile's 22 subsets"
-NOTE_SYNTHETIC = "synthetic demo data"
 MIN_DOCS_FOR_QUANTILES = 5
 """Fewer documents than this: a median / p90 says little (notebook 01 shows "n too small")."""
 
@@ -215,7 +215,7 @@ class CompositionStats:
             part = self.subsets.get(name, SubsetStats(known=self._is_known(name)))
             notes = [NOTE_NO_DOCUMENTS] if part.documents == 0 else []
             notes += [] if part.known else [NOTE_UNKNOWN]
-            notes += [NOTE_SYNTHETIC] if part.synthetic_documents else []
+            notes += [SYNTHETIC] if part.synthetic_documents else []
             rows.append(
                 {
                     "subset": name,

@@ -23,9 +23,6 @@ import numpy as np
 
 from segpile_lab.pile.demo_text import GENERATORS
 
-SYNTHETIC_LABEL = "synthetic demo data"
-"""The words every table, figure and report made from the demo sample shows."""
-
 LENGTH_SIGMA = 0.8
 """Shape of the lognormal document-size distribution (σ of log bytes)."""
 

@@ -22,9 +22,9 @@ from segpile_lab._figures import (
 )
 from segpile_lab._figures import save_figure as save_figure  # the audit's public name for it
 from segpile_lab.pile.composition import published_table
-from segpile_lab.pile.demo import SYNTHETIC_LABEL
 from segpile_lab.pile.pii import PATTERNS
 from segpile_lab.pile.quality import SIGNALS
+from segpile_lab.provenance import Provenance, title
 
 
 def is_synthetic(*frames: pl.DataFrame) -> bool:
@@ -37,10 +37,6 @@ def is_synthetic(*frames: pl.DataFrame) -> bool:
     return False
 
 
-def _title(text: str, synthetic: bool) -> str:
-    return f"{text} — {SYNTHETIC_LABEL}" if synthetic else text
-
-
 def _at_most(frame: pl.DataFrame, rows_per_subset: int) -> pl.DataFrame:
     """A seeded sample of at most `rows_per_subset` rows of each subset (keeps figures small)."""
     return frame.filter(pl.int_range(pl.len()).shuffle(seed=0).over("subset") < rows_per_subset)
@@ -49,7 +45,8 @@ def _at_most(frame: pl.DataFrame, rows_per_subset: int) -> pl.DataFrame:
 def _start(backend: str, synthetic: bool | None, text: str, *frames: pl.DataFrame) -> str:
     """Check `backend`; the figure title, marked synthetic when asked or when a frame is."""
     check_backend(backend)
-    return _title(text, is_synthetic(*frames) if synthetic is None else synthetic)
+    marked = is_synthetic(*frames) if synthetic is None else synthetic
+    return title(text, Provenance(synthetic=marked))
 
 
 def plot_composition(
@@ -62,14 +59,15 @@ def plot_composition(
     """
     title = _start(backend, synthetic, "Observed byte share vs published weight", comp)
     with_intervals = {"byte_share_low", "byte_share_high"} <= set(comp.columns)
-    percent = [
-        (pl.col(c) * 100).fill_nan(None).fill_null(0.0).alias(c)
+    observed = (pl.col("byte_share") * 100).fill_nan(None).fill_null(0.0)
+    percent = [  # a subset without an interval (too few documents) gets no error bar
+        (pl.col(c) * 100).fill_nan(None).fill_null(observed).alias(c)
         for c in ("byte_share_low", "byte_share_high")
         if with_intervals
     ]
     data = comp.select(
         "subset",
-        (pl.col("byte_share") * 100).fill_nan(None).fill_null(0.0).alias("observed"),
+        observed.alias("observed"),
         pl.col("published_weight_percent").fill_null(0.0).alias("published"),
         *percent,
     ).reverse()  # largest published subset on top
