@@ -1,14 +1,11 @@
-"""What the audit and BPB figures share: the backend check, the paper's subset order, a
-matplotlib figure built without pyplot, and writing either library's figure to a file."""
+"""What the figures of every domain share: the backend check, a matplotlib figure built
+without pyplot, and writing either library's figure to a file."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
-
-from segpile_lab.pile.subsets import PILE_SUBSETS
 
 Backend = Literal["plotly", "matplotlib"]
 
@@ -17,13 +14,6 @@ def check_backend(backend: str) -> None:
     """Raise ValueError unless `backend` is ``"plotly"`` or ``"matplotlib"``."""
     if backend not in ("plotly", "matplotlib"):
         raise ValueError(f"backend must be 'plotly' or 'matplotlib', got {backend!r}")
-
-
-def subset_order(names: Iterable[str]) -> list[str]:
-    """`names` in the paper's order of the 22 subsets, then any other names alphabetically."""
-    present = set(names)
-    canonical = [name for name in PILE_SUBSETS if name in present]
-    return canonical + sorted(present - set(canonical))
 
 
 def literal(text: str) -> str:

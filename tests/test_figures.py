@@ -1,16 +1,11 @@
-"""The figure helpers shared by the audit and BPB plots."""
+"""The figure helpers shared by every domain's plots."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pytest
 
-from segpile_lab._figures import check_backend, matplotlib_figure, subset_order
-
-
-def test_subset_order_is_the_papers_then_other_names_alphabetically():
-    names = ["zeta", "Github", "Pile-CC", "Alpha", "Enron Emails", "Github"]
-    assert subset_order(names) == ["Pile-CC", "Github", "Enron Emails", "Alpha", "zeta"]
+from segpile_lab._figures import check_backend, matplotlib_figure
 
 
 def test_check_backend_names_the_two_it_accepts():

@@ -17,9 +17,9 @@ from segpile_lab._figures import (
     literal,
     matplotlib_figure,
     save_figure,
-    subset_order,
 )
 from segpile_lab.bpb.result import OVERALL, UNTRAINED_LABEL, BPBResult, paper_reference
+from segpile_lab.pile.subsets import subset_order
 
 __all__ = [
     "bpb_figures",

@@ -6,8 +6,9 @@ from typing import Any
 
 import polars as pl
 
-from segpile_lab._figures import Backend, matplotlib_figure, subset_order
+from segpile_lab._figures import Backend, matplotlib_figure
 from segpile_lab.pile.plots import _start
+from segpile_lab.pile.subsets import subset_order
 
 TOP_LANGUAGES = 8
 """Languages drawn by name (the most documents over all subsets); the rest are "other"."""
@@ -17,19 +18,19 @@ def _stacked(shares: pl.DataFrame, top: int) -> tuple[list[str], dict[str, list[
     """Subsets (paper order, top to bottom) and per language label their shares in %."""
     totals = shares.group_by("language").agg(pl.col("documents").sum())
     named = (
-        totals.filter(pl.col("language") != "none")
+        totals.filter(~pl.col("language").is_in(["none", "uncertain"]))
         .sort(["documents", "language"], descending=[True, False])
         .head(top)["language"]
         .to_list()
     )
     label = (
-        pl.when(pl.col("language").is_in(named) | (pl.col("language") == "none"))
+        pl.when(pl.col("language").is_in([*named, "none", "uncertain"]))
         .then(pl.col("language"))
         .otherwise(pl.lit("other"))
     )
     grouped = shares.group_by("subset", label.alias("label")).agg(pl.col("share").sum())
     names = subset_order(shares["subset"].unique().to_list())[::-1]
-    labels = [*named, "other", "none"]
+    labels = [*named, "other", "uncertain", "none"]
     values = {
         lab: [
             100
@@ -52,7 +53,8 @@ def plot_languages(
 ) -> Any:
     """Share of each language among the identified documents of each subset (%, stacked
     horizontal bars; `language_shares` output). The `top` languages with the most documents
-    are named, the others stacked as "other"; "none" = documents without letters."""
+    are named, the others stacked as "other"; "uncertain" = confidence below
+    `langid.MIN_CONFIDENCE`, "none" = documents without letters."""
     title = _start(backend, synthetic, "Language share per subset (fastText lid.176)", shares)
     names, values = _stacked(shares, top)
     if backend == "plotly":

@@ -18,12 +18,12 @@ from segpile_lab._figures import (
     check_backend,
     literal,
     matplotlib_figure,
-    subset_order,
 )
 from segpile_lab._figures import save_figure as save_figure  # the audit's public name for it
 from segpile_lab.pile.composition import published_table
 from segpile_lab.pile.pii import PATTERNS
 from segpile_lab.pile.quality import SIGNALS
+from segpile_lab.pile.subsets import subset_order
 from segpile_lab.provenance import Provenance, title
 
 

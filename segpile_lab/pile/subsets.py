@@ -11,8 +11,9 @@ given and flagged as unknown (typos, Pile-v2 names, components dropped before re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-__all__ = ["PILE_SUBSETS", "SUBSET_ALIASES", "UNKNOWN_SUBSET", "canonical_subset"]
+__all__ = ["PILE_SUBSETS", "SUBSET_ALIASES", "UNKNOWN_SUBSET", "canonical_subset", "subset_order"]
 
 #: The 22 components exactly as ``meta.pile_set_name`` spells them in the released shards.
 PILE_SUBSETS: tuple[str, ...] = (
@@ -109,3 +110,11 @@ def canonical_subset(name: str) -> tuple[str, bool]:
     """
     canonical = _LOOKUP.get(_key(name))
     return (name, False) if canonical is None else (canonical, True)
+
+
+def subset_order(names: Iterable[str]) -> list[str]:
+    """`names` in the paper's order of the 22 subsets (`PILE_SUBSETS`, Table 1), then any other
+    names alphabetically; each name once."""
+    present = set(names)
+    canonical = [name for name in PILE_SUBSETS if name in present]
+    return canonical + sorted(present - set(canonical))

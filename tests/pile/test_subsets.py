@@ -69,3 +69,10 @@ def test_replication_and_spelling_aliases(alias: str, name: str) -> None:
 @pytest.mark.parametrize("name", ["Githib", "Literotica", "CORD-19", "pile_v2_code", ""])
 def test_unknown_name_kept_and_flagged(name: str) -> None:
     assert sl.canonical_subset(name) == (name, False)
+
+
+def test_subset_order_is_the_papers_then_other_names_alphabetically():
+    from segpile_lab.pile.subsets import subset_order
+
+    names = ["zeta", "Github", "Pile-CC", "Alpha", "Enron Emails", "Github"]
+    assert subset_order(names) == ["Pile-CC", "Github", "Enron Emails", "Alpha", "zeta"]
