@@ -159,11 +159,18 @@ def _sources(paths: list[Path]) -> list[str]:
 def expand_paths(paths: PathsLike) -> Expansion:
     """Files, folders and glob patterns → the files to read, in order (see the module docstring).
 
-    Raises `DataError` when an item matches nothing, or names a file that cannot be read.
+    An `InputFile` item is taken as it is, its ``source`` name included (a distributed run
+    reads each file of one expansion in its own process). Raises `DataError` when an item
+    matches nothing, or names a file that cannot be read.
     """
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     collector = _Collector()
+    given: dict[int, str] = {}  # InputFile items (one unit of a distributed run) keep their source
     for item in items:
+        if isinstance(item, InputFile):
+            given[len(collector.found)] = item.source
+            collector.found.append((item.path, item.format))
+            continue
         path = Path(item)
         before = len(collector.found) + len(collector.duplicates) + len(collector.problems)
         if path.is_dir():
@@ -184,8 +191,10 @@ def expand_paths(paths: PathsLike) -> Expansion:
     files = [p for p, _ in collector.found]
     return Expansion(
         files=[
-            InputFile(path, source, fmt)
-            for (path, fmt), source in zip(collector.found, _sources(files), strict=True)
+            InputFile(path, given.get(index, source), fmt)
+            for index, ((path, fmt), source) in enumerate(
+                zip(collector.found, _sources(files), strict=True)
+            )
         ],
         problems=collector.problems,
         duplicates=collector.duplicates,

@@ -139,6 +139,9 @@ class LoadReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("skipped", "fixed", "flagged", "unknown_subsets"):
             getattr(self, name).update(getattr(other, name))
+        for name in ("unread_paths", "duplicate_paths", "ignored_paths"):
+            getattr(self, name).extend(getattr(other, name))
+        self.unmatched_subsets.update(other.unmatched_subsets)
         for ex in other.examples:
             self.add_example(ex.reason, ex.source, ex.line, ex.detail)
         return self
@@ -151,6 +154,7 @@ class LoadReport:
             fields[name] = Counter(fields[name])
         fields["files"] = [FileReport(**f) for f in fields["files"]]
         fields["examples"] = [Example(**e) for e in fields["examples"]]
+        fields["unread_paths"] = [tuple(p) for p in fields.get("unread_paths", [])]
         return cls(**fields)
 
     # -- reading ---------------------------------------------------------------------------
