@@ -3,7 +3,10 @@
 `published_composition` and `paper_bpb` load the paper's tables (Gao et al. 2020,
 arXiv:2101.00027; see ``data_manifests/README.md``); `pile_files` the release's file layout.
 `verify_shards` checks files against a ``SHA256SUMS.txt`` in ``sha256sum`` format (what the
-release ships) and raises before anything is read when one differs or is missing.
+release ships) and raises before anything is read when one differs or is missing. The sums
+file is data, not instructions: a name that leaves the folder (``..``, an absolute path) is
+refused before any file is opened, two different digests for one name are an error, and a
+name that is not UTF-8 raises `ManifestError` naming the line.
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import polars as pl
 
 from segpile_lab._progress import progress_bar
 from segpile_lab._resources import manifests_dir
-from segpile_lab.errors import ChecksumMismatchError, DataError
+from segpile_lab.errors import ChecksumMismatchError, ManifestError
 
 __all__ = [
     "SUMS_FILE",
@@ -61,20 +64,55 @@ def pile_files() -> pl.DataFrame:
     return _manifest("pile_files.csv", {})
 
 
+def _unescape(name: str) -> str:
+    """A name as ``sha256sum`` escapes it on a line starting with a backslash."""
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), name)
+
+
+def _leaves_folder(name: str) -> bool:
+    """True for names that are absolute or climb out of the folder (``..``)."""
+    posix = PurePosixPath(name.replace("\\", "/"))
+    return posix.is_absolute() or ".." in posix.parts or re.match(r"^[A-Za-z]:", name) is not None
+
+
 def read_sums_file(sums_file: str | Path) -> dict[str, str]:
     """``relative path -> lower-case hex digest`` from a ``sha256sum`` output file.
 
-    Accepts text (``digest  name``) and binary (``digest *name``) lines and a leading ``./``;
-    ignores blank lines and ``#`` comments. Raises `DataError` on any other line.
+    Accepts text (``digest  name``) and binary (``digest *name``) lines, a leading ``./`` and
+    ``sha256sum``'s backslash-escaped names; ignores blank lines and ``#`` comments; the same
+    entry twice is fine. Raises `ManifestError` (naming the line) on any other line, a name
+    that is absolute or contains ``..``, a name listed with two different digests, and bytes
+    that are not UTF-8.
     """
+    raw = Path(sums_file).read_bytes()
     sums: dict[str, str] = {}
-    for number, line in enumerate(Path(sums_file).read_text().splitlines(), start=1):
+    for number, line_bytes in enumerate(raw.splitlines(), start=1):
+        try:
+            line = line_bytes.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ManifestError(
+                f"{sums_file}, line {number}: a name that is not UTF-8 ({error.reason} at byte "
+                f"{error.start}: {line_bytes[max(error.start - 10, 0) : error.end + 10]!r})"
+            ) from None
         if not line.strip() or line.startswith("#"):
             continue
-        match = _SUM_LINE.match(line.rstrip("\r"))
+        escaped = line.startswith("\\")
+        match = _SUM_LINE.match(line.removeprefix("\\").rstrip("\r"))
         if match is None:
-            raise DataError(f"{sums_file}, line {number}: not a sha256sum line: {line[:80]!r}")
-        sums[match["name"].removeprefix("./")] = match["digest"].lower()
+            raise ManifestError(f"{sums_file}, line {number}: not a sha256sum line: {line[:80]!r}")
+        name = (_unescape(match["name"]) if escaped else match["name"]).removeprefix("./")
+        digest = match["digest"].lower()
+        if _leaves_folder(name):
+            raise ManifestError(
+                f"{sums_file}, line {number}: refused {name!r}, which leaves the folder "
+                "(absolute, or with '..'); nothing was read"
+            )
+        if sums.get(name, digest) != digest:
+            raise ManifestError(
+                f"{sums_file}, line {number}: {name!r} is listed twice with different digests "
+                f"({sums[name]} and {digest})"
+            )
+        sums[name] = digest
     return sums
 
 
@@ -108,6 +146,8 @@ def verify_shards(
     Raises:
         ChecksumMismatchError: a file differs, is missing, or has no entry; the message lists
             them all. Nothing is returned, so nothing is loaded from an unverified set.
+        ManifestError: the sums file is unusable (see `read_sums_file`), or `files` names a
+            path that leaves `directory`; raised before any file is hashed.
     """
     directory = Path(directory)
     sums_path = Path(sums_file) if sums_file is not None else directory / SUMS_FILE
@@ -117,6 +157,8 @@ def verify_shards(
         )
     sums = read_sums_file(sums_path)
     wanted = list(sums) if files is None else [str(f).removeprefix("./") for f in files]
+    if outside := [name for name in wanted if _leaves_folder(name)]:
+        raise ManifestError(f"refused {outside[:5]}, which leave {directory}; nothing was read")
     problems = [f"{name}: no entry in {sums_path.name}" for name in wanted if name not in sums]
     present = [n for n in wanted if n in sums and (directory / n).is_file()]
     problems += [f"{n}: missing" for n in wanted if n in sums and n not in present]

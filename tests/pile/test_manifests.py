@@ -133,3 +133,57 @@ def test_read_pile_verify_without_sums_raises(tmp_path: Path) -> None:
     path = write(tmp_path / "x.jsonl.zst", [doc("a")])
     with pytest.raises(sl.ChecksumMismatchError, match=r"no SHA256SUMS\.txt"):
         sl.read_pile(path, verify=True, progress=False)
+
+
+# -- SHA256SUMS.txt is data, not instructions (docs/bad-inputs.md, "Pile reader › Checksums") ----
+DIGEST, OTHER = "a" * 64, "b" * 64
+UNSAFE_SUMS: list[tuple[str, bytes, str]] = [
+    ("parent folder", f"{DIGEST}  ../outside.jsonl.zst\n".encode(), "leaves the folder"),
+    ("parent inside", f"{DIGEST}  train/../../x.zst\n".encode(), "leaves the folder"),
+    ("absolute path", f"{DIGEST}  /etc/passwd\n".encode(), "leaves the folder"),
+    ("binary marker, absolute", f"{DIGEST} */etc/shadow\n".encode(), "leaves the folder"),
+    ("drive letter", f"{DIGEST}  C:\\pile\\val.zst\n".encode(), "leaves the folder"),
+    (
+        "conflicting duplicate",
+        f"{DIGEST}  val.jsonl.zst\n{OTHER}  ./val.jsonl.zst\n".encode(),
+        "listed twice with different digests",
+    ),
+    (
+        "not UTF-8",
+        DIGEST.encode() + b"  val\xff\xfe.jsonl.zst\n",
+        "line 1: a name that is not UTF-8",
+    ),
+    ("not a sums line", b"deadbeef  val.jsonl.zst\n", "not a sha256sum line"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [c[1:] for c in UNSAFE_SUMS], ids=[c[0] for c in UNSAFE_SUMS]
+)
+def test_unsafe_sums_file_refused_before_hashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, message: str
+) -> None:
+    from segpile_lab.pile import manifests
+
+    hashed: list[Path] = []
+    monkeypatch.setattr(manifests, "_sha256", lambda path, bar: hashed.append(path) or "")
+    write(tmp_path / "val.jsonl.zst", [doc("a")])
+    (tmp_path / "SHA256SUMS.txt").write_bytes(content)
+    with pytest.raises(sl.ManifestError, match=message):
+        sl.verify_shards(tmp_path, progress=False)
+    assert hashed == []  # nothing was opened
+    assert issubclass(sl.ManifestError, sl.DataError)
+
+
+def test_same_entry_twice_is_fine_and_escaped_names_read(tmp_path: Path) -> None:
+    path = write(tmp_path / "odd\\name.jsonl.zst", [doc("a")])
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    line = f"\\{digest}  odd\\\\name.jsonl.zst\n"  # sha256sum's escaped form of a backslash
+    (tmp_path / "SHA256SUMS.txt").write_text(line + line)
+    assert sl.verify_shards(tmp_path, progress=False) == {"odd\\name.jsonl.zst": digest}
+
+
+def test_verify_files_outside_the_folder_refused(tmp_path: Path) -> None:
+    _shards(tmp_path)
+    with pytest.raises(sl.ManifestError, match="leave"):
+        sl.verify_shards(tmp_path, files=["../val.jsonl.zst"], progress=False)
