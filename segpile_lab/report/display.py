@@ -25,14 +25,19 @@ function value → text (it also gets missing values, as None, to say why they a
 MISSING = "—"
 
 _CSS = """<style>
-div.sl-table { margin: .3rem 0 1rem; font: 13px/1.4 system-ui, sans-serif; max-width: 100%; }
-div.sl-table table { border-collapse: collapse; table-layout: auto; width: auto;
-  max-width: 100%; margin: 0; }
-div.sl-table th, div.sl-table td { padding: .25rem .6rem; border: none;
-  border-bottom: 1px solid #e2e2e2; text-align: left; vertical-align: top;
-  white-space: normal; overflow-wrap: break-word; max-width: 26rem; }
-div.sl-table th { font-weight: 600; background: #f4f5f7; vertical-align: bottom; }
-div.sl-table td.num, div.sl-table th.num { text-align: right; white-space: nowrap;
+div.sl-table { margin: .3rem 0 1rem; font: 13px/1.4 system-ui, sans-serif; max-width: 100%;
+  overflow-x: auto; }
+div.sl-table table { border-collapse: collapse; table-layout: auto !important; width: auto;
+  margin: 0 !important; }
+div.sl-table th, div.sl-table td { padding: .25rem .55rem !important; border: none !important;
+  border-bottom: 1px solid #e2e2e2 !important; text-align: left !important;
+  vertical-align: top !important; white-space: normal !important;
+  overflow-wrap: break-word; max-width: 24rem !important; }
+div.sl-table th { font-weight: 600; background: #f4f5f7; vertical-align: bottom !important;
+  min-width: 4.5rem; }
+div.sl-table td.text { min-width: 6rem; }
+div.sl-table th.num { text-align: right !important; }
+div.sl-table td.num { text-align: right !important; white-space: nowrap !important;
   font-variant-numeric: tabular-nums; }
 div.sl-table tbody tr:nth-child(odd) { background: #fafafa; }
 div.sl-table caption { caption-side: top; text-align: left; color: #444; padding: 0 0 .3rem; }
