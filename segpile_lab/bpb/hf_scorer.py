@@ -31,6 +31,8 @@ from segpile_lab._progress import progress_bar
 from segpile_lab._torch_utils import resolve_device, resolve_dtype
 from segpile_lab.bpb.scores import DocumentScores
 from segpile_lab.bpb.windows import rolling_windows
+from segpile_lab.errors import CheckpointError
+from segpile_lab.provenance import UNTRAINED
 
 __all__ = ["HFCausalLMScorer", "WindowBatch", "load_tokenizer"]
 
@@ -70,7 +72,13 @@ def load_tokenizer(
 
     path = os.fspath(source)
     if path.endswith(".json") and os.path.isfile(path):
-        return PreTrainedTokenizerFast(tokenizer_file=path, eos_token="<|endoftext|>")
+        try:
+            return PreTrainedTokenizerFast(tokenizer_file=path, eos_token="<|endoftext|>")
+        except Exception as exc:  # tokenizers raises its own Exception type for a bad file
+            raise CheckpointError(
+                f"{path}: not a usable tokenizer.json ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''})"
+            ) from exc
     return load_pretrained(
         AutoTokenizer,
         path,
@@ -202,7 +210,7 @@ class HFCausalLMScorer:
         )
         #: why the scores mean nothing (random weights), or None
         self.untrained_reason = untrained_reason or (
-            None if self.is_trained else "untrained demo weights"
+            None if self.is_trained else UNTRAINED
         )
         self.name = name or str(
             source
@@ -239,7 +247,7 @@ class HFCausalLMScorer:
             precision = f"autocast {_short_name(self.autocast_dtype)}"
         else:
             precision = f"{_short_name(self.weight_dtype)} weights"
-        trained = "" if self.is_trained else ", untrained demo weights"
+        trained = "" if self.is_trained else f", {UNTRAINED}"
         return f"{self.name}: {windows}, {precision}{trained}"
 
     def tokenize(self, texts: Sequence[str]) -> list[np.ndarray]:

@@ -77,3 +77,28 @@ def test_demo_name_works_in_python_as_on_the_command_line():
     with pytest.warns(UntrainedModelWarning):
         scorer = HFCausalLMScorer("demo-gpt2", device="cpu")
     assert not scorer.is_trained
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b'{"version": "1.0", "model": {"type": "Nope"}}'],
+)
+def test_broken_tokenizer_json_is_a_checkpoint_error(tmp_path, content):
+    from segpile_lab.bpb.hf_scorer import load_tokenizer
+    from segpile_lab.errors import CheckpointError
+
+    path = tmp_path / "tokenizer.json"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=r"not a usable tokenizer\.json"):
+        load_tokenizer(path)
+
+
+def test_broken_tokenizer_in_a_model_folder_names_the_folder(tmp_path, offline_hub):
+    from segpile_lab.errors import CheckpointError
+
+    source = offline_hub.snapshots[GPT2]["main"]
+    for name in ("config.json", "model.safetensors", "tokenizer_config.json"):
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    (tmp_path / "tokenizer.json").write_bytes(b"\x00\x01 not a tokenizer")
+    with pytest.raises(CheckpointError, match=str(tmp_path)):
+        HFCausalLMScorer(tmp_path, device="cpu")
