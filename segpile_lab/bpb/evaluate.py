@@ -8,6 +8,7 @@ the raw text. Zero-byte documents cannot be scored: they are excluded and counte
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -16,9 +17,11 @@ import numpy as np
 import polars as pl
 
 from segpile_lab.bpb.bootstrap import bootstrap_sums
-from segpile_lab.bpb.result import OVERALL, UNTRAINED_LABEL, BPBResult
+from segpile_lab.bpb.result import OVERALL, BPBResult
 from segpile_lab.bpb.scores import DocumentScores, Scorer
+from segpile_lab.distributed._ray import check_engine
 from segpile_lab.errors import DataError
+from segpile_lab.provenance import UNTRAINED
 
 __all__ = ["evaluate_bpb", "fit_split", "word_count"]
 
@@ -183,6 +186,9 @@ def evaluate_bpb(
     bootstrap: int = 1000,
     seed: int = 0,
     progress: bool | None = None,
+    engine: str | None = None,
+    address: str | None = None,
+    run_dir: str | os.PathLike[str] | None = None,
 ) -> BPBResult:
     """Score every document of a Pile frame with each scorer; pooled BPB per subset.
 
@@ -192,11 +198,19 @@ def evaluate_bpb(
         scorers: one scorer or several (`HFCausalLMScorer`, `ZstdScorer`, `NGramByteScorer`).
         bootstrap: document-bootstrap replicates for the 95% percentile interval (0: none).
         seed: seeds the bootstrap; equal seeds give equal intervals.
+        engine: None scores in this process; ``"ray"`` scores balanced batches of documents
+            on Ray actors (one per CPU, or per GPU for a CUDA scorer) and merges them into the
+            same result (needs ``segpile-lab[ray]``).
+        address: with ``engine="ray"``: None starts a local Ray, ``"auto"`` or an address
+            joins a cluster.
+        run_dir: with ``engine="ray"``: keeps each batch's scores; a rerun with the same
+            folder skips scored batches (None: a temporary folder, nothing to resume).
     Returns:
         `BPBResult` with ``documents`` (one row per scorer and document), ``subsets`` (one row
         per scorer and subset, plus the pooled overall row ``subset == "ALL"``),
         ``loss_by_position`` and the notes.
     """
+    check_engine(engine)
     frame = _prepare(df)
     scorer_list = _as_list(scorers)
     zero = frame.filter(pl.col("n_bytes") == 0)
@@ -210,7 +224,14 @@ def evaluate_bpb(
     doc_frames, position_frames, subset_rows = [], [], []
     texts = kept["text"].to_list()
     for scorer in scorer_list if texts else []:
-        scores = scorer.score(texts, progress=progress)
+        if engine == "ray":
+            from segpile_lab.distributed.bpb import score_on_ray
+
+            scores = score_on_ray(
+                scorer, texts, address=address, run_dir=run_dir, progress=progress
+            )
+        else:
+            scores = scorer.score(texts, progress=progress)
         docs = _document_frame(kept, scorer.name, scores)
         doc_frames.append(docs)
         positions = _position_frame(scorer.name, scores)
@@ -218,7 +239,7 @@ def evaluate_bpb(
             position_frames.append(positions)
         for row in _subset_rows(docs, subsets, excluded, bootstrap, seed):
             if not scorer.is_trained:  # the table row itself carries the label
-                row["note"] = "; ".join(filter(None, [UNTRAINED_LABEL, row.get("note")]))
+                row["note"] = "; ".join(filter(None, [UNTRAINED, row.get("note")]))
             subset_rows.append({"scorer": scorer.name} | row)
     for subset in subsets:
         if not kept.filter(pl.col("subset") == subset).height:
@@ -250,6 +271,9 @@ def fit_split(
 
     Baselines that learn (the n-gram model, a zstd dictionary) are fitted on the first part and
     evaluated on the second, never on documents they saw. The split is seeded and stratified.
+
+    Raises:
+        DataError: either part would be empty (e.g. one document per subset: nothing to fit).
     """
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
@@ -258,7 +282,11 @@ def fit_split(
             "subset"
         )
     )
-    return (
-        shuffled.filter(pl.col("_fit")).drop("_fit"),
-        shuffled.filter(~pl.col("_fit")).drop("_fit"),
-    )
+    fit, evaluate = shuffled.filter(pl.col("_fit")), shuffled.filter(~pl.col("_fit"))
+    for part, empty in ((fit, "nothing to fit on"), (evaluate, "nothing left to evaluate")):
+        if not part.height:
+            raise DataError(
+                f"fit_split: {df.height} document(s), fraction {fraction:g} per subset leaves "
+                f"{empty}; give more documents per subset or another fraction"
+            )
+    return fit.drop("_fit"), evaluate.drop("_fit")

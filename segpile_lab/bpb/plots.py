@@ -13,13 +13,16 @@ from typing import Any
 import polars as pl
 
 from segpile_lab._figures import (
+    Backend,
     check_backend,
     literal,
     matplotlib_figure,
     save_figure,
 )
-from segpile_lab.bpb.result import OVERALL, UNTRAINED_LABEL, BPBResult, paper_reference
+from segpile_lab.bpb.result import OVERALL, BPBResult, paper_reference
 from segpile_lab.pile.subsets import subset_order
+from segpile_lab.provenance import Provenance
+from segpile_lab.provenance import title as provenance_title
 
 __all__ = [
     "bpb_figures",
@@ -34,10 +37,6 @@ __all__ = [
 DEFAULT_PAPER_MODELS = ("gpt2_small", "gpt3_davinci")
 #: Above this many (document, scorer) rows the per-document box plot shows outliers only.
 MAX_POINTS = 5000
-
-
-def _title(text: str, label: str) -> str:
-    return f"{text} — {label}" if label else text
 
 
 def _finish(ax: Any, title: str, xlabel: str | None, ylabel: str) -> None:
@@ -63,7 +62,7 @@ def plot_subset_bpb(
     result: BPBResult,
     *,
     paper_models: Sequence[str] = DEFAULT_PAPER_MODELS,
-    backend: str = "plotly",
+    backend: Backend = "plotly",
 ) -> Any:
     """Bars: pooled BPB per subset for every scorer, with the bootstrap 95% interval; diamonds:
     the Pile paper's per-component test BPB of `paper_models` (``gpt2_small`` … ``gpt3_davinci``).
@@ -74,7 +73,9 @@ def plot_subset_bpb(
         OVERALL in table["subset"]
     )
     paper = _paper_points(subsets, paper_models)
-    title = _title("Bits per byte per subset (bars: 95% document-bootstrap interval)", result.label)
+    title = provenance_title(
+        "Bits per byte per subset (bars: 95% document-bootstrap interval)", result.provenance
+    )
     scorers = result.scorers["scorer"].to_list()
     if backend == "plotly":
         import plotly.graph_objects as go
@@ -130,13 +131,13 @@ def plot_subset_bpb(
     return fig
 
 
-def plot_document_bpb(result: BPBResult, *, backend: str = "plotly") -> Any:
+def plot_document_bpb(result: BPBResult, *, backend: Backend = "plotly") -> Any:
     """Distribution of per-document BPB per subset (box plots, one colour per scorer), the
     subsets in the paper's order. The plotly version draws every document as a point up to
     `MAX_POINTS` documents, then only the outliers (the HTML stays small)."""
     check_backend(backend)
     docs = result.documents
-    title = _title("Per-document bits per byte", result.label)
+    title = provenance_title("Per-document bits per byte", result.provenance)
     subsets = subset_order(docs["subset"].unique())
     if backend == "plotly":
         import plotly.express as px
@@ -162,14 +163,14 @@ def plot_document_bpb(result: BPBResult, *, backend: str = "plotly") -> Any:
     return fig
 
 
-def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: str = "plotly") -> Any:
+def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: Backend = "plotly") -> Any:
     """Per-subset BPB against bytes per token (model scorers only): does a subset look hard
     because the model is poor on it, or because its tokenizer splits it into many tokens?"""
     check_backend(backend)
     table = result.subsets.filter(
         pl.col("tokens").is_not_null() & (pl.col("subset") != OVERALL) & pl.col("bpb").is_not_nan()
     ).with_columns(bytes_per_token=pl.col("bytes").cast(pl.Float64) / pl.col("tokens"))
-    title = _title("Bits per byte vs bytes per token, per subset", result.label)
+    title = provenance_title("Bits per byte vs bytes per token, per subset", result.provenance)
     if backend == "plotly":
         import plotly.express as px
 
@@ -188,11 +189,11 @@ def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: str = "plotly") -
     return fig
 
 
-def plot_loss_by_position(result: BPBResult, *, backend: str = "plotly") -> Any:
+def plot_loss_by_position(result: BPBResult, *, backend: Backend = "plotly") -> Any:
     """Mean NLL (bits per token) by position in the window: how loss falls with more context."""
     check_backend(backend)
     table = result.loss_by_position
-    title = _title("Loss by token position in the window", result.label)
+    title = provenance_title("Loss by token position in the window", result.provenance)
     if backend == "plotly":
         import plotly.express as px
 
@@ -208,14 +209,12 @@ def plot_loss_by_position(result: BPBResult, *, backend: str = "plotly") -> Any:
     return fig
 
 
-def plot_context_sensitivity(
-    table: pl.DataFrame, *, label: str | None = None, backend: str = "plotly"
-) -> Any:
-    """BPB against window length, one line per stride (`bpb_by_context` output)."""
+def plot_context_sensitivity(table: pl.DataFrame, *, backend: Backend = "plotly") -> Any:
+    """BPB against window length, one line per stride (`bpb_by_context` output); untrained
+    when the table's ``is_trained`` column says so."""
     check_backend(backend)
-    if label is None:
-        label = UNTRAINED_LABEL if not all(table["is_trained"]) else ""
-    title = _title("Bits per byte vs context length and stride", label)
+    provenance = Provenance(is_trained=all(table["is_trained"]))
+    title = provenance_title("Bits per byte vs context length and stride", provenance)
     if backend == "plotly":
         import plotly.express as px
 
@@ -230,7 +229,7 @@ def plot_context_sensitivity(
     return fig
 
 
-def bpb_figures(result: BPBResult, *, backend: str = "plotly") -> dict[str, Any]:
+def bpb_figures(result: BPBResult, *, backend: Backend = "plotly") -> dict[str, Any]:
     """Every figure that `result` has data for, by file stem."""
     figures = {
         "bpb_by_subset": plot_subset_bpb(result, backend=backend),
@@ -247,7 +246,8 @@ def save_figures(result: BPBResult, out_dir: str | Path) -> list[Path]:
     """Write `bpb_figures` as ``.html`` (plotly) and ``.png`` (matplotlib) into `out_dir`."""
     out = Path(out_dir)
     written = []
-    for backend, suffix in (("plotly", ".html"), ("matplotlib", ".png")):
+    kinds: tuple[tuple[Backend, str], ...] = (("plotly", ".html"), ("matplotlib", ".png"))
+    for backend, suffix in kinds:
         for name, fig in bpb_figures(result, backend=backend).items():
             written.append(save_figure(fig, out / f"{name}{suffix}"))
     return written

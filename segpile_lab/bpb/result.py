@@ -10,12 +10,13 @@ from typing import Any
 
 import polars as pl
 
+from segpile_lab.pile.manifests import paper_bpb
+from segpile_lab.provenance import Provenance
+
 __all__ = ["OVERALL", "PAPER_OVERALL", "BPBResult", "paper_reference"]
 
 OVERALL = "ALL"  # the pooled row over every scored document
 PAPER_OVERALL = "The Pile"  # the paper's whole-Pile row
-UNTRAINED_LABEL = "untrained demo weights"
-SYNTHETIC_LABEL = "synthetic demo data"
 
 
 def paper_reference(models: list[str] | None = None) -> pl.DataFrame:
@@ -24,9 +25,7 @@ def paper_reference(models: list[str] | None = None) -> pl.DataFrame:
     Columns: ``subset`` (``"ALL"`` for the paper's whole-Pile row), ``model`` (``gpt2_small`` …
     ``gpt3_davinci``) and ``bpb``. `models` keeps only those columns of the paper's table.
     """
-    import segpile_lab as sl
-
-    table = sl.paper_bpb()
+    table = paper_bpb()
     name = "component" if "component" in table.columns else "subset"
     value_columns = [c for c in table.columns if c != name and (models is None or c in models)]
     return (
@@ -74,16 +73,40 @@ class BPBResult:
     bootstrap: int = 1000
     seed: int = 0
 
+    def __repr__(self) -> str:
+        """One line per scorer: pooled BPB with its interval, documents and subsets."""
+        head = (
+            f"BPBResult({self.label or 'real data'}, bootstrap {self.bootstrap}, seed {self.seed})"
+        )
+        lines = [head]
+        for row in self.overall().iter_rows(named=True):
+            interval = ""
+            if row["ci_low"] is not None and math.isfinite(row["ci_low"]):
+                interval = f" [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
+            subsets = self.subsets.filter(
+                (pl.col("scorer") == row["scorer"]) & (pl.col("subset") != OVERALL)
+            ).height
+            lines.append(
+                f"  {row['scorer']}: {row['bpb']:.4f} bits/byte{interval} over "
+                f"{row['documents']:,} documents, {row['bytes']:,} bytes, {subsets} subsets"
+            )
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join([*lines, "  .subsets, .documents: the tables; .write(dir) saves all"])
+
     @property
     def untrained(self) -> bool:
         """Some scorer uses untrained demo weights."""
         return not all(self.scorers["is_trained"].to_list())
 
     @property
+    def provenance(self) -> Provenance:
+        """Untrained when some scorer is, synthetic when the input was."""
+        return Provenance(is_trained=not self.untrained, synthetic=self.synthetic)
+
+    @property
     def label(self) -> str:
         """The labels that apply ("untrained demo weights", "synthetic demo data") or ""."""
-        parts = [UNTRAINED_LABEL] * self.untrained + [SYNTHETIC_LABEL] * self.synthetic
-        return "; ".join(parts)
+        return self.provenance.note
 
     def overall(self) -> pl.DataFrame:
         """The pooled overall row of every scorer."""

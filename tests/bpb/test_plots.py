@@ -78,3 +78,10 @@ def test_static_figures_leave_no_pyplot_figure_open(result):
     before = plt.get_fignums()
     plots.bpb_figures(result, backend="matplotlib")
     assert plt.get_fignums() == before
+
+
+def test_the_result_carries_its_provenance(result):
+    from segpile_lab.provenance import Provenance
+
+    assert result.provenance == Provenance(is_trained=True, synthetic=True)
+    assert result.label == "synthetic demo data"
