@@ -28,6 +28,13 @@ from segpile_lab.pile import plots
 from segpile_lab.pile.composition import CompositionStats
 from segpile_lab.pile.dedup import ExactDuplicates, near_duplicates
 from segpile_lab.pile.demo import demo_pile_sample
+from segpile_lab.pile.langid import (
+    SAMPLE_PER_SUBSET,
+    language_ids,
+    language_shares,
+    language_summary,
+)
+from segpile_lab.pile.language_plots import plot_languages
 from segpile_lab.pile.pii import pii_counts
 from segpile_lab.pile.quality import SIGNALS, quality_signals, quality_summary
 from segpile_lab.pile.tokens import bytes_per_token, load_tokenizer
@@ -51,6 +58,7 @@ class PileAudit:
     tokens: pl.DataFrame | None
     synthetic: bool
     parameters: dict[str, Any]
+    languages: pl.DataFrame | None = None  # one row per identified document (a sample)
 
     def __repr__(self) -> str:
         """Totals and the subsets that hold the most bytes, against the paper's weights."""
@@ -91,6 +99,8 @@ class PileAudit:
         ]
         if self.tokens is not None:
             extra.append(self.tokens.select("subset", "tokens", "bytes_per_token"))
+        if self.languages is not None:
+            extra.append(language_summary(self.languages))
         for frame in extra:  # each column once: no `*_right` copies from the join
             new = [c for c in frame.columns if c == "subset" or c not in table.columns]
             table = table.join(frame.select(new), on="subset", how="left")
@@ -106,7 +116,11 @@ class PileAudit:
                 self.duplicates, self.pii, self.near_duplicates, **flag
             ),
             "quality": plots.plot_quality(self.quality, **flag),
-        }
+        } | (
+            {"languages": plot_languages(language_shares(self.languages), **flag)}
+            if self.languages is not None
+            else {}
+        )
 
     def summary(self) -> dict[str, Any]:
         """A JSON-serialisable summary: label, parameters, load report, totals, per-subset table."""
@@ -162,6 +176,8 @@ def audit_pile(
     strict: bool = False,
     tokenizer: PathLike | None = None,
     near_duplicate_sample: int | None = 200,
+    language_sample: int | None = SAMPLE_PER_SUBSET,
+    identify_languages: bool = True,
     seed: int = 0,
     progress: bool | None = None,
     engine: str | None = None,
@@ -179,6 +195,8 @@ def audit_pile(
         strict: raise on the first bad record instead of skipping and counting it.
         tokenizer: a ``tokenizer.json`` file; adds bytes per token per subset.
         near_duplicate_sample: documents per subset hashed for near-duplicates (None: all).
+        language_sample: documents per subset whose language is identified (None: all).
+        identify_languages: False skips language identification.
         engine: None reads every shard in this process; ``"ray"`` reads one shard per Ray
             task and merges them exactly (same result; needs ``segpile-lab[ray]``; no `limit`).
         address: with ``engine="ray"``: None starts a local Ray, ``"auto"`` or an address
@@ -226,6 +244,7 @@ def audit_pile(
         "strict": strict,
         "tokenizer": None if tokenizer is None else str(tokenizer),
         "near_duplicate_sample": near_duplicate_sample,
+        "language_sample": language_sample if identify_languages else None,
         "seed": seed,
         "quality_signals": list(SIGNALS),
     }
@@ -241,4 +260,7 @@ def audit_pile(
         tokens=None if tok is None else bytes_per_token(df, tok, progress=progress),
         synthetic=synthetic,
         parameters=parameters,
+        languages=language_ids(df, sample_per_subset=language_sample, seed=seed)
+        if identify_languages
+        else None,
     )

@@ -46,6 +46,8 @@ TABLE_HEADERS = {
     "exact_duplicate_rate": "dup rate",
     "documents_with_pii": "PII docs",
     "bytes_per_token": "B/token",
+    "main_language": "language",
+    "english_share": "English",
     "note": "note",
 }
 

@@ -21,6 +21,10 @@ from segpile_lab.pile._frames import synthetic_count
 MAX_CHARS = 1000
 """Characters of each document the model reads (its start)."""
 
+MIN_CONFIDENCE = 0.5
+"""Below this confidence a document counts as ``"uncertain"`` in the shares (as CCNet's 0.5
+threshold; short or mixed documents get low scores and are often mislabelled)."""
+
 SAMPLE_PER_SUBSET = 200
 """Documents per subset that `audit_pile` identifies by default (a seeded sample)."""
 
@@ -75,9 +79,17 @@ def language_ids(
 
 def language_shares(languages: pl.DataFrame) -> pl.DataFrame:
     """Per subset and language (from `language_ids`): ``documents`` and ``share`` of the
-    subset's identified documents (null language = ``"none"``), largest first per subset."""
+    subset's identified documents, largest first per subset. Documents whose confidence is
+    below `MIN_CONFIDENCE` count as ``"uncertain"``, those without letters as ``"none"``."""
+    label = (
+        pl.when(pl.col("language").is_null())
+        .then(pl.lit("none"))
+        .when(pl.col("confidence") < MIN_CONFIDENCE)
+        .then(pl.lit("uncertain"))
+        .otherwise(pl.col("language"))
+    )
     return (
-        languages.with_columns(pl.col("language").fill_null("none"))
+        languages.with_columns(label.alias("language"))
         .group_by("subset", "language")
         .agg(pl.len().cast(pl.UInt64).alias("documents"), *synthetic_count(languages))
         .with_columns(share=pl.col("documents") / pl.col("documents").sum().over("subset"))

@@ -79,6 +79,7 @@ def plot_languages(
     axis.set_yticks(range(len(names)), names)
     axis.set_xlim(0, 100)
     axis.set_xlabel("documents (%)")
-    axis.legend(title="language", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    if values:
+        axis.legend(title="language", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.suptitle(title)
     return fig

@@ -58,9 +58,9 @@ def test_sample_per_subset_is_seeded_and_bounded() -> None:
 def test_shares_and_summary_by_hand() -> None:
     languages = pl.DataFrame(
         {
-            "subset": ["A", "A", "A", "A", "B", "B"],
-            "language": ["en", "en", "de", None, "fr", "fr"],
-            "confidence": [0.9] * 6,
+            "subset": ["A", "A", "A", "A", "B", "B", "B"],
+            "language": ["en", "en", "de", None, "fr", "fr", "es"],
+            "confidence": [0.9, 0.9, 0.9, None, 0.9, 0.9, 0.3],
         }
     )
     shares = language_shares(languages)
@@ -71,7 +71,9 @@ def test_shares_and_summary_by_hand() -> None:
     assert a == {"en": (2, 0.5), "de": (1, 0.25), "none": (1, 0.25)}
     summary = {r["subset"]: r for r in language_summary(languages).iter_rows(named=True)}
     assert (summary["A"]["main_language"], summary["A"]["english_share"]) == ("en", 0.5)
-    assert (summary["B"]["main_language"], summary["B"]["main_language_share"]) == ("fr", 1.0)
+    assert (summary["B"]["main_language"], summary["B"]["main_language_share"]) == ("fr", 2 / 3)
+    b = language_shares(languages).filter(pl.col("subset") == "B")
+    assert b["language"].to_list() == ["fr", "uncertain"]  # confidence 0.3 < MIN_CONFIDENCE
     assert summary["B"]["english_share"] == 0.0 and summary["A"]["language_documents"] == 4
 
 
@@ -103,6 +105,7 @@ def test_language_plot_stacks_to_100_percent(backend: str) -> None:
         {
             "subset": ["ArXiv"] * 3 + ["EuroParl"] * 4,
             "language": ["en"] * 3 + ["en", "de", "fr", None],
+            "confidence": [0.9] * 6 + [None],
         }
     )
     fig = plot_languages(language_shares(languages), backend=backend, synthetic=True)
