@@ -15,6 +15,10 @@ sizes, scaled down) and times, each in its own subprocess so that peak RSS is se
   s6  the ceiling of c1's design: decompress and cut in a thread (no key counts), a bare
       read_ndjson per 16 MiB chunk, every frame kept (c1 with no checks and no columns added)
   s7  Polars' own streaming reader: scan_ndjson(.jsonl.zst).collect_batches(), frames kept
+  h1-h3  peak RSS on a second file holding one huge line (``--huge-mib``, default 512 MiB of
+      text between a few normal documents, as a decompression bomb or a damaged file would):
+      Polars (which must hold it), and read_pile with the default ``max_line_bytes`` (256 MiB)
+      and with 16 MiB, which skip it while it streams by
 
 MB/s are uncompressed megabytes (10^6 bytes) per second. Usage::
 
@@ -51,6 +55,11 @@ CASES = {
     "s5": "s1 in a thread + read_ndjson per chunk",
     "s6": "c1's design with no checks (ceiling)",
     "s7": "polars scan_ndjson(.zst) batches",
+}
+HUGE_CASES = {
+    "h1": "polars.read_ndjson(.zst), one huge line",
+    "h2": "sl.read_pile, max_line_bytes 256 MiB",
+    "h3": "sl.read_pile, max_line_bytes 16 MiB",
 }
 # fmt: off
 WORDS = [
@@ -107,6 +116,24 @@ def generate(path_jsonl: Path, path_zst: Path, megabytes: float, seed: int = 0) 
     }
 
 
+def generate_huge(path_zst: Path, mib: int) -> dict:
+    """A ``.jsonl.zst`` with 3 normal documents, one of `mib` MiB of text, then 3 more; written
+    in 1 MiB pieces (the huge line is never held)."""
+    import zstandard
+
+    normal = [
+        json.dumps({"text": f"doc {i}", "meta": {"pile_set_name": "Github"}}) for i in range(6)
+    ]
+    with open(path_zst, "wb") as fh, zstandard.ZstdCompressor(level=3).stream_writer(fh) as out:
+        out.write(("\n".join(normal[:3]) + "\n").encode())
+        out.write(b'{"text": "')
+        for _ in range(mib):
+            out.write(b"x" * (1 << 20))
+        out.write(b'", "meta": {"pile_set_name": "Books3"}}\n')
+        out.write(("\n".join(normal[3:]) + "\n").encode())
+    return {"huge_line_bytes": (mib << 20) + 48, "compressed_bytes": path_zst.stat().st_size}
+
+
 def _whole_lines(pieces, target_bytes: int = 16 << 20):
     """Decompressed pieces regrouped into chunks of whole lines, with their line counts: the
     cutting of `iter_line_chunks` without its key counts (stage s6)."""
@@ -115,7 +142,7 @@ def _whole_lines(pieces, target_bytes: int = 16 << 20):
     from segpile_lab.pile._chunks import _NEWLINE, _Scanner
 
     scanner, parts, size = _Scanner(), [], 0
-    for piece, _ in pieces:
+    for piece, *_ in pieces:
         cut = piece.rfind(b"\n") + 1
         if cut and size + len(piece) >= target_bytes:
             data = b"".join([*parts, piece[:cut]])
@@ -143,7 +170,7 @@ def run_case(case: str, jsonl: str, zst: str) -> dict:
     chunk_mib = {"s2": 4, "s3": 16, "s4": 1 << 20}.get(case)
     if chunk_mib:  # the text in memory, cut at line ends, before the clock starts
         text = Path(jsonl).read_bytes()
-        pieces = [chunk.data for chunk in iter_line_chunks([(text, 0)], chunk_mib << 20)]
+        pieces = [chunk.data for chunk in iter_line_chunks([(text, 0, 0)], chunk_mib << 20)]
         del text
 
     def chunks():  # what c1's background thread produces
@@ -185,6 +212,11 @@ def run_case(case: str, jsonl: str, zst: str) -> dict:
     elif case == "s7":
         batches = pl.scan_ndjson(zst, schema=schema).collect_batches()
         rows = pl.concat(list(batches), rechunk=False).height
+    elif case == "h1":
+        rows = pl.read_ndjson(zst, schema=schema).height
+    elif case in ("h2", "h3"):
+        limit = 256 << 20 if case == "h2" else 16 << 20
+        rows = read_pile(zst, progress=False, max_line_bytes=limit).height
     else:
         raise ValueError(case)
     seconds = time.perf_counter() - start
@@ -198,13 +230,13 @@ def run_case(case: str, jsonl: str, zst: str) -> dict:
     }
 
 
-def measure(jsonl: Path, zst: Path, repeat: int) -> dict[str, dict]:
+def measure(jsonl: Path, zst: Path, repeat: int, cases: dict[str, str]) -> dict[str, dict]:
     """Best of `repeat` runs per case, each in a fresh subprocess (its own peak RSS); the cases
     take turns (a, a2, b, c1, c2, a, …) so that a burst of load on a shared machine does not
     fall on one case only."""
-    runs: dict[str, list[dict]] = {case: [] for case in CASES}
+    runs: dict[str, list[dict]] = {case: [] for case in cases}
     for _ in range(repeat):
-        for case in CASES:
+        for case in cases:
             out = subprocess.run(
                 [sys.executable, __file__, "--run", case, str(jsonl), str(zst)],
                 check=True,
@@ -229,7 +261,11 @@ def main() -> None:
         "--mb", type=float, default=512, help="uncompressed size in MB (default 512)"
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best counts")
+    parser.add_argument(
+        "--huge-mib", type=int, default=512, help="the huge line of h1-h3 in MiB (default 512)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument("--note", default="", help="a note on the run, e.g. 'loaded machine'")
     parser.add_argument("--workdir", type=Path, default=None, help="where to write the data")
     parser.add_argument("--run", nargs=3, metavar=("CASE", "JSONL", "ZST"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -246,7 +282,10 @@ def main() -> None:
             f"({data['documents']:,} documents, zstd {data['compressed_bytes'] / 1e6:.0f} MB) "
             f"in {time.perf_counter() - t0:.0f} s"
         )
-        results = measure(jsonl, zst, args.repeat)
+        results = measure(jsonl, zst, args.repeat, CASES)
+        huge_zst = Path(tmp) / "huge.jsonl.zst"
+        huge = generate_huge(huge_zst, args.huge_mib)
+        huge_results = measure(huge_zst, huge_zst, 1, HUGE_CASES)
     mb = data["uncompressed_bytes"] / 1e6
     for r in results.values():
         r["mb_per_s"] = mb / r["seconds"]
@@ -265,6 +304,13 @@ def main() -> None:
             f"{r['cpu_seconds']:6.2f} {r['peak_rss_bytes'] / 2**20:12.0f} "
             f"{r['rss_after_imports'] / 2**20:9.0f} {r['peak_rss_vs_file']:8.2f}"
         )
+    print(f"one {huge['huge_line_bytes'] / 2**20:.0f} MiB line between 6 documents:")
+    for case, r in huge_results.items():
+        r["peak_rss_vs_polars"] = r["peak_rss_bytes"] / huge_results["h1"]["peak_rss_bytes"]
+        print(
+            f"{case:4} {HUGE_CASES[case]:40} rows {r['rows']:3} {r['seconds']:6.2f} s "
+            f"peak RSS {r['peak_rss_bytes'] / 2**20:6.0f} MiB ({r['peak_rss_vs_polars']:.2f}× h1)"
+        )
     rows = {r["rows"] for c, r in results.items() if c != "b"}
     print(
         "(s1-s6: stages of c1; s2-s4 parse text already in memory, so their RSS means little; "
@@ -275,19 +321,23 @@ def main() -> None:
         "what": CASES,
         "data": data,
         "results": results,
+        "huge_line": {"what": HUGE_CASES, "data": huge, "results": huge_results},
         "consistent_row_counts": len(rows) == 1,
         "targets": {
             "read_pile_vs_polars_on_zst_file": results["c1"]["vs_a2"],
             "read_pile_vs_polars_on_decompressed_file": results["c1"]["vs_a"],
             "iter_pile_batches_peak_rss_vs_file": results["c2"]["peak_rss_vs_file"],
             "ceiling_of_this_design_vs_polars_on_zst_file": results["s6"]["vs_a2"],
+            "huge_line_peak_rss_mib_default_limit": huge_results["h2"]["peak_rss_bytes"] / 2**20,
+            "huge_line_peak_rss_vs_polars_default_limit": huge_results["h2"]["peak_rss_vs_polars"],
         },
         "machine": {
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "note": f"load average {os.getloadavg()[0]:.1f} at the end (how busy the machine "
-            "was); best of --repeat runs per case, the cases taking turns",
+            "was); best of --repeat runs per case, the cases taking turns"
+            + (f"; {args.note}" if args.note else ""),
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ Everything that is not returned exactly as written is counted in a `LoadReport`.
 from __future__ import annotations
 
 import difflib
+import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ class _PileReader:
     def frames(self) -> Iterator[_Rows | _Damage]:
         """`_Rows` for each parsed chunk of each file, in order; `_Damage` after a damaged
         frame (lenient mode)."""
-        total = sum(f.path.stat().st_size for f in self.files)
+        total = sum(os.path.getsize(f.path) for f in self.files if os.path.isfile(f.path))
         with progress_bar(
             total=total, unit="B", unit_scale=True, desc="reading Pile", progress=self.progress
         ) as bar:
@@ -214,6 +215,9 @@ class _PileReader:
         except GeneratorExit:
             file_report.error = "not read to the end (the caller stopped early)"
             raise
+        except OSError as error:  # the file vanished or the disk failed while reading
+            file_report.error = f"cannot read: {error.strerror or error}"
+            raise DataError(f"{file.path}: {file_report.error}") from error
         except Exception as error:
             file_report.error = str(error)
             raise

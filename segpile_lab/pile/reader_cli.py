@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from segpile_lab._cli_options import add_command, add_strict, existing_folder
+from segpile_lab._cli_options import add_command, add_strict, existing_folder, int_at_least
 
 
 def register_pile_command(pile_subparsers: Any) -> None:
@@ -35,9 +35,16 @@ def register_pile_command(pile_subparsers: Any) -> None:
         "paths",
         nargs="+",
         metavar="PATH",
-        help=".jsonl.zst/.jsonl.gz/.jsonl files, folders or globs",
+        help=".jsonl[.zst|.gz|.bz2|.xz]/.ndjson files, folders or globs",
     )
     add_strict(read)
+    read.add_argument(
+        "--max-line-bytes",
+        type=int_at_least(1),
+        default=256 << 20,
+        metavar="N",
+        help="skip and count lines longer than N bytes (default: 256 MiB)",
+    )
     read.add_argument(
         "--verify", action="store_true", help="check the folder's SHA256SUMS.txt first"
     )
@@ -55,7 +62,9 @@ def _verify(args: argparse.Namespace) -> int:
 def _read(args: argparse.Namespace) -> int:
     from segpile_lab.pile.reader import iter_pile_batches
 
-    batches = iter_pile_batches(args.paths, strict=args.strict, verify=args.verify)
+    batches = iter_pile_batches(
+        args.paths, strict=args.strict, verify=args.verify, max_line_bytes=args.max_line_bytes
+    )
     for _ in batches:
         pass
     print(batches.report)

@@ -55,3 +55,11 @@ def test_pile_read_truncated_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["pile", "read", str(path)]) == 2
     err = capsys.readouterr().err
     assert "ends inside a zstd frame" in err and "Traceback" not in err
+
+
+def test_pile_read_max_line_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "long.jsonl.zst", [doc("a"), doc("x" * 500), doc("b")])
+    assert main(["pile", "read", str(path), "--max-line-bytes", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "2 rows read" in out and "skipped 1 × line_too_long" in out
+    assert main(["pile", "read", str(path), "--max-line-bytes", "0"]) == 2

@@ -219,3 +219,12 @@ def test_sources_are_paths_below_the_common_folder() -> None:
 )
 def test_shard_names(name: str, shard: bool) -> None:
     assert _paths.looks_like_shard(name) is shard
+
+
+def test_file_vanishing_before_it_is_read_is_a_data_error(tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    batches = sl.iter_pile_batches(root, progress=False)
+    (root / "good.jsonl.zst").unlink()
+    with pytest.raises(sl.DataError, match="good.jsonl.zst: cannot read: No such file"):
+        list(batches)
+    assert not batches.report.ended_cleanly

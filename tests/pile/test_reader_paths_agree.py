@@ -64,6 +64,11 @@ BAD_LINES = {
     + b"[" * 600
     + b"]" * 600
     + b', "meta": {"pile_set_name": "ArXiv"}}',
+    "too_deep": b'{"text": "d", "x": '  # beyond orjson's and Polars' depth limits
+    + b"[" * 5000
+    + b"]" * 5000
+    + b', "meta": {"pile_set_name": "ArXiv"}}',
+    "huge_int": b'{"text": "h", "n": ' + b"9" * 5000 + b', "meta": {"pile_set_name": "ArXiv"}}',
 }
 
 
