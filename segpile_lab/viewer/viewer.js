@@ -103,7 +103,7 @@ function render({ model, el: root }) {
   const grid = el("div", { className: "sv-panels" });
   // compare: one column per panel, legends under their pictures; single: legend beside
   grid.style.gridTemplateColumns = compare ? `repeat(${P.length}, minmax(0, 1fr))` : "minmax(0, 1fr) minmax(220px, 320px)";
-  const panelViews = P.map((p) => {
+  const panelViews = P.map((p, index) => {
     const canvas = el("canvas", { className: "sv-canvas", width: String(W), height: String(H) });
     canvas.style.maxWidth = `${(MAX_CANVAS_HEIGHT * W) / H}px`; // keep tall photos on screen
     const marker = el("div", { className: "sv-marker" });
@@ -112,8 +112,14 @@ function render({ model, el: root }) {
     const colorbar = el("div", { className: "sv-colorbar" });
     const legend = el("div", { className: "sv-legend", "data-lm-suppress-shortcuts": "true" });
     legend.addEventListener("keydown", (e) => e.stopPropagation());
-    // grid-auto-flow: column puts title, picture, colour bar and legend of a panel in one
-    // column; rows are shared, so both panels' pictures start at the same height
+    // title, picture, colour bar and legend of a panel share one column; the rows are shared
+    // by the panels, so both pictures start at the same height (explicit places: a hidden
+    // colour bar must not shift the items after it)
+    [title, wrap, colorbar, legend].forEach((node, row) => {
+      node.style.gridRow = String(row + 1);
+      node.style.gridColumn = String(index + 1);
+    });
+    if (!compare) { legend.style.gridColumn = "2"; legend.style.gridRow = "1 / span 4"; }
     grid.append(title, wrap, colorbar, legend);
     return { canvas, marker, colorbar, legend, ctx: canvas.getContext("2d") };
   });

@@ -7,6 +7,8 @@ the offline fallbacks in its outputs.
 
 from __future__ import annotations
 
+import json
+
 import nbformat
 import numpy as np
 import pytest
@@ -78,7 +80,10 @@ def test_viewers_carry_offline_fallbacks(executed):
                if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(bundles) >= 4  # explore, MC, ground truth, compare
     for data in bundles:
-        assert data["image/png"] and "<img alt=\"Segmentation of" in data["text/html"]
+        assert "<img alt=\"Segmentation of" in data["text/html"]
+        assert "data:image/jpeg;base64," in data["text/html"] and "image/png" not in data
+    # one JPEG per viewer, not a PNG beside an HTML copy of it (1.2 MB per viewer before)
+    assert sum(len(json.dumps(data)) for data in bundles) < 400_000 * len(bundles)
 
 
 def test_report_mode_adds_the_plotly_variant(executed):
