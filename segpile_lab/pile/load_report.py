@@ -82,6 +82,7 @@ class FileReport:
     source: str = ""  # the file's name in the ``source`` column
     rows_dropped: int = 0  # rows decoded from a frame that then failed its check
     dropped_from_line: int | None = None  # the first line of that frame
+    rows_already_returned: int = 0  # of `rows_dropped`, handed out in batches before the check
 
 
 @dataclass
@@ -200,6 +201,8 @@ class LoadReport:
                     f"; dropped {f.rows_dropped:,} rows from line {f.dropped_from_line:,} on "
                     "(decoded from the damaged frame)"
                 )
+            if f.rows_already_returned:
+                state += f", {f.rows_already_returned:,} of them already handed out in batches"
             lines.append(
                 f"  {f.path} [{f.format}]: {f.rows:,} rows, {f.decompressed_bytes:,} bytes, {state}"
             )

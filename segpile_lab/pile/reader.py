@@ -65,10 +65,33 @@ class _Rows:
 
 @dataclass(frozen=True)
 class _Damage:
-    """File `index`'s rows from line `line` on came from a frame that failed its check."""
+    """File `index`'s rows from line `line` on came from a frame that failed its check
+    (`error`); `dropped` of them had been read."""
 
     index: int
     line: int
+    error: CorruptArchiveError
+    file: FileReport
+    dropped: int
+
+    def warn(self, already_returned: int = 0) -> None:
+        """Say what was kept and what was dropped (`DamagedFileWarning`)."""
+        self.file.rows_already_returned = already_returned
+        returned = (
+            f"; {already_returned:,} of them had already been handed out in batches: discard "
+            f"the rows of {self.file.source} from line {self.line:,} on"
+            if already_returned
+            else ""
+        )
+        warnings.warn(
+            DamagedFileWarning(
+                f"{self.error}; kept the {self.file.rows:,} rows before line {self.line:,} "
+                f"(from frames that passed their checks), dropped {self.dropped:,} rows decoded "
+                f"from the damaged frame (lines {self.line:,} on){returned}; the rest of the "
+                "file was not read"
+            ),
+            stacklevel=4,
+        )
 
 
 def _drop_damaged(parts: list[_Rows], damage: _Damage) -> list[_Rows]:
@@ -210,7 +233,7 @@ class _PileReader:
             line = error.line or open_from
             dropped = unverified if line == open_from else 0
             self._record_damage(file_report, error, line, dropped)
-            yield _Damage(index, line)
+            yield _Damage(index, line, error, file_report, dropped)
             return
         except GeneratorExit:
             file_report.error = "not read to the end (the caller stopped early)"
@@ -235,14 +258,6 @@ class _PileReader:
         if dropped:
             self.report.skipped["damaged_frame"] += dropped
             self.report.add_example("damaged_frame", file_report.source, line, str(error))
-        warnings.warn(
-            DamagedFileWarning(
-                f"{error}; kept the {file_report.rows:,} rows before line {line:,} "
-                f"(from frames that passed their checks), dropped {dropped:,} rows decoded "
-                f"from the damaged frame (lines {line:,} on); the rest of the file was not read"
-            ),
-            stacklevel=5,
-        )
 
 
 def _verify(files: list[Path], progress: bool | None) -> None:
@@ -357,6 +372,7 @@ def read_pile(
                     reservoir.drop(item.index, item.line)
                 parts = _drop_damaged(parts, item)
                 taken = sum(part.frame.height for part in parts)
+                item.warn()
                 continue
             frame = item.frame if limit is None else item.frame.head(limit - taken)
             taken += frame.height
@@ -393,6 +409,8 @@ class PileBatches:
         self.report = reader.report
         self.batch_rows, self.batch_bytes = batch_rows, batch_bytes
         self._reader = reader
+        self._open = (-1, 0)  # (file index, first line) of the frame not verified yet
+        self._open_returned = 0  # its rows handed out so far
         self._batches = self._generate()
 
     def __iter__(self) -> PileBatches:
@@ -406,17 +424,20 @@ class PileBatches:
         self._batches.close()
 
     def _generate(self) -> Iterator[pl.DataFrame]:
-        pending: list[pl.DataFrame] = []
+        pending: list[_Rows] = []
         rows = size = 0
         frames = self._reader.frames()
         try:
             for item in frames:
                 if isinstance(item, _Damage):  # rows not handed out yet can still be dropped
-                    kept = _drop_damaged([_Rows(item.index, f, 1) for f in pending], item)
-                    pending = [rows.frame for rows in kept]
-                    rows = sum(f.height for f in pending)
-                    size = sum(int(f.get_column("n_bytes").sum()) for f in pending)
+                    pending = _drop_damaged(pending, item)
+                    rows = sum(p.frame.height for p in pending)
+                    size = sum(int(p.frame.get_column("n_bytes").sum()) for p in pending)
+                    same = (item.index, item.line) == self._open
+                    item.warn(already_returned=self._open_returned if same else 0)
                     continue
+                if (item.index, item.open_from) != self._open:
+                    self._open, self._open_returned = (item.index, item.open_from), 0
                 frame = item.frame
                 while frame.height:
                     part = frame.head(self.batch_rows - rows)
@@ -424,7 +445,7 @@ class PileBatches:
                     fits = sizes.search_sorted(self.batch_bytes - size, side="right")
                     fits = max(int(fits), 1 if rows == 0 else 0)  # a huge document goes alone
                     if fits:
-                        pending.append(part.head(fits))
+                        pending.append(_Rows(item.index, part.head(fits), item.open_from))
                         frame = frame.slice(fits)
                         rows, size = rows + fits, size + int(sizes[fits - 1])
                     if rows == self.batch_rows or fits < part.height:  # full
@@ -435,9 +456,13 @@ class PileBatches:
         if pending:
             yield self._emit(pending)
 
-    def _emit(self, parts: list[pl.DataFrame]) -> pl.DataFrame:
-        batch = pl.concat(parts, rechunk=True)
+    def _emit(self, parts: list[_Rows]) -> pl.DataFrame:
+        batch = pl.concat([p.frame for p in parts], rechunk=True)
         self.report.rows_returned += batch.height
+        index, open_from = self._open
+        self._open_returned += sum(
+            int((p.frame.get_column("line") >= open_from).sum()) for p in parts if p.index == index
+        )
         return batch
 
 

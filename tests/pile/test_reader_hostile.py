@@ -229,6 +229,30 @@ def test_batches_drop_damaged_rows_not_yet_handed_out(tmp_path: Path) -> None:
     assert lines == list(range(1, 121))
 
 
+def test_batches_say_which_damaged_rows_were_already_handed_out(tmp_path: Path) -> None:
+    rng = random.Random(1)
+    data = b"".join(doc(rng.randbytes(40).hex(), "Github") + b"\n" for _ in range(30_000))
+    first, second = zstd_frame(data[:1000]), _flip_check(zstd_frame(data[1000:]), "zstd")
+    path = tmp_path / "f.jsonl.zst"
+    path.write_bytes(first + second)
+    from segpile_lab.pile import reader
+
+    original, reader.CHUNK_BYTES = reader.CHUNK_BYTES, 1 << 16
+    try:
+        batches = sl.iter_pile_batches(path, batch_rows=100, progress=False)
+        with pytest.warns(sl.DamagedFileWarning, match="already been handed out") as warned:
+            lines = pl.concat(list(batches))["line"].to_list()
+    finally:
+        reader.CHUNK_BYTES = original
+    file = batches.report.files[0]
+    first_bad = file.dropped_from_line
+    assert first_bad == data[:1000].count(b"\n") + 1
+    handed_out = sum(1 for line in lines if line >= first_bad)
+    assert handed_out > 0 and file.rows_already_returned == handed_out
+    assert f"{handed_out:,} of them had already been handed out" in str(warned[0].message)
+    assert "already handed out in batches" in str(batches.report)
+
+
 # -- valid zstd files: large windows, dictionaries -------------------------------------------------
 def test_zstd_long_31_window_read(tmp_path: Path) -> None:
     params = zstandard.ZstdCompressionParameters.from_level(
