@@ -1,8 +1,10 @@
 """What a backend needs from a segmenter: the model, its identity and a weights fingerprint.
 
 Backends accept a `Segmenter` (``sl.load_segmenter``) or a bare
-`SegformerForSemanticSegmentation`; both are read through `ModelSource` so the rest of the
-package never depends on which one it was given.
+`SegformerForSemanticSegmentation`. The public entry points (`create_runner`, `benchmark`,
+`compare_accuracy`, `export_onnx`) read it once into a `ModelSource` with `model_source`;
+everything behind them takes the `ModelSource`, so the rest of the package never depends on
+which one it was given.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from segpile_lab.provenance import Provenance
+
+#: What numbers from untrained demo weights still say about backends.
+UNTRAINED_REASON = "ranks backends only"
 
 
 @dataclass(frozen=True)
@@ -30,17 +37,22 @@ class ModelSource:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    @property
+    def provenance(self) -> Provenance:
+        """Untrained demo weights rank backends only (their accuracy means nothing)."""
+        return Provenance(is_trained=self.is_trained, reason=UNTRAINED_REASON)
+
 
 def model_source(segmenter: Any) -> ModelSource:
     """Read a `Segmenter` or a bare SegFormer model into a `ModelSource`."""
     if isinstance(segmenter, ModelSource):
         return segmenter
     if isinstance(segmenter, nn.Module):
-        model = segmenter
+        config: Any = segmenter.config
         return ModelSource(
-            model=model.eval(),
-            name=getattr(model.config, "name_or_path", "") or type(model).__name__,
-            num_labels=int(model.config.num_labels),
+            model=segmenter.eval(),
+            name=getattr(config, "name_or_path", "") or type(segmenter).__name__,
+            num_labels=int(config.num_labels),
             is_trained=True,
             segmenter=None,
         )
@@ -49,10 +61,11 @@ def model_source(segmenter: Any) -> ModelSource:
         raise TypeError(
             f"expected a Segmenter (sl.load_segmenter) or a SegFormer model, got {type(segmenter)}"
         )
+    labels: Any = getattr(segmenter, "num_labels", None) or model.config.num_labels
     return ModelSource(
         model=model.eval(),
         name=str(getattr(segmenter, "name", type(model).__name__)),
-        num_labels=int(getattr(segmenter, "num_labels", model.config.num_labels)),
+        num_labels=int(labels),
         is_trained=bool(getattr(segmenter, "is_trained", True)),
         segmenter=segmenter,
     )

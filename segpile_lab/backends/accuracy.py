@@ -30,8 +30,8 @@ from segpile_lab.backends._runner import Runner
 from segpile_lab.backends._source import model_source
 from segpile_lab.backends.registry import REFERENCE, create_runner
 from segpile_lab.errors import BackendError
+from segpile_lab.provenance import Provenance
 
-UNTRAINED_NOTE = "untrained demo weights: ranks backends only"
 # columns of `AccuracyReport.frame` (Polars dtype names), present even when every backend failed
 FRAME_COLUMNS = {
     "backend": "String",
@@ -62,7 +62,8 @@ class AccuracyReport:
         disagreement: backend → one boolean `(H, W)` map per image (True where labels differ).
         labels: backend (and the reference) → one label map `(H, W)` per image.
         logits: backend (and the reference) → logits `(N, C, h, w)` float32.
-        note: "untrained demo weights: ranks backends only" for demo models, else "".
+        provenance: where the weights come from; `note` says "untrained demo weights: ranks
+            backends only" for demo models, else "".
     """
 
     frame: Any
@@ -72,8 +73,26 @@ class AccuracyReport:
     labels: dict[str, list[np.ndarray]] = field(default_factory=dict)
     logits: dict[str, torch.Tensor] = field(default_factory=dict)
     image_sizes: list[tuple[int, int]] | None = None
-    note: str = ""
+    provenance: Provenance = field(default_factory=Provenance)
     segmenter: Any = None
+
+    @property
+    def note(self) -> str:
+        """The provenance note ("" for trained weights)."""
+        return self.provenance.note
+
+    def __repr__(self) -> str:
+        """The reference, then one line per candidate: pixel agreement and SQNR, or its error."""
+        images = "" if self.image_sizes is None else f" on {len(self.image_sizes)} images"
+        lines = [f"AccuracyReport(reference {self.reference}{images}" + (
+            f"; {self.note})" if self.note else ")")]  # fmt: skip
+        for row in self.frame.iter_rows(named=True):
+            if row["status"] == "ok":
+                lines.append(f"  {row['backend']}: pixel agreement {row['pixel_agreement']:.4%}, "
+                             f"SQNR {row['sqnr_db']:.1f} dB")  # fmt: skip
+            else:
+                lines.append(f"  {row['backend']}: error: {row['error']}")
+        return "\n".join([*lines, "  .frame, .per_class: the tables"])
 
     def results(self, backend: str) -> list[Any]:
         """`SegmentationResult`s of `backend` (or the reference) for the viewer's compare mode.
@@ -228,7 +247,7 @@ def compare_accuracy(
         per_class=None,
         reference=ref_runner.name,
         image_sizes=sizes,
-        note="" if source.is_trained else UNTRAINED_NOTE,
+        provenance=source.provenance,
         segmenter=source.segmenter,
     )
     report.logits[ref_runner.name] = ref_logits

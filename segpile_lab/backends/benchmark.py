@@ -16,7 +16,7 @@ import os
 import platform
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +27,46 @@ from segpile_lab._progress import progress_bar
 from segpile_lab._torch_utils import synchronize
 from segpile_lab.backends._runner import Runner
 from segpile_lab.backends._source import model_source
-from segpile_lab.backends.accuracy import UNTRAINED_NOTE
 from segpile_lab.backends.registry import REFERENCE, create_runner, default_backends
 from segpile_lab.errors import BackendError
+from segpile_lab.provenance import Provenance
 
 
 @dataclass
 class BenchmarkResult:
     """`frame`: one row per (backend, batch) (Polars); `environment`: where it was measured;
-    `model`, `is_trained`: what was measured (False for untrained demo weights, see `note`)."""
+    `model`, `provenance`: what was measured (untrained demo weights rank backends only)."""
 
     frame: Any
     environment: dict[str, Any]
-    note: str = ""
     model: str = ""
-    is_trained: bool = True
+    provenance: Provenance = field(default_factory=Provenance)
+
+    @property
+    def is_trained(self) -> bool:
+        return self.provenance.is_trained
+
+    @property
+    def note(self) -> str:
+        """The provenance note ("" for trained weights)."""
+        return self.provenance.note
+
+    def __repr__(self) -> str:
+        """Where it ran, then one line per backend: p50 latency per batch size, or its error."""
+        env = self.environment
+        lines = [
+            f"BenchmarkResult({env.get('cpu', '?')}, {env.get('threads')} threads, "
+            f"{env.get('device')}" + (f"; {self.note}" if self.note else "") + ")"
+        ]
+        for (name,), rows in self.frame.group_by("backend", maintain_order=True):
+            errors = [e for e in rows["error"].to_list() if e]
+            timed = [
+                f"batch {r['batch']} {r['latency_p50_ms']:.1f} ms"
+                for r in rows.iter_rows(named=True)
+                if r["status"] == "ok"
+            ]
+            lines.append(f"  {name}: " + ("; ".join(timed) if timed else f"error: {errors[0]}"))
+        return "\n".join([*lines, "  .frame: every measure (p50/p90/p99 ms, images/s, MiB)"])
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write {"environment", "model", "is_trained", "note", "rows"} as JSON."""
@@ -208,13 +233,11 @@ def benchmark(
         torch.set_num_threads(previous_threads)
         cases.close()
     frame = _with_speedup(_ordered(pl.DataFrame(rows, infer_schema_length=None)))
-    note = "" if source.is_trained else UNTRAINED_NOTE
     return BenchmarkResult(
         frame=frame,
         environment=environment(threads, device),
-        note=note,
         model=source.name,
-        is_trained=source.is_trained,
+        provenance=source.provenance,
     )
 
 

@@ -2,11 +2,11 @@
 
 The graph maps ``pixel_values (batch, 3, S, S)`` float32 to ``logits (batch, C, S/4, S/4)``;
 the batch axis is dynamic, the spatial size is fixed at export (cache key). torch 2.13 still
-ships the TorchScript exporter (``dynamo=False``): it exports B2 in a few seconds where the
-dynamo exporter takes ~3× longer, so it is tried first and the dynamo exporter (with
-``dynamic_shapes``) is the fallback. Every fresh export is validated by ``onnx.checker`` and by
-running it in ONNX Runtime on a batch of 2 (which also proves the batch axis is dynamic)
-against torch; the max abs logit difference is stored next to the file.
+ships the TorchScript exporter (``dynamo=False``); it is tried first (it was the faster of the
+two when written; not benchmarked) and the dynamo exporter (with ``dynamic_shapes``) is the
+fallback. The module exported is `graph.graph_module`'s. Every fresh export is validated by
+``onnx.checker`` and by running it in ONNX Runtime on a batch of 2 (which also proves the batch
+axis is dynamic) against torch; the max abs logit difference is stored next to the file.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from segpile_lab.backends._source import model_source, weights_fingerprint
-from segpile_lab.backends.fold import FoldedSegformer
+from segpile_lab.backends._source import ModelSource, model_source, weights_fingerprint
+from segpile_lab.backends.graph import graph_module
 from segpile_lab.errors import BackendError
 
 DEFAULT_OPSET = 17
@@ -56,27 +56,6 @@ class OnnxExport:
         return self.path.stat().st_size / 2**20
 
 
-class _LogitsOnly(nn.Module):
-    """`pixel_values` → logits through HF's own forward (the graph that is exported)."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        return self.model(pixel_values=pixel_values).logits
-
-
-class _EagerLogits(_LogitsOnly):
-    """`pixel_values` → logits with seg's bit-identical fast decode head (eager torch)."""
-
-    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        from segpile_lab.seg.decode_head import fast_decode_head
-
-        states = self.model.segformer(pixel_values, output_hidden_states=True).hidden_states
-        return fast_decode_head(self.model.decode_head, states)
-
-
 def default_cache_dir() -> Path:
     """`$SEGPILE_LAB_CACHE/onnx`, else the platform's user cache dir (platformdirs)."""
     root = os.environ.get("SEGPILE_LAB_CACHE")
@@ -87,20 +66,11 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("segpile-lab")) / "onnx"
 
 
-def graph_module(segmenter: Any, *, fold: bool, for_export: bool = False) -> nn.Module:
-    """`pixel_values → logits` module: the folded head, else HF's graph with the fast decode
-    head (torch) or as shipped (ONNX export, where memory layout does not matter)."""
-    model = model_source(segmenter).model
-    if fold:
-        return FoldedSegformer(model).eval()
-    return (_LogitsOnly if for_export else _EagerLogits)(model).eval()
-
-
-def cache_key(segmenter: Any, **options: Any) -> str:
+def cache_key(source: ModelSource, **options: Any) -> str:
     """Hex key from the weights fingerprint, torch version and the export options."""
     payload = json.dumps(
         {
-            "weights": weights_fingerprint(model_source(segmenter).model),
+            "weights": weights_fingerprint(source.model),
             "torch": torch.__version__,
             **options,
         },
@@ -121,7 +91,7 @@ def export_onnx(
     """Export `segmenter`'s model to ONNX (dynamic batch), or return the cached file.
 
     Args:
-        segmenter: a Segmenter or a SegFormer model.
+        segmenter: a Segmenter, a SegFormer model or a `ModelSource`.
         image_size: spatial size S of the square input, pixels (a multiple of 32).
         opset: ONNX opset.
         fold: export the folded decode head (`segpile_lab.backends.fold`).
@@ -134,17 +104,18 @@ def export_onnx(
         raise ValueError(
             f"image_size must be a multiple of 32 (SegFormer's stride), got {image_size}"
         )
+    source = model_source(segmenter)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    key = cache_key(segmenter, image_size=image_size, opset=opset, fold=fold, exporter=exporter)
+    key = cache_key(source, image_size=image_size, opset=opset, fold=fold, exporter=exporter)
     path = folder / f"segformer-{key}.onnx"
     meta_path = path.with_suffix(".json")
     if path.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         return OnnxExport(path=path, cache_hit=True, **meta)
 
-    module = graph_module(segmenter, fold=fold, for_export=True)
-    device = model_source(segmenter).device
+    module = graph_module(source, fold=fold, for_export=True)
+    device = source.device
     dummy = torch.zeros(1, 3, image_size, image_size, device=device)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     start = time.perf_counter()

@@ -21,8 +21,8 @@ from torch import nn
 from segpile_lab._torch_utils import resolve_device, resolve_dtype, synchronize
 from segpile_lab.backends._runner import Runner
 from segpile_lab.backends._source import ModelSource
+from segpile_lab.backends.graph import graph_module
 from segpile_lab.backends.mix_ffn import channels_first_mix_ffn
-from segpile_lab.backends.onnx_export import graph_module
 
 
 def _module_mib(module: nn.Module) -> float:

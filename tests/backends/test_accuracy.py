@@ -10,12 +10,13 @@ import torch
 
 from segpile_lab.backends._runner import Runner
 from segpile_lab.backends.accuracy import (
-    UNTRAINED_NOTE,
     compare_accuracy,
     confidence_and_entropy,
     sqnr_db,
 )
 from segpile_lab.errors import BackendError
+
+UNTRAINED_NOTE = "untrained demo weights: ranks backends only"  # what users read
 
 
 def fixed_runner(name: str, logits: torch.Tensor, precision: str = "fp32") -> Runner:

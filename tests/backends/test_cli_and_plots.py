@@ -8,12 +8,14 @@ import polars as pl
 import pytest
 
 from segpile_lab.backends import plots
-from segpile_lab.backends.accuracy import UNTRAINED_NOTE, compare_accuracy
+from segpile_lab.backends.accuracy import compare_accuracy
 from segpile_lab.backends.benchmark import benchmark
 from segpile_lab.cli import build_parser, main
 from segpile_lab.errors import UntrainedModelWarning
 
 SIZE = 64
+
+UNTRAINED_NOTE = "untrained demo weights: ranks backends only"  # what users read
 
 
 def test_bench_command_writes_tables_and_plots(tmp_path, capsys):

@@ -8,8 +8,9 @@ from torch.profiler import ProfilerActivity, profile
 from transformers import SegformerConfig
 from transformers.models.segformer.modeling_segformer import SegformerMixMLP
 
+from segpile_lab.backends._source import model_source
+from segpile_lab.backends.graph import graph_module
 from segpile_lab.backends.mix_ffn import ChannelsFirstMixFFN, channels_first_mix_ffn
-from segpile_lab.backends.onnx_export import graph_module
 
 
 def _hf_mlp(channels: int = 16, hidden: int = 64) -> SegformerMixMLP:
@@ -42,7 +43,7 @@ def test_batch_of_one_needs_no_layout_copy_where_hfs_module_copies():
 
 
 def test_swap_shares_the_weights_and_leaves_the_segmenters_model_alone(seg_b0, pixels):
-    folded = graph_module(seg_b0, fold=True)
+    folded = graph_module(model_source(seg_b0), fold=True)
     fast = channels_first_mix_ffn(folded)
     kinds = [type(m) for m in folded.modules()]
     assert SegformerMixMLP in kinds and ChannelsFirstMixFFN not in kinds

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from segpile_lab.backends import onnx_export
+from segpile_lab.backends._source import model_source
 from segpile_lab.backends.onnx_export import export_onnx
 from segpile_lab.errors import BackendError
 
@@ -46,14 +47,16 @@ def test_second_export_is_a_cache_hit(exported, seg_b0, onnx_cache):
 
 
 def test_cache_key_changes_with_options_and_weights(seg_b0):
-    base = onnx_export.cache_key(seg_b0, image_size=SIZE, opset=17, fold=False)
-    assert onnx_export.cache_key(seg_b0, image_size=SIZE, opset=17, fold=True) != base
-    assert onnx_export.cache_key(seg_b0, image_size=SIZE, opset=18, fold=False) != base
-    assert onnx_export.cache_key(seg_b0, image_size=2 * SIZE, opset=17, fold=False) != base
+    source = model_source(seg_b0)
+    base = onnx_export.cache_key(source, image_size=SIZE, opset=17, fold=False)
+    assert onnx_export.cache_key(source, image_size=SIZE, opset=17, fold=True) != base
+    assert onnx_export.cache_key(source, image_size=SIZE, opset=18, fold=False) != base
+    assert onnx_export.cache_key(source, image_size=2 * SIZE, opset=17, fold=False) != base
     changed = __import__("copy").deepcopy(seg_b0.model)
     with torch.no_grad():
         changed.decode_head.classifier.bias[0] += 1
-    assert onnx_export.cache_key(changed, image_size=SIZE, opset=17, fold=False) != base
+    other = model_source(changed)
+    assert onnx_export.cache_key(other, image_size=SIZE, opset=17, fold=False) != base
 
 
 def test_folded_export_matches_reference(seg_b0, pixels, onnx_cache):
