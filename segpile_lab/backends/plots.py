@@ -93,45 +93,89 @@ def backend_card(
     return speed.join(quality, on="backend", how="left")
 
 
+CARD_COLUMNS: dict[str, tuple[str, str | None]] = {
+    "backend": ("backend", None),
+    "precision": ("precision", None),
+    "status": ("status", None),
+    "latency_p50_ms": ("latency p50 (ms)", "{:,.1f}"),
+    "throughput_ips": ("throughput (images/s)", "{:,.2f}"),
+    "speedup_vs_reference": ("speed-up vs reference (×)", "{:.2f}"),
+    "peak_rss_mib": ("peak memory (MiB)", "{:,.0f}"),
+    "model_mib": ("model size (MiB)", "{:,.1f}"),
+    "setup_s": ("setup (s)", "{:.1f}"),
+    "pixel_agreement": ("pixel agreement", "{:.2%}"),
+    "miou_vs_reference": ("mIoU vs reference", "{:.1%}"),
+    "sqnr_db": ("SQNR (dB)", "{:.1f}"),
+    "max_abs_logit_error": ("max |logit error|", "{:.3g}"),
+    "miou_vs_ground_truth": ("mIoU vs ground truth", "{:.1%}"),
+    "error": ("error", None),
+}
+"""Backend-card column → (header with unit, format), shared by the HTML table and the figure."""
+
+
+def show_backend_card(card: Any, note: str = "") -> Any:
+    """The backend card as a readable HTML table (every row, headers with units, wrapping
+    error text); `note` goes above it."""
+    from segpile_lab.report.display import show_table
+
+    columns = {c: CARD_COLUMNS.get(c, (c, None)) for c in card.columns}
+    return show_table(card, columns, caption=f"Backend card — {note}" if note else "Backend card")
+
+
 def backend_card_figure(card: Any, note: str = "") -> Any:
-    """The backend card as a plotly table (renders in exported HTML reports)."""
+    """The backend card as a plotly table (renders in exported HTML reports): every row shown,
+    headers with units, column widths from their content, text wrapped."""
     import plotly.graph_objects as go
 
+    from segpile_lab.report.display import format_value
+
+    headers = [CARD_COLUMNS.get(c, (c, None))[0] for c in card.columns]
     cells = [
-        [
-            f"{v:.4g}" if isinstance(v, float) else ("" if v is None else str(v))
-            for v in card[c].to_list()
-        ]
+        [format_value(v, CARD_COLUMNS.get(c, (c, None))[1]) for v in card[c].to_list()]
         for c in card.columns
     ]
-    figure = go.Figure(go.Table(header={"values": card.columns}, cells={"values": cells}))
-    figure.update_layout(title=_title("Backend card", note), height=120 + 30 * card.height)
+    # width: the longest cell, or the longest header word (headers wrap between words)
+    widths = [
+        max([len(word) for word in header.split()] + [min(len(v), 40) for v in column] + [6])
+        for header, column in zip(headers, cells, strict=True)
+    ]
+    lines = [  # rows grow when a cell wraps (error messages)
+        max([1] + [-(-len(column[row]) // 40) for column in cells]) for row in range(card.height)
+    ]
+    figure = go.Figure(
+        go.Table(
+            columnwidth=widths,
+            header={"values": [f"<b>{h}</b>" for h in headers], "align": "left", "height": 44},
+            cells={"values": cells, "align": "left", "height": 26},
+        )
+    )
+    width = max(700, min(1400, 9 * sum(widths) + 80))
+    height = 130 + 50 + 26 * sum(lines) + 10 * card.height
+    figure.update_layout(
+        title=_title("Backend card", note), height=height, width=width,
+        margin={"l": 20, "r": 20, "t": 80, "b": 20},
+    )  # fmt: skip
     return figure
 
 
 def pareto_plot(bench: BenchmarkResult, accuracy: AccuracyReport, batch: int = 1) -> Any:
     """Latency p50 (ms, log) against pixel agreement with the reference; the Pareto front joined."""
     import plotly.graph_objects as go
-    import polars as pl
 
-    card = backend_card(bench, accuracy, batch).filter(
-        pl.col("pixel_agreement").is_not_null() & pl.col("latency_p50_ms").is_not_null()
-    )
-    points = card.sort("latency_p50_ms")
-    front, best = [], -1.0
-    for row in points.iter_rows(named=True):
-        if row["pixel_agreement"] > best:
-            front.append(row)
-            best = row["pixel_agreement"]
+    points, front = pareto_points(bench, accuracy, batch)
     figure = go.Figure()
-    figure.add_scatter(
-        x=points["latency_p50_ms"].to_list(),
-        y=(points["pixel_agreement"] * 100).to_list(),
-        mode="markers+text",
-        text=points["backend"].to_list(),
-        textposition="top center",
-        name="backends",
-    )
+    # one legend entry per backend instead of text beside each point: labels of backends
+    # with almost the same speed and agreement would pile into one unreadable blob
+    symbols = ("circle", "diamond", "square", "triangle-up", "x", "star", "cross", "hexagon")
+    for index, row in enumerate(points.iter_rows(named=True)):
+        figure.add_scatter(
+            x=[row["latency_p50_ms"]],
+            y=[row["pixel_agreement"] * 100],
+            mode="markers",
+            marker={"size": 11, "symbol": symbols[index % len(symbols)]},
+            name=row["backend"],
+            hovertemplate=f"{row['backend']}<br>%{{x:.1f}} ms, %{{y:.2f}} %<extra></extra>",
+        )
     figure.add_scatter(
         x=[r["latency_p50_ms"] for r in front],
         y=[r["pixel_agreement"] * 100 for r in front],
@@ -145,9 +189,28 @@ def pareto_plot(bench: BenchmarkResult, accuracy: AccuracyReport, batch: int = 1
     return _say_if_empty(figure, points.is_empty(), "has both a latency and an agreement")
 
 
-def delta_iou_plot(accuracy: AccuracyReport, top: int = 15) -> Any:
-    """Per-class ΔIoU bars (candidate − reference) for the `top` classes that lose the most."""
-    import plotly.express as px
+def pareto_points(
+    bench: BenchmarkResult, accuracy: AccuracyReport, batch: int = 1
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The card rows with both a latency and an agreement, fastest first (Polars), and the
+    Pareto front among them (rows that agree better than every faster one)."""
+    import polars as pl
+
+    card = backend_card(bench, accuracy, batch).filter(
+        pl.col("pixel_agreement").is_not_null() & pl.col("latency_p50_ms").is_not_null()
+    )
+    points = card.sort("latency_p50_ms")
+    front, best = [], -1.0
+    for row in points.iter_rows(named=True):
+        if row["pixel_agreement"] > best:
+            front.append(row)
+            best = row["pixel_agreement"]
+    return points, front
+
+
+def worst_classes(accuracy: AccuracyReport, top: int = 15) -> tuple[Any, list[str], str]:
+    """The per-class rows of the `top` classes whose ΔIoU falls most (Polars), those classes in
+    that order, and what ΔIoU is measured against (ground truth or the reference)."""
     import polars as pl
 
     worst = (
@@ -155,16 +218,25 @@ def delta_iou_plot(accuracy: AccuracyReport, top: int = 15) -> Any:
         .agg(pl.col("delta_iou").min().alias("_worst"))
         .sort("_worst")
         .head(top)["class_name"]
+        .to_list()
     )
-    data = accuracy.per_class.filter(pl.col("class_name").is_in(worst.to_list()))
-    figure = px.bar(
-        data, x="class_name", y="delta_iou", color="backend", barmode="group",
-        category_orders={"class_name": worst.to_list()},
-        labels={"delta_iou": "ΔIoU", "class_name": "class"},
-    )  # fmt: skip
+    data = accuracy.per_class.filter(pl.col("class_name").is_in(worst))
     target = (
         "ground truth" if "miou_vs_ground_truth" in accuracy.frame.columns else accuracy.reference
     )
+    return data, worst, target
+
+
+def delta_iou_plot(accuracy: AccuracyReport, top: int = 15) -> Any:
+    """Per-class ΔIoU bars (candidate − reference) for the `top` classes that lose the most."""
+    import plotly.express as px
+
+    data, worst, target = worst_classes(accuracy, top)
+    figure = px.bar(
+        data, x="class_name", y="delta_iou", color="backend", barmode="group",
+        category_orders={"class_name": worst},
+        labels={"delta_iou": "ΔIoU", "class_name": "class"},
+    )  # fmt: skip
     figure.update_layout(
         title=_title(f"Per-class ΔIoU against {target} (worst {top} classes)", accuracy.note),
         height=450,

@@ -87,8 +87,10 @@ def test_bench_with_only_the_reference_or_no_working_backend(tmp_path, capsys, b
     accuracy = pl.read_csv(out / "accuracy.csv")
     assert "pixel_agreement" in accuracy.columns  # the schema holds even with no row
     assert accuracy["backend"].to_list() == [b for b in backends if b != "torch-fp32"]
-    html = {p.name for p in out.glob("*.html")}
-    assert html == {"latency.html", "card.html", "pareto.html", "delta_iou.html"}
+    figures = {"latency", "card", "pareto", "delta_iou"}
+    assert {p.name for p in out.glob("*.html")} == {f"{name}.html" for name in figures}
+    pngs = {p.name: p.read_bytes()[:4] for p in out.glob("*.png")}
+    assert pngs == {f"{name}.png": b"\x89PNG" for name in figures}
     assert "nothing to draw" in (out / "delta_iou.html").read_text()
     assert len(list(out.glob("*.js"))) == 1  # one plotly.js for the folder
     assert f"wrote {len(list(out.iterdir()))} files to {out}" in captured.out
@@ -126,8 +128,11 @@ def test_latency_plot_has_two_traces_per_backend(results):
 def test_pareto_plot_front_and_labels(results):
     bench, accuracy = results
     figure = plots.pareto_plot(bench, accuracy)
-    points, front = figure.data
-    assert set(points.text) == {"torch-bf16", "torch-fp32+fold"}
+    *points, front = figure.data
+    # one legend entry per backend, no text beside the points (labels piled up)
+    assert {trace.name for trace in points} == {"torch-bf16", "torch-fp32+fold"}
+    assert all(trace.mode == "markers" and trace.text is None for trace in points)
+    assert front.name == "Pareto front"
     assert list(front.x) == sorted(front.x) and len(front.x) >= 1
     assert UNTRAINED_NOTE in figure.layout.title.text
 
@@ -140,7 +145,16 @@ def test_backend_card_joins_speed_and_accuracy(results):
         card.columns
     )
     table = plots.backend_card_figure(card, accuracy.note)
-    assert list(table.data[0].header.values) == card.columns
+    headers = [h.removeprefix("<b>").removesuffix("</b>") for h in table.data[0].header.values]
+    assert headers == [plots.CARD_COLUMNS[c][0] for c in card.columns]
+    assert "latency p50 (ms)" in headers and "pixel agreement" in headers
+    assert all(len(column) == 3 for column in table.data[0].cells.values)  # every backend
+    # every column at least as wide as its longest header word (no clipped header text)
+    for header, width in zip(headers, table.data[0].columnwidth, strict=True):
+        assert width >= max(len(word) for word in header.split())
+    assert table.layout.height >= 130 + 50 + 3 * 26
+    html = plots.show_backend_card(card, accuracy.note)._repr_html_()
+    assert 'data-rows="3"' in html and "speed-up vs reference (×)" in html
 
 
 def test_delta_iou_plot_shows_the_worst_classes(results):
@@ -172,3 +186,18 @@ def test_bench_command_scores_against_real_ade20k_ground_truth(shared_data, tmp_
     )
     per_class = pl.read_csv(out / "per_class.csv")
     assert per_class["delta_iou"].abs().max() < 0.05
+
+
+def test_print_of_benchmark_and_accuracy_results_is_a_summary(results):
+    bench, accuracy = results
+    text = repr(bench)
+    assert text.startswith("BenchmarkResult(") and "1 threads" in text and UNTRAINED_NOTE in text
+    row = bench.frame.filter((pl.col("backend") == "torch-bf16") & (pl.col("batch") == 2)).row(
+        0, named=True
+    )
+    assert "  torch-bf16: batch 1 " in text and f"batch 2 {row['latency_p50_ms']:.1f} ms" in text
+    assert len(text.splitlines()) == 5 and " at 0x" not in text
+    text = repr(accuracy)
+    agreement = accuracy.frame.filter(pl.col("backend") == "torch-fp32+fold")["pixel_agreement"]
+    assert text.startswith("AccuracyReport(reference torch-fp32")
+    assert f"torch-fp32+fold: pixel agreement {agreement[0]:.4%}, SQNR " in text
