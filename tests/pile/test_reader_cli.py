@@ -9,6 +9,7 @@ import pytest
 from pile_io import doc, write
 
 from segpile_lab.cli import main
+from segpile_lab.errors import DamagedFileWarning
 
 
 def _folder(tmp_path: Path) -> Path:
@@ -63,3 +64,15 @@ def test_pile_read_max_line_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "2 rows read" in out and "skipped 1 × line_too_long" in out
     assert main(["pile", "read", str(path), "--max-line-bytes", "0"]) == 2
+
+
+def test_pile_read_exit_1_when_an_entry_was_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path)
+    (folder / "gone.jsonl.zst").symlink_to(folder / "annex-object-never-fetched")
+    with pytest.warns(DamagedFileWarning, match="dangling link"):
+        assert main(["pile", "read", str(folder)]) == 1
+    captured = capsys.readouterr()
+    assert "NOT READ" in captured.out and "dangling link" in captured.out
+    assert "Traceback" not in captured.err
