@@ -40,6 +40,12 @@ class ZstdScorer:
         options = {} if dictionary is None else {"dict_data": dictionary}
         self._compressor = zstandard.ZstdCompressor(level=level, **options)
 
+    def __reduce__(self) -> tuple[type[ZstdScorer], tuple[int, bytes | None]]:
+        """Rebuilt from level and dictionary bytes (the compressor itself does not pickle), so
+        the scorer can go to Ray workers."""
+        data = None if self.dictionary is None else self.dictionary.as_bytes()
+        return type(self), (self.level, data)
+
     @classmethod
     def train(cls, texts: Sequence[str], *, level: int = 19, dict_size: int = 16_384) -> ZstdScorer:
         """A scorer with a dictionary trained on `texts` (use a split you do not evaluate on).

@@ -25,10 +25,12 @@ from typing import Any
 
 import polars as pl
 
+from segpile_lab import errors
 from segpile_lab.distributed._ray import cluster_slots, connect
 from segpile_lab.distributed.engine import MAX_RETRIES, RunSummary, run_units
 from segpile_lab.distributed.run_folder import Encoded, Unit, file_identity, open_run_folder
-from segpile_lab.errors import DamagedFileWarning, SegpileError
+from segpile_lab.errors import SegpileError, SegpileWarning
+from segpile_lab.pile._paths import InputFile
 from segpile_lab.pile._sampling import SubsetReservoir
 from segpile_lab.pile.composition import CompositionStats
 from segpile_lab.pile.dedup import ExactDuplicates
@@ -40,19 +42,26 @@ PathLike = str | os.PathLike[str]
 UNIT_VERSION = "pile-audit-shard/1"  # change when a unit's result changes meaning
 
 
-def audit_units(files: Sequence[Path], params: dict[str, Any]) -> list[Unit]:
-    """One unit per shard file; `params` (sample_per_subset, seed, strict) join its identity."""
+def audit_units(files: Sequence[InputFile], params: dict[str, Any]) -> list[Unit]:
+    """One unit per shard file; its ``source`` name and `params` (sample_per_subset, seed,
+    strict) join its identity."""
     units = []
-    for path in files:
-        identity = {"unit": UNIT_VERSION, **file_identity(path), "params": params}
-        payload = {"path": str(path), **params}
-        units.append(Unit(str(path.resolve()), identity, identity["size"], payload))
+    for file in files:
+        identity = {
+            "unit": UNIT_VERSION, **file_identity(file.path), "source": file.source,
+            "params": params,
+        }  # fmt: skip
+        payload = {"file": [str(file.path), file.source, file.format], **params}
+        units.append(Unit(str(file.path.resolve()), identity, identity["size"], payload))
     return units
 
 
 def audit_unit(payload: dict[str, Any]) -> Encoded:
-    """Read one shard (runs in a Ray worker): composition, duplicate counts, report, sample."""
+    """Read one shard (runs in a Ray worker): composition, duplicate counts, report, sample,
+    and the warnings reading it gave (the driver gives them again, in file order)."""
     from segpile_lab.pile.reader import read_pile
+
+    path, source, fmt = payload["file"]
 
     stats, duplicates = CompositionStats(), ExactDuplicates()
 
@@ -60,10 +69,10 @@ def audit_unit(payload: dict[str, Any]) -> Encoded:
         stats.update(frame)
         duplicates.update(frame)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DamagedFileWarning)  # the driver warns, once, in order
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SegpileWarning)
         sample, report = read_pile(
-            payload["path"],
+            [InputFile(Path(path), source, fmt)],
             sample_per_subset=payload["sample_per_subset"],
             seed=payload["seed"],
             strict=payload["strict"],
@@ -72,7 +81,12 @@ def audit_unit(payload: dict[str, Any]) -> Encoded:
             on_frame=count_every_document,
         )
     counts, synthetic = duplicates.to_counts()
-    meta = {"report": report.to_dict(), "composition": stats.to_dict(), "synthetic": synthetic}
+    said = [[w.category.__name__, str(w.message)] for w in caught
+            if issubclass(w.category, SegpileWarning)]  # fmt: skip
+    meta = {
+        "report": report.to_dict(), "composition": stats.to_dict(), "synthetic": synthetic,
+        "warnings": said,
+    }  # fmt: skip
     return Encoded(meta, {"sample": sample, "duplicates": counts})
 
 
@@ -80,6 +94,7 @@ class AuditMerge:
     """Folds unit results into the state of one in-process pass (see the module docstring)."""
 
     def __init__(self, n_units: int, sample_per_subset: int | None, seed: int) -> None:
+        self.warnings: list[list[list[str]]] = [[] for _ in range(n_units)]
         self.stats, self.duplicates = CompositionStats(), ExactDuplicates()
         self.reservoir = (
             None if sample_per_subset is None else SubsetReservoir(sample_per_subset, seed)
@@ -93,15 +108,15 @@ class AuditMerge:
             ExactDuplicates.from_counts(result.frames["duplicates"], result.meta["synthetic"])
         )
         self.reports[index] = LoadReport.from_dict(result.meta["report"])
+        self.warnings[index] = result.meta["warnings"]
         if self.reservoir is not None:
             self.reservoir.add(result.frames["sample"], index)
         else:
             self.frames[index] = result.frames["sample"]
 
-    def result(
-        self, strict: bool, sample_per_subset: int | None
-    ) -> tuple[pl.DataFrame, LoadReport]:
-        report = LoadReport(strict=strict, sample_per_subset=sample_per_subset)
+    def result(self, report: LoadReport) -> tuple[pl.DataFrame, LoadReport]:
+        """The frame and the load report of the whole pass; `report` holds what the inputs'
+        expansion found (unread, duplicate and ignored paths) and receives every shard's."""
         for part in self.reports:
             assert part is not None, "every unit reports before the merge ends"
             report.merge(part)
@@ -115,12 +130,8 @@ class AuditMerge:
 
             df = empty_frame()
         report.rows_returned = df.height
-        for file in report.files:
-            if file.error and not file.ended_cleanly:
-                warnings.warn(
-                    DamagedFileWarning(f"{file.error}; kept the {file.rows:,} rows read before it"),
-                    stacklevel=3,
-                )
+        for name, message in (w for said in self.warnings for w in said):
+            warnings.warn(getattr(errors, name, SegpileWarning)(message), stacklevel=3)
         return df, report
 
 
@@ -141,16 +152,20 @@ def read_shards_on_ray(
     the composition and the exact-duplicate counts, plus the run's `RunSummary`. `run_dir`
     keeps each shard's result (None: a temporary folder, nothing to resume).
     """
-    from segpile_lab.pile.reader import expand_paths
+    from segpile_lab.pile.reader import _PileReader
 
     if limit is not None:
         raise SegpileError(
             "limit= reads the first N documents in file order, which does not split into "
             "shard units; with engine='ray' use sample_per_subset= or fewer files"
         )
-    files = expand_paths(paths)
+    # the reader's own set-up expands the inputs and reports (or, strict, raises on) entries
+    # that cannot be read, exactly as in-process; nothing is read here
+    inputs = _PileReader(paths, subsets=None, strict=strict, unicode_errors="skip",
+                         progress=False, verify=False)  # fmt: skip
+    inputs.report.sample_per_subset = sample_per_subset
     params = {"sample_per_subset": sample_per_subset, "seed": seed, "strict": strict}
-    units = audit_units(files, params)
+    units = audit_units(inputs.files, params)
     ray = connect(address)
     task = ray.remote(audit_unit).options(
         num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False,
@@ -167,5 +182,5 @@ def read_shards_on_ray(
             desc="Pile audit (ray)",
             progress=progress,
         )
-    df, report = merge.result(strict, sample_per_subset)
+    df, report = merge.result(inputs.report)
     return df, report, merge.stats, merge.duplicates, summary

@@ -17,7 +17,7 @@ def demo_pile_shards(
     folder: str | os.PathLike[str],
     *,
     shards: int = 4,
-    docs_per_subset: int = 12,
+    documents: int = 800,
     seed: int = 0,
     scale: float = 1 / 8,
 ) -> list[Path]:
@@ -26,7 +26,7 @@ def demo_pile_shards(
     files replaced), so planted copies fall into different shards. Returns their paths."""
     if shards < 1:
         raise ValueError(f"shards must be at least 1, got {shards}")
-    records = generate_demo_records(docs_per_subset=docs_per_subset, seed=seed, scale=scale)
+    records = generate_demo_records(documents=documents, seed=seed, scale=scale)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     paths = []

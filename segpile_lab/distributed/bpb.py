@@ -1,0 +1,174 @@
+"""BPB scoring on Ray: balanced batches of documents, one scorer actor per CPU or GPU.
+
+The documents are cut, in order, into contiguous batches of about `UNIT_BYTES` UTF-8 bytes
+(a document is never split), so units cost about the same and their identity does not depend
+on the cluster's size. Each actor receives the scorer once (a model is loaded or unpickled
+once per actor; with a CUDA scorer each actor holds one GPU, ``num_gpus=1``, and sees it as
+``cuda:0``). A unit's `DocumentScores` are stored in the run folder; the merge concatenates
+the per-document NLL and token counts in document order and adds the per-position sums, so
+`evaluate_bpb` builds the same per-document frame, subset table and bootstrap intervals as in
+one process.
+
+Driver memory: the texts being scored (as in-process), their per-document scores (what the
+bootstrap needs) and one unit's result at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from segpile_lab.bpb.scores import DocumentScores, Scorer
+from segpile_lab.distributed._ray import cluster_slots, connect
+from segpile_lab.distributed.engine import MAX_RETRIES, run_units
+from segpile_lab.distributed.run_folder import Encoded, Unit, open_run_folder
+
+__all__ = ["UNIT_BYTES", "bpb_units", "score_on_ray"]
+
+UNIT_BYTES = 1 << 20  # text per unit: ~1 MiB ≈ 250k GPT-2 tokens
+UNIT_VERSION = "bpb-batch/1"
+
+
+def scorer_identity(scorer: Scorer) -> dict[str, Any]:
+    """What names a scorer's results: class, name, description (model, windows, precision)."""
+    kind = type(scorer)
+    return {
+        "class": f"{kind.__module__}.{kind.__qualname__}",
+        "name": scorer.name,
+        "description": scorer.description,
+        "is_trained": bool(scorer.is_trained),
+    }
+
+
+def bpb_units(texts: Sequence[str], scorer: Scorer, *, unit_bytes: int = UNIT_BYTES) -> list[Unit]:
+    """Contiguous batches of `texts` of about `unit_bytes` bytes each; a unit's identity is its
+    position, its texts' SHA-256 and the scorer's identity."""
+    sizes = [len(t.encode("utf-8")) for t in texts]
+    who = scorer_identity(scorer)
+    units, start = [], 0
+    while start < len(texts):
+        stop, size = start, 0
+        while stop < len(texts) and (stop == start or size + sizes[stop] <= unit_bytes):
+            size += sizes[stop]
+            stop += 1
+        digest = hashlib.sha256()
+        for text in texts[start:stop]:
+            data = text.encode("utf-8")
+            digest.update(len(data).to_bytes(8, "little") + data)
+        identity = {
+            "unit": UNIT_VERSION, "scorer": who, "first": start, "documents": stop - start,
+            "bytes": size, "sha256": digest.hexdigest(),
+        }  # fmt: skip
+        units.append(Unit(f"{scorer.name}/{start}", identity, size, list(texts[start:stop])))
+        start = stop
+    return units
+
+
+def encode_scores(scores: DocumentScores) -> Encoded:
+    """`DocumentScores` as JSON values and one frame (float64 values survive both exactly)."""
+    columns = {"nll_nats": pl.Series(scores.nll_nats, dtype=pl.Float64)}
+    if scores.n_tokens is not None:
+        columns["n_tokens"] = pl.Series(scores.n_tokens, dtype=pl.Int64)
+    positions = None
+    if scores.position_nll is not None and scores.position_tokens is not None:
+        positions = [scores.position_nll.tolist(), scores.position_tokens.tolist()]
+    return Encoded({"positions": positions}, {"scores": pl.DataFrame(columns)})
+
+
+class ScoresMerge:
+    """Unit scores → the `DocumentScores` of all texts in order."""
+
+    def __init__(self, n_units: int) -> None:
+        self.parts: list[Encoded | None] = [None] * n_units
+
+    def add(self, index: int, result: Encoded) -> None:
+        self.parts[index] = result
+
+    def result(self) -> DocumentScores:
+        parts = [p for p in self.parts if p is not None]
+        frame = pl.concat([p.frames["scores"] for p in parts])
+        positions = [p.meta["positions"] for p in parts]
+        position_nll = position_tokens = None
+        if positions and all(p is not None for p in positions):
+            width = max(len(p[0]) for p in positions)
+            position_nll, position_tokens = np.zeros(width), np.zeros(width, dtype=np.int64)
+            for nll, count in positions:
+                position_nll[: len(nll)] += nll
+                position_tokens[: len(count)] += count
+        return DocumentScores(
+            frame["nll_nats"].to_numpy(),
+            frame["n_tokens"].to_numpy() if "n_tokens" in frame.columns else None,
+            position_nll,
+            position_tokens,
+        )
+
+
+class _ScorerActor:
+    """Holds one scorer for its lifetime; scores a unit's texts."""
+
+    def __init__(self, scorer: list[Any]) -> None:
+        import ray
+
+        # the reference comes wrapped in a list, so Ray does not treat the scorer as a
+        # constructor argument it must keep for restarts; the driver keeps it alive
+        self.scorer = ray.get(scorer[0])
+
+    def score(self, texts: list[str]) -> Encoded:
+        return encode_scores(self.scorer.score(texts, progress=False))
+
+
+def score_on_ray(
+    scorer: Scorer,
+    texts: Sequence[str],
+    *,
+    address: str | None = None,
+    run_dir: str | os.PathLike[str] | None = None,
+    unit_bytes: int | None = None,
+    actors: int | None = None,
+    progress: bool | None = None,
+) -> DocumentScores:
+    """`scorer.score(texts)` spread over Ray actors, resumable through `run_dir`.
+
+    Args:
+        unit_bytes: text per unit (default `UNIT_BYTES`).
+        actors: how many scorer actors (default: one per GPU for a CUDA scorer, else one per
+            CPU of the cluster).
+    """
+    if not texts:
+        return scorer.score(texts, progress=False)
+    ray = connect(address)
+    device = getattr(scorer, "device", None)
+    on_gpu = getattr(device, "type", None) == "cuda"
+    resource = {"num_gpus": 1} if on_gpu else {"num_cpus": 1}
+    count = actors or cluster_slots(ray, "GPU" if on_gpu else "CPU")
+    units = bpb_units(texts, scorer, unit_bytes=unit_bytes or UNIT_BYTES)
+    merge = ScoresMerge(len(units))
+    actor_class = ray.remote(_ScorerActor).options(
+        **resource, max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES
+    )
+    pool: list[Any] = []  # actors start on first use: none when every unit is stored
+    shared: list[Any] = []  # the scorer in Ray's object store, put there once
+
+    def submit(payload: list[str], slot: int) -> Any:
+        index = slot % count
+        while len(pool) <= index:
+            if not shared:
+                shared.append(ray.put(scorer))
+            pool.append(actor_class.remote(shared))
+        return pool[index].score.remote(payload)
+
+    with open_run_folder(run_dir) as folder:
+        try:
+            run_units(
+                units, submit, folder=folder, on_result=merge.add, slots=2 * count,
+                desc=f"BPB {scorer.name} (ray)", progress=progress,
+            )  # fmt: skip
+        finally:
+            for actor in pool:
+                ray.kill(actor)
+    return merge.result()
