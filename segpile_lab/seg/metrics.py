@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from segpile_lab.errors import DataError
+from segpile_lab.provenance import Provenance
 from segpile_lab.seg.ade20k import IGNORE_INDEX
 
 SCORE_BINS = 4096
@@ -95,6 +96,8 @@ class SegmentationMetrics:
         num_classes: C; id2label: names for the per-class table (default "class i").
         ignore_index: target value that is skipped (ADE20K: 255).
         calibration_bins: equal-width confidence bins of the ECE.
+        provenance: of the predictions; `update` with a `SegmentationResult` as `scores` adds
+            the result's (so metrics of untrained demo weights say so in every figure).
     Example:
         >>> metrics = SegmentationMetrics(150)
         >>> metrics.update(result.labels, target, scores=result)  # doctest: +SKIP
@@ -108,6 +111,7 @@ class SegmentationMetrics:
         ignore_index: int = IGNORE_INDEX,
         id2label: Mapping[int, str] | None = None,
         calibration_bins: int = 15,
+        provenance: Provenance | None = None,
     ):
         self.num_classes = num_classes
         self.ignore_index = ignore_index
@@ -120,6 +124,7 @@ class SegmentationMetrics:
         self._scores: dict[str, _ScoreHistogram] = {}
         self._rows: list[dict[str, Any]] = []
         self.images = 0
+        self.provenance = provenance or Provenance()
 
     def update(
         self,
@@ -153,12 +158,14 @@ class SegmentationMetrics:
         row = self._image_row(source, prediction.shape, confusion)
         row["index"] = self.images if index is None else index
         maps = _score_maps(scores)
+        if isinstance(getattr(scores, "provenance", None), Provenance):
+            self.provenance = self.provenance.merge(scores.provenance)
         if "confidence" in maps:
-            bins = _calibration_bins(maps["confidence"][valid], correct, self.calibration_bins)
+            bins = calibration_bins(maps["confidence"][valid], correct, self.calibration_bins)
             self._bin_count += bins[0]
             self._bin_confidence += bins[1]
             self._bin_correct += bins[2]
-            row["ece"] = _ece(*bins)
+            row["ece"] = expected_calibration_error(*bins)
         for name, values in maps.items():
             image_histogram = self._new_histogram(name)
             image_histogram.add(values[valid].astype(np.float64), correct)
@@ -276,7 +283,7 @@ class SegmentationMetrics:
     # -- calibration -------------------------------------------------------------------------
     def ece(self) -> float:
         """Expected calibration error of the max-softmax confidence (0 … 1)."""
-        return _ece(self._bin_count, self._bin_confidence, self._bin_correct)
+        return expected_calibration_error(self._bin_count, self._bin_confidence, self._bin_correct)
 
     def reliability(self) -> Any:
         """Polars frame per confidence bin: lower, upper, pixels, mean_confidence, accuracy."""
@@ -321,7 +328,7 @@ def _iou(confusion: np.ndarray) -> np.ndarray:
         return np.where(union > 0, tp / union, np.nan)
 
 
-def _calibration_bins(
+def calibration_bins(
     confidence: np.ndarray, correct: np.ndarray, bins: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per equal-width confidence bin: pixel count, Σ confidence, Σ correct."""
@@ -333,7 +340,10 @@ def _calibration_bins(
     )
 
 
-def _ece(count: np.ndarray, confidence: np.ndarray, correct: np.ndarray) -> float:
+def expected_calibration_error(
+    count: np.ndarray, confidence: np.ndarray, correct: np.ndarray
+) -> float:
+    """ECE = Σ_b (n_b / n) · |acc_b − conf_b| from `calibration_bins`' arrays (NaN if empty)."""
     used = count > 0
     if not used.any():
         return float("nan")
