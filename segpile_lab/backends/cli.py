@@ -35,8 +35,8 @@ def register(subparsers: Any) -> None:
             "Time each backend (latency percentiles, throughput, memory, model size, setup) and "
             "compare its labels and logits with the torch-fp32 reference on images (default: "
             "the demo photos). Writes benchmark.csv/json, accuracy.csv/json, per_class.csv and "
-            "the figures as HTML to --out. A backend that fails is a row with its reason; the "
-            f"others still run. With --annotations, {PAIRING_RULE}. Offline, --model demo-b0 "
+            "the figures as HTML and PNG to --out. A backend that fails is a row with its reason; "
+            f"the others still run. With --annotations, {PAIRING_RULE}. Offline, --model demo-b0 "
             "works without downloads (untrained demo weights: ranks backends only)."
         ),
     )
@@ -149,9 +149,11 @@ def _write_accuracy(accuracy: Any, out: Path) -> list[Path]:
 
 
 def _figures(bench: Any, accuracy: Any, out: Path, *, batch: int) -> list[Path]:
-    """Every figure that the results can draw, as HTML (plotly.js once in the folder)."""
+    """Every figure the results can draw: interactive HTML (plotly.js once in the folder) and
+    PNG, as the pile commands write them."""
     from segpile_lab._figures import save_figure
     from segpile_lab.backends import plots
+    from segpile_lab.backends.static_plots import static_figures
 
     card = plots.backend_card(bench, accuracy, batch=batch)
     figures = {
@@ -161,4 +163,6 @@ def _figures(bench: Any, accuracy: Any, out: Path, *, batch: int) -> list[Path]:
     if accuracy is not None:
         figures["pareto"] = plots.pareto_plot(bench, accuracy, batch=batch)
         figures["delta_iou"] = plots.delta_iou_plot(accuracy)
-    return [save_figure(figure, out / f"{name}.html") for name, figure in figures.items()]
+    written = [save_figure(figure, out / f"{name}.html") for name, figure in figures.items()]
+    pictures = static_figures(bench, accuracy, batch)
+    return written + [save_figure(figure, out / f"{name}.png") for name, figure in pictures.items()]

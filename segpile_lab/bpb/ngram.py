@@ -114,8 +114,16 @@ class NGramByteScorer:
         )
 
     def fit(self, texts: Iterable[str]) -> NGramByteScorer:
-        """Count all 1..n-grams inside each document (never across documents); returns self."""
+        """Count all 1..n-grams inside each document (never across documents); returns self.
+
+        Raises:
+            ValueError: `texts` holds no byte to learn from (empty, or only empty strings).
+        """
         corpus = _Bytes([t.encode("utf-8") for t in texts])
+        if not corpus.data.size:
+            raise ValueError(
+                f"{self.name}.fit: no text to fit on (no documents, or only empty ones)"
+            )
         self.training_bytes = int(corpus.data.size)
         self._grams, self._contexts = [], []
         for k, (packed, valid) in enumerate(corpus.windows(self.order), start=1):
