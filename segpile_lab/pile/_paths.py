@@ -2,7 +2,8 @@
 without a word.
 
 * A folder contributes every file below it (symbolic links to folders followed, each real
-  folder once) whose name looks like a shard, in any letter case: ``.jsonl``/``.ndjson``, each
+  folder once; hidden folders such as ``.git`` and ``.dvc`` listed as ignored, not walked)
+  whose name looks like a shard, in any letter case: ``.jsonl``/``.ndjson``, each
   optionally ``.json``, then optionally ``.zst``/``.zstd``/``.gz``/``.bz2``/``.xz``, or a bare
   compression suffix. Other names are listed in the load report as ignored.
 * A glob contributes every file it matches (the pattern chose them) and walks the folders it
@@ -114,6 +115,10 @@ class _Collector:
                 dirs[:] = []
                 continue
             visited.add(real)
+            for hidden in [d for d in dirs if d.startswith(".")]:  # .git (annex objects), .dvc
+                dirs.remove(hidden)
+                self.ignored.append(f"{Path(top, hidden)}/")
+            dirs.sort()
             for name in names:
                 path = Path(top, name)
                 if looks_like_shard(name):

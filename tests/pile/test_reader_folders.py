@@ -161,6 +161,17 @@ def test_multistream_bzip2_and_xz_read_whole(tmp_path: Path, compress) -> None: 
 
 
 # -- links to folders, loops --------------------------------------------------------------------
+def test_hidden_folders_listed_not_walked(tmp_path: Path) -> None:
+    """A git-annex checkout keeps each shard's content under .git/annex/objects with the same
+    suffix: walking it would read the data twice."""
+    root = _folder(tmp_path)
+    objects = root / ".git" / "annex" / "objects"
+    objects.mkdir(parents=True)
+    write(objects / "MD5E-s99--abc.jsonl.zst", GOOD)
+    df, report = read(root)
+    assert df.height == 3 and report.ignored_paths == [f"{root / '.git'}/"]
+
+
 def test_folder_links_followed_once_and_loops_end(tmp_path: Path) -> None:
     root = _folder(tmp_path)
     elsewhere = tmp_path / "elsewhere"
@@ -225,6 +236,6 @@ def test_file_vanishing_before_it_is_read_is_a_data_error(tmp_path: Path) -> Non
     root = _folder(tmp_path)
     batches = sl.iter_pile_batches(root, progress=False)
     (root / "good.jsonl.zst").unlink()
-    with pytest.raises(sl.DataError, match="good.jsonl.zst: cannot read: No such file"):
+    with pytest.raises(sl.DataError, match=r"good\.jsonl\.zst: cannot read: No such file"):
         list(batches)
     assert not batches.report.ended_cleanly
