@@ -133,9 +133,10 @@ def test_paths_dirs_and_globs(mixed: Path) -> None:
     assert read(mixed)[0].height == 201  # the folder: its data files, recursively, not the sums
     assert read(str(mixed / "*.zst"))[0].height == 200
     assert read([mixed / "a.jsonl.zst", str(mixed / "**" / "*.jsonl")])[0].height == 101
+    # `source` is the path below the common folder, so names in subfolders stay apart
     assert read(mixed)[0]["source"].unique().sort().to_list() == [
         "a.jsonl.zst", "b.jsonl.zst", "sub/c.jsonl"
-    ]  # fmt: skip  (the path below the common folder: names stay apart)
+    ]  # fmt: skip
 
 
 def test_no_files_raises(tmp_path: Path) -> None:
