@@ -235,7 +235,9 @@ def add_device(parser: argparse.ArgumentParser) -> None:
 
 def add_seed(parser: argparse.ArgumentParser, what: str) -> None:
     """``--seed``: a non-negative integer seed."""
-    parser.add_argument("--seed", type=int_at_least(0), default=0, help=f"seed for {what}")
+    parser.add_argument(
+        "--seed", type=int_at_least(0), default=0, metavar="N", help=f"seed for {what}"
+    )
 
 
 def add_strict(parser: argparse.ArgumentParser) -> None:

@@ -59,13 +59,13 @@ def register_pile_command(pile_subparsers: Any) -> None:
                           "(~2x faster where the CPU has bf16 units); default fp32 on CPU, "
                           "autocast bf16 on CUDA")  # fmt: skip
     bpb.add_argument("--zstd-level", type=int_in_range(1, 22, "zstd levels"), default=19,
-                     help="zstd compression level, 1-22")  # fmt: skip
+                     metavar="LEVEL", help="zstd compression level, 1-22")  # fmt: skip
     bpb.add_argument("--ngram-order", type=int_in_range(1, 8, "n-gram orders"), default=4,
-                     help="byte n-gram order, 1-8")  # fmt: skip
-    bpb.add_argument("--fit-fraction", type=fraction, default=0.5,
+                     metavar="N", help="byte n-gram order, 1-8")  # fmt: skip
+    bpb.add_argument("--fit-fraction", type=fraction, default=0.5, metavar="F",
                      help="share of each subset used to fit ngram/zstd-dict, excluded from "
                      "evaluation (between 0 and 1)")  # fmt: skip
-    bpb.add_argument("--bootstrap", type=int_at_least(0), default=1000,
+    bpb.add_argument("--bootstrap", type=int_at_least(0), default=1000, metavar="N",
                      help="bootstrap replicates for the 95%% intervals (0: none)")  # fmt: skip
     add_seed(bpb, "sampling, the fit split and the bootstrap")
     add_out(bpb, default_out("pile", "bpb"))
@@ -78,10 +78,7 @@ def make_scorer(spec: str, args: argparse.Namespace, fit_texts: list[str]) -> An
     from segpile_lab.bpb.hf_scorer import HFCausalLMScorer
     from segpile_lab.bpb.ngram import NGramByteScorer
     from segpile_lab.bpb.zstd_scorer import ZstdScorer
-    from segpile_lab.errors import DataError
 
-    if spec in ("ngram", "zstd-dict") and not fit_texts:
-        raise DataError(f"--scorer {spec} needs documents to fit on: the fit split is empty")
     if spec == "zstd":
         return ZstdScorer(args.zstd_level)
     if spec == "zstd-dict":
