@@ -164,29 +164,73 @@ def plot_document_bpb(result: BPBResult, *, backend: Backend = "plotly") -> Any:
 
 
 def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: Backend = "plotly") -> Any:
-    """Per-subset BPB against bytes per token (model scorers only): does a subset look hard
-    because the model is poor on it, or because its tokenizer splits it into many tokens?"""
+    """Per-subset BPB against bytes per token: does a subset look hard because the model is
+    poor on it, or because its tokenizer splits it into many tokens?
+
+    Only scorers whose tokens are not single bytes are drawn (a byte-level scorer puts every
+    point at x = 1, which says nothing); without any, the figure says so instead. Subset
+    labels that would overlap are left to the hover text.
+    """
     check_backend(backend)
     table = result.subsets.filter(
-        pl.col("tokens").is_not_null() & (pl.col("subset") != OVERALL) & pl.col("bpb").is_not_nan()
+        pl.col("tokens").is_not_null()
+        & (pl.col("tokens") != pl.col("bytes"))
+        & (pl.col("subset") != OVERALL)
+        & pl.col("bpb").is_not_nan()
     ).with_columns(bytes_per_token=pl.col("bytes").cast(pl.Float64) / pl.col("tokens"))
     title = provenance_title("Bits per byte vs bytes per token, per subset", result.provenance)
+    labels = thin_labels(table["bytes_per_token"].to_list(), table["bpb"].to_list(),
+                         table["subset"].to_list())  # fmt: skip
+    empty = "every scorer here reads one byte per token: nothing to compare"
     if backend == "plotly":
-        import plotly.express as px
+        import plotly.graph_objects as go
 
-        fig = px.scatter(table, x="bytes_per_token", y="bpb", color="scorer", text="subset",
-                         title=title)  # fmt: skip
-        fig.update_traces(textposition="top center")
-        fig.update_layout(xaxis_title="bytes per token", yaxis_title="bits per byte")
+        fig = go.Figure()
+        for name in table["scorer"].unique(maintain_order=True):
+            rows = [i for i, s in enumerate(table["scorer"]) if s == name]
+            fig.add_scatter(
+                x=[table["bytes_per_token"][i] for i in rows], y=[table["bpb"][i] for i in rows],
+                mode="markers+text", name=name, text=[labels[i] for i in rows],
+                textposition="top center", hovertext=[table["subset"][i] for i in rows],
+            )  # fmt: skip
+        if table.is_empty():
+            fig.add_annotation(text=empty, x=0.5, y=0.5, xref="paper", yref="paper",
+                               showarrow=False)  # fmt: skip
+        fig.update_layout(title=title, xaxis_title="bytes per token", yaxis_title="bits per byte")
         return fig
     fig, ax = matplotlib_figure(7.0, 5.0)
     for i, name in enumerate(table["scorer"].unique(maintain_order=True)):
-        part = table.filter(pl.col("scorer") == name)
-        ax.scatter(part["bytes_per_token"], part["bpb"], color=f"C{i}", label=literal(name))
-        for row in part.iter_rows(named=True):
-            ax.annotate(literal(row["subset"]), (row["bytes_per_token"], row["bpb"]), fontsize=7)
+        part = [j for j, s in enumerate(table["scorer"]) if s == name]
+        ax.scatter([table["bytes_per_token"][j] for j in part], [table["bpb"][j] for j in part],
+                   color=f"C{i}", label=literal(name))  # fmt: skip
+        for j in part:
+            if labels[j]:
+                ax.annotate(literal(labels[j]), (table["bytes_per_token"][j], table["bpb"][j]),
+                            fontsize=7, xytext=(0, 4), textcoords="offset points", ha="center")
+    if table.is_empty():
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
     _finish(ax, title, "bytes per token", "bits per byte")
     return fig
+
+
+def thin_labels(
+    x: list[float], y: list[float], labels: list[str], *, min_gap: float = 0.06
+) -> list[str]:
+    """`labels` with "" for each point whose label would sit within `min_gap` (a fraction of
+    the axis ranges) of a label already kept: labels never pile into a blob."""
+    if not labels:
+        return []
+    spans = [max(max(v) - min(v), 1e-12) for v in (x, y)]
+    kept: list[tuple[float, float]] = []
+    out = []
+    for xi, yi, label in zip(x, y, labels, strict=True):
+        point = (xi / spans[0], yi / spans[1])
+        if all(abs(point[0] - k[0]) > min_gap or abs(point[1] - k[1]) > min_gap for k in kept):
+            kept.append(point)
+            out.append(label)
+        else:
+            out.append("")
+    return out
 
 
 def plot_loss_by_position(result: BPBResult, *, backend: Backend = "plotly") -> Any:

@@ -85,3 +85,59 @@ def test_the_result_carries_its_provenance(result):
 
     assert result.provenance == Provenance(is_trained=True, synthetic=True)
     assert result.label == "synthetic demo data"
+
+
+class _TokenScorer:
+    """A table scorer that also reports tokens: `bytes_per_token` bytes each (1: byte-level)."""
+
+    is_trained = True
+    description = "hand-built table with tokens"
+
+    def __init__(self, nll_by_text, name, bytes_per_token):
+        self.nll_by_text, self.name, self.bytes_per_token = nll_by_text, name, bytes_per_token
+
+    def score(self, texts, *, progress=None):
+        import numpy as np
+
+        from segpile_lab.bpb.scores import DocumentScores
+
+        sizes = np.asarray([len(t.encode()) for t in texts], dtype=np.int64)
+        return DocumentScores(
+            np.asarray([self.nll_by_text[t] for t in texts], dtype=np.float64),
+            n_tokens=np.maximum(1, sizes // self.bytes_per_token),
+        )
+
+
+def _token_result(*bytes_per_token):
+    texts = [f"text {i} " * (i + 1) for i in range(8)]
+    frame = pl.DataFrame({"subset": ["Pile-CC", "Github"] * 4, "text": texts})
+    nll = {t: LN2 * len(t) for t in texts}
+    scorers = [_TokenScorer(nll, f"s{b}", b) for b in bytes_per_token]
+    return evaluate_bpb(frame, scorers, bootstrap=20)
+
+
+@pytest.mark.parametrize("backend", ["plotly", "matplotlib"])
+def test_bytes_per_token_figure_leaves_out_byte_level_scorers(backend):
+    fig = plots.plot_bpb_vs_bytes_per_token(_token_result(1, 4), backend=backend)
+    if backend == "plotly":
+        assert [trace.name for trace in fig.data] == ["s4"]
+        assert all(x > 1 for x in fig.data[0].x)
+    else:
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["s4"]
+
+
+@pytest.mark.parametrize("backend", ["plotly", "matplotlib"])
+def test_bytes_per_token_figure_says_why_it_is_empty(backend):
+    fig = plots.plot_bpb_vs_bytes_per_token(_token_result(1), backend=backend)
+    if backend == "plotly":
+        assert fig.data == () and "one byte per token" in fig.layout.annotations[0].text
+    else:
+        assert any("one byte per token" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_thin_labels_drops_labels_that_would_overlap():
+    x = [1.0, 1.01, 2.0, 3.0, 3.0]
+    y = [1.0, 1.0, 1.0, 1.0, 2.0]
+    # spans 2 and 1: (1.01, 1) is 0.005 of the x span from (1, 1); the others are far apart
+    assert plots.thin_labels(x, y, list("abcde")) == ["a", "", "c", "d", "e"]
+    assert plots.thin_labels([], [], []) == []
