@@ -34,7 +34,7 @@ def test_notebook_runs_on_the_demo_sample(tmp_path: Path, monkeypatch: pytest.Mo
     html = [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", [])
             if "text/html" in o.get("data", {})]  # fmt: skip
     plotly_divs = sum("plotly-graph-div" in h for h in html)
-    assert plotly_divs == 4  # the four audit figures, rendered for offline HTML
+    assert plotly_divs == 5  # the four audit figures and the languages, for offline HTML
     assert any("synthetic demo data" in h for h in html)
     widgets = [o for c in nb.cells for o in c.get("outputs", [])
                if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]  # fmt: skip
