@@ -99,7 +99,7 @@ def test_checkpoint_with_other_named_classes_says_so():
         num_labels=2,
         id2label={0: "road", 1: "car"},
     )
-    with pytest.warns(GenericLabelsWarning, match="2 classes, not ADE20K"):
+    with pytest.warns(GenericLabelsWarning, match="2 classes of no known label set"):
         segmenter = load_segmenter(SegformerForSemanticSegmentation(config), device="cpu")
     assert segmenter.id2label == {0: "road", 1: "car"}
 
