@@ -67,7 +67,8 @@ def test_same_things_have_the_same_option_names():
     for prog in ("segpile-lab pile audit", "segpile-lab pile bpb"):
         assert {"--sample-per-subset", "--limit", "--strict", "--seed", "--out"} <= flags[prog]
     assert "--strict" in flags["segpile-lab pile read"]
-    assert {"--device"} <= flags["segpile-lab segment"] & flags["segpile-lab pile bpb"]
+    for prog in ("segment", "evaluate", "bench", "pile bpb"):
+        assert "--device" in flags[f"segpile-lab {prog}"]
     outs = {
         prog: next(a.default for a in p._actions if a.dest == "out")
         for prog, p in leaves.items()
@@ -126,6 +127,7 @@ BAD_OPTIONS = [
     (["report", "--timeout", "inf"], "--timeout: expected a finite number"),
     (["report", "--out", "{file}/sub"], "cannot be created"),
     (["bench", "--warmup", "0"], "--warmup: must be at least 1"),
+    (["bench", "--device", "cuda:7"], "--device: cuda:7:"),
     (["pile", "nope"], "invalid choice: 'nope'"),
 ]
 

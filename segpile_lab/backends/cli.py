@@ -11,6 +11,7 @@ from segpile_lab._cli_options import (
     PAIRING_RULE,
     UsageError,
     add_command,
+    add_device,
     add_image_folders,
     add_model,
     add_out,
@@ -41,6 +42,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     add_model(parser)
+    add_device(parser)
     parser.add_argument(
         "--backends", nargs="+", metavar="NAME",
         help="backend names, space or comma separated (default: all that run here)",
@@ -94,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
     names = [n for item in args.backends or [] for n in item.split(",") if n] or None
     images, annotations = _image_pairs(args)
     out = prepare_out(args.out)
-    segmenter = sl.load_segmenter(args.model, revision=args.revision)
+    segmenter = sl.load_segmenter(args.model, revision=args.revision, device=args.device)
     options = {"cache_dir": args.cache_dir} if args.cache_dir else {}
     bench = sl.benchmark(
         segmenter,
