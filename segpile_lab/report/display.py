@@ -29,13 +29,13 @@ div.sl-table { margin: .3rem 0 1rem; font: 13px/1.4 system-ui, sans-serif; max-w
   overflow-x: auto; }
 div.sl-table table { border-collapse: collapse; table-layout: auto !important; width: auto;
   margin: 0 !important; }
-div.sl-table th, div.sl-table td { padding: .25rem .55rem !important; border: none !important;
+div.sl-table th, div.sl-table td { padding: .25rem .45rem !important; border: none !important;
   border-bottom: 1px solid #e2e2e2 !important; text-align: left !important;
   vertical-align: top !important; white-space: normal !important;
   overflow-wrap: break-word; max-width: 24rem !important; }
 div.sl-table th { font-weight: 600; background: #f4f5f7; vertical-align: bottom !important;
-  min-width: 4.5rem; }
-div.sl-table td.text { min-width: 6rem; }
+  min-width: 3.5rem; }
+div.sl-table td.text { min-width: 5rem; }
 div.sl-table th.num { text-align: right !important; }
 div.sl-table td.num { text-align: right !important; white-space: nowrap !important;
   font-variant-numeric: tabular-nums; }
