@@ -99,6 +99,10 @@ def _open(path: Path, limit: int | None) -> Any:
         raise ImageLoadError(f"{path}: not an image Pillow can read") from exc
     except OSError as exc:
         raise ImageLoadError(f"{path}: cannot open image ({exc})") from exc
+    except (ValueError, SyntaxError) as exc:
+        # Pillow's guards on the header: text/ICC chunks that decompress past
+        # PngImagePlugin.MAX_TEXT_CHUNK, malformed headers
+        raise ImageLoadError(f"{path}: refused by Pillow's header checks ({exc})") from exc
 
 
 def _check_size(image: Any, name: str, limit: int | None) -> None:
