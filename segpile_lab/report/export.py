@@ -33,13 +33,15 @@ _REMOTE_RESOURCE = re.compile(
 
 
 def html_exporter():  # -> nbconvert.HTMLExporter (imported lazily: it is slow to import)
-    """The HTML exporter with our offline template; images in markdown are embedded."""
+    """The HTML exporter with our offline template; images in markdown are embedded and
+    outputs carry no ``Out[n]:`` prompt (a reader sees results, not execution counters)."""
     from nbconvert import HTMLExporter
 
     return HTMLExporter(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         embed_images=True,
+        exclude_output_prompt=True,
     )
 
 

@@ -141,3 +141,17 @@ def _img_attributes(page: str) -> list[dict[str, str]]:
 
     Images().feed(page)
     return found
+
+
+def test_results_carry_no_out_prompt(tmp_path):
+    cell = nbformat.v4.new_code_cell("1 + 1", execution_count=3)
+    cell.outputs = [
+        nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=3)
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [cell]
+    export_html(nb, tmp_path / "page.html", source_dir=tmp_path)
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    body = re.sub(r"<style.*?</style>", "", page, flags=re.S)  # CSS comments mention Out[]
+    assert "Out[" not in body and "Out&nbsp;[" not in body
+    assert "In&nbsp;[3]" in body  # the input prompt stays: it orders the code cells
