@@ -35,7 +35,7 @@ from segpile_lab.pile.langid import (
     language_summary,
 )
 from segpile_lab.pile.language_plots import plot_languages
-from segpile_lab.pile.pii import pii_counts
+from segpile_lab.pile.pii import merge_pii_counts, pii_counts
 from segpile_lab.pile.quality import SIGNALS, quality_signals, quality_summary
 from segpile_lab.pile.tokens import bytes_per_token, load_tokenizer
 from segpile_lab.provenance import Provenance
@@ -210,9 +210,17 @@ def audit_pile(
     source = demo_pile_sample() if paths is None else paths
     stats, duplicates = CompositionStats(), ExactDuplicates()
 
+    # without a sample the text audits cover every document: quality and PII then run on each
+    # frame as it arrives, while the reader's thread decompresses the next chunk
+    quality_parts: list[pl.DataFrame] = []
+    pii_parts: list[pl.DataFrame] = []
+
     def count_every_document(frame: pl.DataFrame) -> None:
         stats.update(frame)
         duplicates.update(frame)
+        if sample_per_subset is None:
+            quality_parts.append(quality_signals(frame))
+            pii_parts.append(pii_counts(frame))
 
     check_engine(engine)
     if engine == "ray":
@@ -234,6 +242,10 @@ def audit_pile(
             on_frame=count_every_document,
         )
     synthetic = bool(df["synthetic"].any()) if "synthetic" in df.columns else False
+    if quality_parts and sum(part.height for part in quality_parts) == df.height:
+        quality, pii = pl.concat(quality_parts), merge_pii_counts(pii_parts)
+    else:  # a sample, the Ray engine, or rows dropped after they were seen (lenient mode)
+        quality, pii = quality_signals(df), pii_counts(df)
     pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
     parameters = {
         "paths": [str(source)]
@@ -255,8 +267,8 @@ def audit_pile(
         duplicates=duplicates.to_frame(),
         near_duplicate_pairs=pairs,
         near_duplicates=near,
-        pii=pii_counts(df),
-        quality=quality_signals(df),
+        pii=pii,
+        quality=quality,
         tokens=None if tok is None else bytes_per_token(df, tok, progress=progress),
         synthetic=synthetic,
         parameters=parameters,

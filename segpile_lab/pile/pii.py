@@ -48,3 +48,16 @@ def pii_counts(df: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pii_document_share=pl.col("documents_with_pii") / pl.col("documents"))
         .sort("subset")
     )
+
+
+def merge_pii_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """`pii_counts` of several frames (batches, shards) combined: equal to `pii_counts` of
+    all their documents at once."""
+    counts = pl.concat(parts, how="diagonal").drop("pii_document_share")
+    return (
+        counts.group_by("subset")
+        .agg(pl.exclude("subset").sum())
+        .select(counts.columns)
+        .with_columns(pii_document_share=pl.col("documents_with_pii") / pl.col("documents"))
+        .sort("subset")
+    )

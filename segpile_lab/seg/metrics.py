@@ -98,6 +98,8 @@ class SegmentationMetrics:
         calibration_bins: equal-width confidence bins of the ECE.
         provenance: of the predictions; `update` with a `SegmentationResult` as `scores` adds
             the result's (so metrics of untrained demo weights say so in every figure).
+        provenance: of the predictions; `update` with a `SegmentationResult` as `scores` adds
+            the result's (so metrics of untrained demo weights say so in every figure).
     Example:
         >>> metrics = SegmentationMetrics(150)
         >>> metrics.update(result.labels, target, scores=result)  # doctest: +SKIP

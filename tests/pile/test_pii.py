@@ -54,3 +54,15 @@ def test_demo_sample_has_pii_where_planted(demo_path) -> None:
     share = dict(counts.select("subset", "emails_documents").iter_rows())
     assert share["Enron Emails"] > 0  # every e-mail has From:/To: headers
     assert share["Books3"] == 0
+
+
+def test_counts_of_batches_merge_into_the_counts_of_all(demo_path) -> None:
+    from polars.testing import assert_frame_equal
+
+    from segpile_lab.pile.pii import merge_pii_counts
+    from segpile_lab.pile.reader import read_pile
+
+    df = read_pile(demo_path)
+    parts = [pii_counts(batch) for batch in df.iter_slices(50)]
+    assert len(parts) > 5
+    assert_frame_equal(merge_pii_counts(parts), pii_counts(df))
