@@ -23,10 +23,15 @@ def literal(text: str) -> str:
 
 
 def matplotlib_figure(
-    width: float, height: float, *, ncols: int = 1, fixed_margins: bool = False
+    width: float,
+    height: float,
+    *,
+    ncols: int = 1,
+    fixed_margins: bool = False,
+    **subplots: Any,
 ) -> tuple[Any, Any]:
     """A `matplotlib.figure.Figure` of `width` × `height` inches and its axes (one row of
-    `ncols`, sharing y when several).
+    `ncols`, sharing y when several; `subplots` go to `Figure.subplots`, e.g. ``nrows=2``).
 
     Made without pyplot, so no global figure stays open and a notebook shows it once.
     Constrained layout by default; `fixed_margins` sets margins in inches instead (room for
@@ -41,7 +46,8 @@ def matplotlib_figure(
         fig = Figure(figsize=(width, height))
         fig.subplots_adjust(left=1.7 / width, right=1 - 0.2 / width, bottom=0.6 / height,
                             top=1 - 0.55 / height, wspace=0.08)  # fmt: skip
-    axes = fig.subplots(1, ncols, sharey=True) if ncols > 1 else fig.subplots()
+    options = {"sharey": True} if ncols > 1 else {}
+    axes = fig.subplots(ncols=ncols, **(options | subplots))
     return fig, axes
 
 

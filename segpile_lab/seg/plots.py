@@ -1,28 +1,35 @@
 """Matplotlib figures of segmentation metrics: confusion matrix, reliability diagram,
-risk–coverage curves. Each takes a filled ``sl.SegmentationMetrics`` and says "untrained demo
-weights" in its title when `is_trained` is False.
+risk–coverage curves, and a result's uncertainty maps.
+
+Each takes a filled ``sl.SegmentationMetrics`` (or a `SegmentationResult`) and says "untrained
+demo weights" in its title when that object's `provenance` says so. Figures are built without
+pyplot (`segpile_lab/_figures.py`), so no global figure stays open.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from segpile_lab._figures import literal
+from segpile_lab._figures import literal, matplotlib_figure
+from segpile_lab.provenance import WARNING_COLOR, Provenance, title
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from segpile_lab.seg.metrics import SegmentationMetrics
+    from segpile_lab.seg.results import SegmentationResult
 from segpile_lab.seg.layers import LAYERS, value_range
 
-UNTRAINED_NOTE = "untrained demo weights"
+
+def _title(ax: Any, text: str, provenance: Provenance) -> None:
+    """`text`, with the provenance note on a second line in the warning colour for demos."""
+    colour = WARNING_COLOR if provenance.is_demo else "black"
+    ax.set_title(title(text, provenance, sep="\n"), color=colour)
 
 
-def _title(ax: Any, text: str, is_trained: bool) -> None:
-    ax.set_title(
-        text if is_trained else f"{text}\n({UNTRAINED_NOTE})",
-        color="black" if is_trained else "#b00020",
-    )
-
-
-def confusion_top(metrics: Any, top: int = 10) -> tuple[np.ndarray, list[str]]:
+def confusion_top(metrics: SegmentationMetrics, top: int = 10) -> tuple[np.ndarray, list[str]]:
     """Row-normalised confusion of the `top` classes with most truth pixels, plus "other".
 
     Returns ``(matrix (top+1, top+1) float, names)``: rows = truth, columns = prediction, each
@@ -46,13 +53,11 @@ def confusion_top(metrics: Any, top: int = 10) -> tuple[np.ndarray, list[str]]:
     return matrix, names
 
 
-def plot_confusion_matrix(metrics: Any, *, top: int = 10, is_trained: bool = True):
+def plot_confusion_matrix(metrics: SegmentationMetrics, *, top: int = 10) -> Figure:
     """Heat map of :func:`confusion_top` (share of each truth class predicted as each class)."""
-    import matplotlib.pyplot as plt
-
     matrix, names = confusion_top(metrics, top)
     names = [literal(name) for name in names]  # class names are drawn as-is, never math text
-    fig, ax = plt.subplots(figsize=(1.6 + 0.6 * len(names), 1.2 + 0.55 * len(names)))
+    fig, ax = matplotlib_figure(1.6 + 0.6 * len(names), 1.2 + 0.55 * len(names))
     image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(names)), names, fontsize=8)
@@ -75,23 +80,20 @@ def plot_confusion_matrix(metrics: Any, *, top: int = 10, is_trained: bool = Tru
         image, ax=ax, fraction=0.046, label="share of the true class's pixels",
         format=PercentFormatter(1.0),
     )
-    _title(ax, "Confusion matrix (rows sum to 100%)", is_trained)
-    fig.tight_layout()
+    _title(ax, "Confusion matrix (rows sum to 100%)", metrics.provenance)
     return fig
 
 
-def plot_reliability(metrics: Any, *, is_trained: bool = True):
+def plot_reliability(metrics: SegmentationMetrics) -> Figure:
     """Reliability diagram: accuracy against mean confidence per bin, with the pixel counts."""
-    import matplotlib.pyplot as plt
-
     table = metrics.reliability()
     lower = table["lower"].to_numpy()
     width = float(table["upper"][0] - table["lower"][0])
     accuracy = table["accuracy"].fill_null(0.0).to_numpy()
     confidence = table["mean_confidence"].to_numpy()
     pixels = table["pixels"].to_numpy()
-    fig, (ax, ax_count) = plt.subplots(
-        2, 1, figsize=(5, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    fig, (ax, ax_count) = matplotlib_figure(
+        5, 5.2, nrows=2, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
     ax.bar(
         lower,
@@ -115,12 +117,11 @@ def plot_reliability(metrics: Any, *, is_trained: bool = True):
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8, loc="upper left")
-    _title(ax, f"Reliability diagram (ECE {metrics.ece():.3f})", is_trained)
+    _title(ax, f"Reliability diagram (ECE {metrics.ece():.3f})", metrics.provenance)
     ax_count.bar(lower, pixels, width=width, align="edge", color="#8c8c8c")
     ax_count.set_xlabel("confidence (max softmax probability)")
     ax_count.set_ylabel("pixels")
     ax_count.set_xlim(0, 1)
-    fig.tight_layout()
     return fig
 
 
@@ -132,16 +133,12 @@ def oracle_risk(coverage: np.ndarray, error_rate: float) -> np.ndarray:
 
 
 def plot_risk_coverage(
-    metrics: Any,
+    metrics: SegmentationMetrics,
     scores: tuple[str, ...] = ("confidence", "entropy", "margin", "mutual_information"),
-    *,
-    is_trained: bool = True,
-):
+) -> Figure:
     """Risk (error rate of kept pixels) against coverage for each available score, with
     AURC in the legend and the oracle curve as the lower bound."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = matplotlib_figure(5.5, 4)
     available = [s for s in scores if s in metrics.auroc()]
     for score in available:
         curve = metrics.risk_coverage(score)
@@ -160,19 +157,18 @@ def plot_risk_coverage(
     ax.set_xlim(0, 1)
     ax.set_ylim(0, min(1, max(0.05, error * 1.6)))
     ax.legend(fontsize=8)
-    _title(ax, "Risk–coverage: abstain on the least certain pixels first", is_trained)
-    fig.tight_layout()
+    _title(ax, "Risk–coverage: abstain on the least certain pixels first", metrics.provenance)
     return fig
 
 
 def plot_uncertainty_maps(
-    result: Any, layers: tuple[str, ...] = ("confidence", "entropy", "margin")
-):
+    result: SegmentationResult, layers: tuple[str, ...] = ("confidence", "entropy", "margin")
+) -> Figure:
     """One panel per uncertainty map of `result` (``(H, W)`` each) with its unit on the colour
     bar; the title says "untrained demo weights" for demo models."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers), 3.6), squeeze=False)
+    fig, axes = matplotlib_figure(
+        4.2 * len(layers), 3.6, ncols=len(layers), sharey=False, squeeze=False
+    )
     for ax, layer in zip(axes[0], layers, strict=True):
         spec = LAYERS[layer]
         values = result.layer(layer) if hasattr(result, "layer") else getattr(result, layer)
@@ -181,10 +177,9 @@ def plot_uncertainty_maps(
         ax.set_axis_off()
         ax.set_title(f"{spec.label}\nmean {float(np.nanmean(values)):.3f}", fontsize=10)
         fig.colorbar(image, ax=ax, fraction=0.046, label=spec.units)
-    name = getattr(result, "model_name", "")
-    trained = bool(getattr(result, "is_trained", True))
+    provenance = result.provenance
     fig.suptitle(
-        name if trained else f"{name} — {UNTRAINED_NOTE}", color="black" if trained else "#b00020"
+        title(result.model_name, provenance),
+        color=WARNING_COLOR if provenance.is_demo else "black",
     )
-    fig.tight_layout()
     return fig

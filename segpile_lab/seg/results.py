@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from segpile_lab.provenance import Provenance
+
 UNCERTAINTY_LAYERS = (
     "confidence",
     "entropy",
@@ -74,6 +76,11 @@ class SegmentationResult:
     @property
     def num_labels(self) -> int:
         return len(self.id2label)
+
+    @property
+    def provenance(self) -> Provenance:
+        """Untrained for demo weights (`is_trained` False)."""
+        return Provenance(is_trained=self.is_trained)
 
     @property
     def entropy_normalized(self) -> np.ndarray | None:

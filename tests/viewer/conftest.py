@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
+from segpile_lab.provenance import Provenance
+
 
 def entropy_of(probs: np.ndarray) -> np.ndarray:
     """Entropy in nats over axis 0."""
@@ -60,6 +62,10 @@ class StandInResult:
                 self.grid_maps[name] = values.astype(np.float32)
                 setattr(self, name, values[rows][:, cols].astype(np.float32))
             self.mc_samples = len(self.mc_probs)
+
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance(is_trained=self.is_trained)
 
     def topk(self, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
         """``(probabilities, class ids)``, each ``(k, h, w)``, as the engine returns them."""

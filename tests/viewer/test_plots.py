@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import make_result
 
+from segpile_lab.provenance import Provenance
 from segpile_lab.seg.metrics import SegmentationMetrics
 from segpile_lab.seg.plots import (
     confusion_top,
@@ -19,6 +20,7 @@ from segpile_lab.seg.plots import (
     plot_risk_coverage,
     plot_uncertainty_maps,
 )
+from segpile_lab.seg.results import SegmentationResult
 
 
 @pytest.fixture
@@ -56,12 +58,16 @@ def test_oracle_risk_abstains_on_errors_first():
 
 
 @pytest.mark.parametrize("plot", [plot_confusion_matrix, plot_reliability, plot_risk_coverage])
-def test_metric_figures_say_untrained(metrics, plot):
-    fig = plot(metrics, is_trained=False)
-    titles = [ax.get_title() for ax in fig.axes]
+def test_metric_figures_say_untrained_when_a_result_was(metrics, plot):
+    assert not any("untrained" in ax.get_title() for ax in plot(metrics).axes)
+    stand_in = make_result(24, 32, seed=2)
+    demo = SegmentationResult(labels=stand_in.labels, id2label=stand_in.id2label,
+                              model_name="demo", is_trained=False, image_size=(24, 32),
+                              confidence=stand_in.confidence)  # fmt: skip
+    metrics.update(demo.labels, make_result(24, 32, seed=1).labels, scores=demo)
+    assert metrics.provenance == Provenance(is_trained=False)
+    titles = [ax.get_title() for ax in plot(metrics).axes]
     assert any("untrained demo weights" in t for t in titles)
-    fig_trained = plot(metrics, is_trained=True)
-    assert not any("untrained" in ax.get_title() for ax in fig_trained.axes)
 
 
 def test_reliability_title_carries_the_ece(metrics):
