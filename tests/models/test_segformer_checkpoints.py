@@ -157,3 +157,20 @@ def test_missing_repo_offline_gives_advice_that_works(offline_hub):
     assert "--local-dir" in message and "demo-b2" in message
     assert "huggingface-cli" not in message
     assert str(offline_hub.root) in message
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b'{"size": {"shortest_edge": 512}}', "fixed height and width"), (b"{oops", "not a readable")],
+)
+def test_unusable_preprocessor_config_is_a_checkpoint_error(tmp_path, content, message):
+    import json
+
+    from hub_repos import segformer_model, torch_bin
+
+    config = segformer_config("b0", {0: "a", 1: "b"})
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "pytorch_model.bin").write_bytes(torch_bin(segformer_model(config).state_dict()))
+    (tmp_path / "preprocessor_config.json").write_bytes(content)
+    with pytest.raises(CheckpointError, match=message):
+        load_segmenter(tmp_path, device="cpu")
