@@ -21,6 +21,7 @@ from segpile_lab._cli_options import (
     prepare_out,
     unit_interval,
 )
+from segpile_lab.provenance import UNTRAINED
 
 
 def register(subparsers: Any) -> None:
@@ -92,7 +93,7 @@ def _save_label_map(labels: Any, palette: Any, path: Path) -> None:
 
 def _segment(args: argparse.Namespace) -> int:
     from segpile_lab.seg.images import load_image
-    from segpile_lab.seg.model import UNTRAINED_NOTE, load_segmenter
+    from segpile_lab.seg.model import load_segmenter
     from segpile_lab.seg.overlay import legend_image, overlay
 
     out = prepare_out(args.out)
@@ -100,7 +101,7 @@ def _segment(args: argparse.Namespace) -> int:
     summary: dict[str, Any] = {
         "model": segmenter.name,
         "is_trained": segmenter.is_trained,
-        "note": "" if segmenter.is_trained else UNTRAINED_NOTE,
+        "note": segmenter.provenance.note,
         "images": [],
     }
     used: set[str] = set()
@@ -124,7 +125,7 @@ def _segment(args: argparse.Namespace) -> int:
         print(f"{path}: {result.image_size[1]}×{result.image_size[0]} → {out / files['labels']}")
     (out / "summary.json").write_text(json.dumps(_json_ready(summary), indent=2) + "\n")
     print(
-        f"wrote {out / 'summary.json'}" + ("" if segmenter.is_trained else f" ({UNTRAINED_NOTE})")
+        f"wrote {out / 'summary.json'}" + (f" ({UNTRAINED})" if not segmenter.is_trained else "")
     )
     return 0
 
@@ -152,7 +153,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from segpile_lab.seg.ade20k import pair_images_with_annotations
     from segpile_lab.seg.metrics import evaluate
-    from segpile_lab.seg.model import UNTRAINED_NOTE, load_segmenter
+    from segpile_lab.seg.model import load_segmenter
 
     check_distinct_folders(args.images, args.annotations)
     pairs = list(pair_images_with_annotations(args.images, args.annotations))
@@ -169,7 +170,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     report = {
         "model": segmenter.name,
         "is_trained": segmenter.is_trained,
-        "note": "" if segmenter.is_trained else f"{UNTRAINED_NOTE}: {segmenter.untrained_reason}",
+        "note": segmenter.provenance.note,
         "images_dir": str(args.images),
         "annotations_dir": str(args.annotations),
         "summary": summary,
@@ -180,7 +181,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     metrics.per_class().with_columns(
         **{key: pl.lit(value) for key, value in provenance.items()}
     ).write_csv(out / "per_class.csv")
-    note = "" if segmenter.is_trained else f"  [{UNTRAINED_NOTE}]"
+    note = f"  [{UNTRAINED}]" if not segmenter.is_trained else ""
     print(
         f"{summary['images']} images: mIoU {summary['miou']:.4f}, pixel accuracy "
         f"{summary['pixel_accuracy']:.4f}, ECE {summary.get('ece', float('nan')):.4f}{note}"

@@ -32,13 +32,13 @@ from segpile_lab.errors import (
     GenericLabelsWarning,
     UntrainedModelWarning,
 )
+from segpile_lab.provenance import UNTRAINED, Provenance
 from segpile_lab.seg.ade20k import ADE20K
 from segpile_lab.seg.decode_head import fast_decode_head
 from segpile_lab.seg.palette import label_set, palette_for
 from segpile_lab.seg.preprocess import Preprocessing
 
 DEFAULT_MODEL = "nvidia/segformer-b2-finetuned-ade-512-512"
-UNTRAINED_NOTE = "untrained demo weights"
 _DEMO_MARKER = "segpile_demo_weights"
 
 # The published SegFormer encoder sizes (Xie et al. 2021, Table 1; HF configs of nvidia/mit-b*).
@@ -133,12 +133,17 @@ class Segmenter:
         self.num_labels = len(self.id2label)
 
     @property
+    def provenance(self) -> Provenance:
+        """Untrained (with `untrained_reason`) for demo models and random-weight checkpoints."""
+        return Provenance(is_trained=self.is_trained, reason=self.untrained_reason or "")
+
+    @property
     def input_size(self) -> tuple[int, int]:
         """`(height, width)` in pixels that images are resized to before the model."""
         return self.preprocessing.size
 
     def __repr__(self) -> str:
-        trained = "" if self.is_trained else f", {UNTRAINED_NOTE}: {self.untrained_reason}"
+        trained = f", {self.provenance.note}" if not self.is_trained else ""
         dtype = "fp32" if self.dtype is None else str(self.dtype).removeprefix("torch.")
         return (
             f"Segmenter({self.name!r}, {self.num_labels} classes, "
@@ -251,7 +256,7 @@ def load_segmenter(
     )
     if not segmenter.is_trained:
         warnings.warn(
-            f"{name}: {UNTRAINED_NOTE} ({segmenter.untrained_reason}); predictions are "
+            f"{name}: {UNTRAINED} ({segmenter.untrained_reason}); predictions are "
             "meaningless until you load a trained checkpoint such as " + DEFAULT_MODEL,
             UntrainedModelWarning,
             stacklevel=2,

@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from segpile_lab.provenance import UNTRAINED
 from segpile_lab.seg.ade20k import IGNORE_INDEX
 from segpile_lab.seg.layers import LAYERS, RIGHT, WRONG, colorize, value_range
-from segpile_lab.seg.model import UNTRAINED_NOTE
 from segpile_lab.seg.palette import palette_for
 from segpile_lab.seg.results import SegmentationResult
 
@@ -88,7 +88,7 @@ def overlay(
     if names and labels is not None:
         out = _write_names(out, labels, result.id2label, _selected(result, classes))
     if not result.is_trained:
-        out = stamp(out, UNTRAINED_NOTE)
+        out = stamp(out, UNTRAINED)
     return out
 
 
@@ -229,7 +229,7 @@ def legend_image(
     share_of = dict(zip(shares["class_id"].to_list(), shares["share"].to_list(), strict=True))
     palette = palette_for(result.id2label)
     font, row = _font(14), 22
-    header = [] if result.is_trained else [UNTRAINED_NOTE]
+    header = [] if result.is_trained else [UNTRAINED]
     picture = Image.new("RGB", (300, row * (len(shown) + len(header)) + 8), "white")
     draw = ImageDraw.Draw(picture)
     y = 4
