@@ -218,7 +218,7 @@ class _Frames:
         if dict_id and self.dict is None:
             raise ArchiveError(
                 f"the zstd frame at byte {offset:,} was compressed with dictionary id {dict_id}; "
-                "pass that dictionary as zstd_dict=",
+                "pass that dictionary as zstd_dict= (--zstd-dict on the command line)",
                 path=self.path,
                 offset=offset,
             )

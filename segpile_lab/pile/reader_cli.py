@@ -8,6 +8,7 @@ fixed and flagged records, how each file ended) without keeping the text.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from segpile_lab._cli_options import add_command, add_strict, existing_folder, int_at_least
@@ -46,9 +47,22 @@ def register_pile_command(pile_subparsers: Any) -> None:
         help="skip and count lines longer than N bytes (default: 256 MiB)",
     )
     read.add_argument(
+        "--zstd-dict",
+        type=_existing_file,
+        metavar="FILE",
+        help="the dictionary the zstd frames were compressed with (zstd -D FILE)",
+    )
+    read.add_argument(
         "--verify", action="store_true", help="check the folder's SHA256SUMS.txt first"
     )
     read.set_defaults(func=_read)
+
+
+def _existing_file(text: str) -> str:
+    """An argparse type: a file that exists."""
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    return text
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -63,7 +77,11 @@ def _read(args: argparse.Namespace) -> int:
     from segpile_lab.pile.reader import iter_pile_batches
 
     batches = iter_pile_batches(
-        args.paths, strict=args.strict, verify=args.verify, max_line_bytes=args.max_line_bytes
+        args.paths,
+        strict=args.strict,
+        verify=args.verify,
+        max_line_bytes=args.max_line_bytes,
+        zstd_dict=args.zstd_dict,
     )
     for _ in batches:
         pass

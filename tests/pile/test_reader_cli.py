@@ -76,3 +76,17 @@ def test_pile_read_exit_1_when_an_entry_was_not_read(
     captured = capsys.readouterr()
     assert "NOT READ" in captured.out and "dangling link" in captured.out
     assert "Traceback" not in captured.err
+
+
+def test_pile_read_zstd_dict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import zstandard
+
+    dictionary = zstandard.train_dictionary(4096, [doc(f"s {i} " * 4) for i in range(1000)])
+    path = tmp_path / "d.jsonl.zst"
+    path.write_bytes(zstandard.ZstdCompressor(dict_data=dictionary).compress(doc("x") + b"\n"))
+    (tmp_path / "pile.dict").write_bytes(dictionary.as_bytes())
+    assert main(["pile", "read", str(path)]) == 2
+    assert "pass that dictionary as zstd_dict=" in capsys.readouterr().err
+    assert main(["pile", "read", str(path), "--zstd-dict", str(tmp_path / "pile.dict")]) == 0
+    assert "1 rows read" in capsys.readouterr().out
+    assert main(["pile", "read", str(path), "--zstd-dict", str(tmp_path / "missing")]) == 2
