@@ -90,7 +90,10 @@ class LoadReport:
     """The load report of `read_pile` / `iter_pile_batches` (see the module docstring).
 
     `rows_read` counts valid rows; `rows_returned` those in the result after the subset
-    filter, `limit` and sampling.
+    filter, `limit` and sampling. Beyond the records: `unread_paths` lists the inputs that
+    could not be read at all (with why), `duplicate_paths` the files given more than once
+    (read once), `ignored_paths` what folders held that is not named like a shard, and
+    `unmatched_subsets` the ``subsets=`` names that matched no row (with the closest names).
     """
 
     strict: bool = False
