@@ -178,6 +178,21 @@ def test_failed_check_strict_raises(tmp_path: Path, fmt: str) -> None:
     assert info.value.line == 121
 
 
+@pytest.mark.parametrize("batches", [False, True], ids=["read_pile", "iter_pile_batches"])
+def test_files_after_a_damaged_one_are_read(tmp_path: Path, batches: bool) -> None:
+    _damaged(tmp_path, "gzip").rename(tmp_path / "a.jsonl.gz")
+    write(tmp_path / "b.jsonl.zst", ROWS[:7])
+    with pytest.warns(sl.DamagedFileWarning, match="dropped"):
+        if batches:
+            reader = sl.iter_pile_batches(tmp_path, batch_rows=50, progress=False)
+            df, report = pl.concat(list(reader)), reader.report
+        else:
+            df, report = read(tmp_path, sample_per_subset=10_000)
+    assert df.filter(pl.col("source") == "a.jsonl.gz")["line"].to_list() == list(range(1, 121))
+    assert df.filter(pl.col("source") == "b.jsonl.zst")["line"].to_list() == list(range(1, 8))
+    assert [f.ended_cleanly for f in report.files] == [False, True]
+
+
 def test_zstd_checksum_failure_after_rows_were_parsed_drops_them(tmp_path: Path) -> None:
     """2 MB frames (decoded in several ~1 MiB pieces) and small chunks: rows of the damaged
     frame are parsed before its end shows the failure, and are taken back."""
