@@ -1,10 +1,12 @@
-"""Read Pile shards (``.jsonl.zst``, ``.jsonl.gz``, ``.jsonl``) into Polars frames.
+"""Read Pile shards (``.jsonl`` plain or zstd, gzip, bzip2, xz) into Polars frames.
 
-Data flow per file: sniff the container → stream-decompress (background thread) → cut into
-16 MiB chunks of whole lines and count their keys → parse each chunk with Polars when it is
-provably clean, else line by line with orjson (`_parse`) → the Pile frame (see
-ARCHITECTURE.md: ``subset``, ``text``, ``n_bytes``, ``n_chars``, ``source``, ``line``,
-``known_subset``, ``synthetic``) → filter, limit, sample, batch.
+Data flow: expand the inputs into files (`_paths`: each file once, what cannot be read
+reported) → per file, stream-decompress frame by frame (background thread) → cut into 16 MiB
+chunks of whole lines, noting where each frame starts and dropping over-long lines, and count
+their keys → parse each chunk with Polars when it is provably clean, else line by line with
+orjson (`_parse`) → the Pile frame (see ARCHITECTURE.md: ``subset``, ``text``, ``n_bytes``,
+``n_chars``, ``source``, ``line``, ``known_subset``, ``synthetic``) → filter, limit, sample,
+batch. Rows of a frame that fails its check are taken back (`_Damage`).
 
 Everything that is not returned exactly as written is counted in a `LoadReport`.
 """
