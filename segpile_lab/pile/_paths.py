@@ -3,9 +3,9 @@ without a word.
 
 * A folder contributes every file below it (symbolic links to folders followed, each real
   folder once; hidden folders such as ``.git`` and ``.dvc`` listed as ignored, not walked)
-  whose name looks like a shard, in any letter case: ``.jsonl``/``.ndjson``, each
-  optionally ``.json``, then optionally ``.zst``/``.zstd``/``.gz``/``.bz2``/``.xz``, or a bare
-  compression suffix. Other names are listed in the load report as ignored.
+  whose name looks like a shard, in any letter case: ``.jsonl`` or ``.ndjson``, optionally
+  followed by ``.zst``/``.zstd``/``.gz``/``.bz2``/``.xz``, or any name ending in one of those
+  compression suffixes. Other names are listed in the load report as ignored.
 * A glob contributes every file it matches (the pattern chose them) and walks the folders it
   matches as above.
 * An entry that cannot be read at all — a folder that cannot be listed, a dangling link (a
