@@ -66,7 +66,58 @@ class OfflinePage:
         self.context.close()
 
 
-def check_page(browser, path: Path, screenshot: Path) -> dict[str, int]:
+# what a reader would trip over: developer residue, clipped or elided tables, a map without scale
+_READABILITY = r"""() => {
+    const text = document.body.innerText;
+    const outputs = [...document.querySelectorAll('.jp-OutputArea-output')];
+    const layerOf = img => ((img.getAttribute('alt') || '').match(/, (\w+) layer;/) || [])[1];
+    const categorical = new Set(['labels', 'ground_truth', 'errors', 'disagreement']);
+    return {
+        residue: ['/tmp/', 'ipykernel_'].filter(s => text.includes(s))
+            .concat(/Out\s*\[\d*\]/.test(text) ? ['Out[n]'] : []),
+        clipped: [...document.querySelectorAll('th, td')]
+            .filter(c => c.scrollWidth > c.clientWidth + 1 && c.getClientRects().length)
+            .map(c => c.innerText.slice(0, 60)),
+        overflowing: [...document.querySelectorAll('div.sl-table')]
+            .filter(d => d.scrollWidth > d.clientWidth + 1)
+            .map(d => d.querySelector('th').innerText),
+        tables: [...document.querySelectorAll('div.sl-table[data-rows]')].map(d => ({
+            caption: (d.querySelector('caption') || {innerText: ''}).innerText,
+            declared: Number(d.dataset.rows),
+            rows: d.querySelectorAll('tbody tr').length})),
+        elided: [...document.querySelectorAll('table')].filter(t => !t.closest('div.sl-table'))
+            .filter(t => [...t.querySelectorAll('td, th')].some(c => c.innerText.trim() === '…'))
+            .length,
+        without_colour_bar: outputs
+            .map(o => [...o.querySelectorAll('img')].map(layerOf)
+                .find(layer => layer && !categorical.has(layer)) && o)
+            .filter(o => o && !o.querySelector('.sv-static-colorbar'))
+            .map(o => [...o.querySelectorAll('img')].map(layerOf).find(Boolean)),
+    };
+}"""
+
+
+def readability(page) -> dict[str, Any]:
+    """What a reader would trip over on an open page: developer residue in the text
+    (``/tmp/``, ``ipykernel_``, ``Out[n]``), table cells whose text is clipped, report tables
+    wider than the page, each report table's declared and shown row counts, tables with
+    elided ("…") rows, and viewer pictures of a continuous layer without a colour bar."""
+    return page.evaluate(_READABILITY)
+
+
+def assert_readable(found: dict[str, Any], name: str) -> None:
+    assert found["residue"] == [], f"{name}: developer residue on the page: {found['residue']}"
+    assert found["clipped"] == [], f"{name}: clipped table text: {found['clipped']}"
+    assert found["overflowing"] == [], f"{name}: tables wider than the page: {found['overflowing']}"
+    short = [t for t in found["tables"] if t["rows"] != t["declared"]]
+    assert short == [], f"{name}: tables that do not show every row: {short}"
+    assert found["elided"] == 0, f"{name}: {found['elided']} tables hide rows behind '…'"
+    assert found["without_colour_bar"] == [], (
+        f"{name}: layer pictures without a colour bar: {found['without_colour_bar']}"
+    )
+
+
+def check_page(browser, path: Path, screenshot: Path) -> dict[str, Any]:
     offline = OfflinePage(browser)
     try:
         offline.open(path)
@@ -81,13 +132,16 @@ def check_page(browser, path: Path, screenshot: Path) -> dict[str, int]:
             """() => [...document.querySelectorAll('img')].map(img => ({
                 alt: img.getAttribute('alt'), width: img.naturalWidth, complete: img.complete}))"""
         )
+        found = readability(offline.page)
         offline.page.screenshot(path=str(screenshot), full_page=True)
         assert offline.blocked == [], f"{path.name} tried the network: {offline.blocked}"
         assert offline.errors == [], f"{path.name} raised in the browser: {offline.errors}"
         assert unrendered == [], f"{path.name}: plotly figures without SVG: {unrendered}"
         broken = [img for img in images if not img["complete"] or img["width"] == 0]
         assert broken == [], f"{path.name}: images that did not render: {broken}"
+        assert_readable(found, path.name)
         return {
+            "tables": found["tables"],
             "graphs": graphs.count(),
             "fallbacks": sum(bool(img["alt"]) for img in images),
             "images": len(images),
