@@ -214,3 +214,11 @@ def test_exact_duplicates_hold_about_40_bytes_per_distinct_text() -> None:
     held = counter._compact()
     assert held.height == 40_000  # one row per subset and distinct text
     assert held.estimated_size() / held.height <= 40  # the docstring's "about 40 bytes"
+
+
+def test_normalisation_of_non_ascii_rows_only_equals_nfc_of_every_row() -> None:
+    texts = [*CATALOG, *demo_frame()["text"].to_list()]
+    every_row = pl.Series([unicodedata.normalize("NFC", t) for t in texts], dtype=pl.String)
+    expected = every_row.str.to_lowercase().str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
+    out = pl.DataFrame({"t": texts}).select(normalized_text(pl.col("t")))["t"]
+    assert out.to_list() == expected.to_list()
