@@ -76,8 +76,9 @@ class _Damage:
     file: FileReport
     dropped: int
 
-    def warn(self, already_returned: int = 0) -> None:
-        """Say what was kept and what was dropped (`DamagedFileWarning`)."""
+    def warn(self, already_returned: int = 0, stacklevel: int = 3) -> None:
+        """Say what was kept and what was dropped (`DamagedFileWarning`); `stacklevel` as
+        `warnings.warn` counts it from here (3: the caller of `read_pile`)."""
         self.file.rows_already_returned = already_returned
         returned = (
             f"; {already_returned:,} of them had already been handed out in batches: discard "
@@ -92,7 +93,7 @@ class _Damage:
                 f"from the damaged frame (lines {self.line:,} on){returned}; the rest of the "
                 "file was not read"
             ),
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
 
 
@@ -194,7 +195,7 @@ class _PileReader:
                         f"subsets=: {name!r} matched no rows"
                         + (f"; did you mean {' or '.join(map(repr, close))}?" if close else "")
                     ),
-                    stacklevel=4,
+                    stacklevel=4,  # here ← frames ← read_pile ← the caller
                 )
 
     def _file_frames(self, index: int, file: InputFile, bar) -> Iterator[_Rows | _Damage]:  # type: ignore[no-untyped-def]
@@ -436,7 +437,7 @@ class PileBatches:
                     rows = sum(p.frame.height for p in pending)
                     size = sum(int(p.frame.get_column("n_bytes").sum()) for p in pending)
                     same = (item.index, item.line) == self._open
-                    item.warn(already_returned=self._open_returned if same else 0)
+                    item.warn(already_returned=self._open_returned if same else 0, stacklevel=4)
                     continue
                 if (item.index, item.open_from) != self._open:
                     self._open, self._open_returned = (item.index, item.open_from), 0
