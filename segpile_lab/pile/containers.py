@@ -100,8 +100,9 @@ def sniff_format(path: str | Path) -> Format:
     for fmt in ("zstd", "gzip", "bzip2", "xz"):
         if _is_frame_start(head, fmt):  # type: ignore[arg-type]
             return fmt  # type: ignore[return-value]
-    for marker, what in _POINTERS.items():
-        if marker in head[:200] and len(head) < 1024:
+    first_line = head.split(b"\n", 1)[0]
+    for marker, what in _POINTERS.items():  # a small file whose first line is a pointer
+        if len(head) < 1024 and marker in first_line and not first_line.startswith(b"{"):
             raise UnknownFormatError(f"{what}, not the data itself", path=path)
     for magic, name in _OTHER_FORMATS.items():
         if head.startswith(magic):

@@ -269,3 +269,8 @@ def test_batches_memory_does_not_grow_with_file(
     large = _peak_python_memory(write(tmp_path / "large.jsonl.zst", [line] * 12_000))
     assert large < 1.25 * small + (1 << 20), (small, large)
     assert large < 46e6 / 3
+
+
+def test_a_document_mentioning_annex_paths_is_data(tmp_path: Path) -> None:
+    path = write(tmp_path / "small.jsonl", [doc("see /annex/objects/ and git-lfs")], "jsonl")
+    assert sniff_format(path) == "jsonl" and read(path)[0].height == 1
