@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from segpile_lab.errors import DataError
+from segpile_lab.provenance import UNTRAINED
 from segpile_lab.seg.layers import value_range
 from segpile_lab.seg.palette import palette_for
 from segpile_lab.viewer._names import class_names
@@ -28,7 +29,7 @@ from segpile_lab.viewer._payload import (
 from segpile_lab.viewer._stats import IGNORE_INDEX, class_table, disagreement, truth_table
 
 DEFAULT_MAX_PIXELS = 640 * 640
-UNTRAINED_BANNER = "untrained demo weights: the classes shown are random, not a real segmentation"
+UNTRAINED_BANNER = f"{UNTRAINED}: the classes shown are random, not a real segmentation"
 # map layers the viewer offers (the rest of seg.layers' maps stay in figures)
 VIEW_MAPS = (
     "confidence",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from segpile_lab.provenance import UNTRAINED, WARNING_COLOR
 from segpile_lab.seg.layers import LAYERS, MISSED, RIGHT, WRONG, colorize, colormap_lut
 from segpile_lab.viewer._data import UNTRAINED_BANNER, Panel, ViewerData
 
@@ -131,7 +132,9 @@ def _font(size: int) -> ImageFont.ImageFont:
 
 
 # Pillow's built-in font has no glyph for these; they would print as empty boxes
-_GLYPH_FALLBACKS = str.maketrans({"—": "-", "–": "-", "…": "...", "“": '"', "”": '"', "’": "'"})
+_GLYPH_FALLBACKS = str.maketrans(
+    {"—": "-", "–": "-", "−": "-", "…": "...", "“": '"', "”": '"', "’": "'"}
+)
 
 
 def _drawable(text: str) -> str:
@@ -247,9 +250,9 @@ def render_picture(data: ViewerData, state: ViewState, title: str | None = None)
         draw.text((4, 3 + 18 * k), line, fill="black", font=_font(15))
     if not data.is_trained:
         top = 18 * len(head_lines) + 4
-        draw.rectangle((0, top, width, top + 21), fill=(176, 0, 32))
+        draw.rectangle((0, top, width, top + 21), fill=WARNING_COLOR)
         draw.text(
-            (6, top + 3), "UNTRAINED DEMO WEIGHTS: classes are random", fill="white",
+            (6, top + 3), f"{UNTRAINED.upper()}: classes are random", fill="white",
             font=_font(15),
         )
     x = 0
@@ -276,7 +279,7 @@ def alt_text(data: ViewerData, state: ViewState) -> str:
     """One-sentence description of the static picture for the ``alt`` attribute."""
     panel = data.panels[0]
     top = ", ".join(f"{r['name']} {r['share']:.0%}" for r in panel.classes[:5])
-    demo = " (untrained demo weights)" if not data.is_trained else ""
+    demo = f" ({UNTRAINED})" if not data.is_trained else ""
     h, w = data.original_size
     return (
         f"Segmentation of a {w}x{h} image by {panel.title}{demo}, {state.layer} layer; "
@@ -324,7 +327,7 @@ def legend_html(
         parts.append(f"<div style='font-weight:bold'>{html.escape(title)}</div>")
     if not data.is_trained:
         parts.append(
-            "<div style='background:#b00020;color:white;padding:4px 8px;"
+            f"<div style='background:{WARNING_COLOR};color:white;padding:4px 8px;"
             f"font-weight:bold'>&#9888; {html.escape(UNTRAINED_BANNER)}</div>"
         )
     src = f"data:{mime};base64," + base64.b64encode(picture).decode("ascii")

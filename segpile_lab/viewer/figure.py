@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from segpile_lab.provenance import UNTRAINED, WARNING_COLOR
 from segpile_lab.seg.layers import LAYERS, colormap_lut
 from segpile_lab.viewer._data import (
     DEFAULT_MAX_PIXELS,
@@ -222,7 +223,7 @@ def segmentation_figure(
     ]
     heading = title or "segmentation"
     if not pictures.is_trained:
-        heading += " — <span style='color:#b00020'><b>untrained demo weights</b></span>"
+        heading += f" — <span style='color:{WARNING_COLOR}'><b>{UNTRAINED}</b></span>"
     fig.update_layout(
         title=dict(text=heading),
         updatemenus=[dict(buttons=buttons, direction="down", x=1, xanchor="right", y=1.14)],
@@ -237,7 +238,7 @@ def segmentation_figure(
             x=0,
             y=-0.02,
             showarrow=False,
-            font=dict(color="#b00020"),
+            font=dict(color=WARNING_COLOR),
             xanchor="left",
         )
     for i in range(n):

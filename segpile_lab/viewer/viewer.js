@@ -70,6 +70,7 @@ function render({ model, el: root }) {
 
   // ---------- layout ----------
   const container = el("div", { className: "segpile-viewer" + (compare ? " sv-compare" : "") });
+  container.style.setProperty("--sv-warning", meta.warning_color); // provenance.WARNING_COLOR
   if (meta.banner) container.appendChild(el("div", { className: "sv-banner", text: `⚠ ${meta.banner}` }));
   if (meta.title) container.appendChild(el("div", { className: "sv-title", text: meta.title }));
 
@@ -108,7 +109,7 @@ function render({ model, el: root }) {
     canvas.style.maxWidth = `${(MAX_CANVAS_HEIGHT * W) / H}px`; // keep tall photos on screen
     const marker = el("div", { className: "sv-marker" });
     const wrap = el("div", { className: "sv-canvas-wrap" }, [canvas, marker]);
-    const title = el("div", { className: "sv-panel-title", text: p.title + (p.is_trained ? "" : " — untrained demo weights") });
+    const title = el("div", { className: "sv-panel-title", text: p.title + (p.is_trained ? "" : ` — ${meta.untrained_note}`) });
     const colorbar = el("div", { className: "sv-colorbar" });
     const legend = el("div", { className: "sv-legend", "data-lm-suppress-shortcuts": "true" });
     legend.addEventListener("keydown", (e) => e.stopPropagation());

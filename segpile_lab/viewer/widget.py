@@ -23,6 +23,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from segpile_lab.provenance import UNTRAINED, WARNING_COLOR
 from segpile_lab.seg.layers import vocabulary_json
 from segpile_lab.viewer._data import (
     DEFAULT_MAX_PIXELS,
@@ -145,6 +146,8 @@ class SegmentationViewer(anywidget.AnyWidget):
                 "truth_classes": data.truth_classes,
                 "is_trained": data.is_trained,
                 "banner": "" if data.is_trained else UNTRAINED_BANNER,
+                "untrained_note": UNTRAINED,
+                "warning_color": WARNING_COLOR,
                 "disagreement": data.disagreement_rate(),
             },
             panels=[
@@ -250,7 +253,7 @@ class SegmentationViewer(anywidget.AnyWidget):
     def __repr__(self) -> str:
         h, w = self._data.original_size
         titles = " vs ".join(p.title for p in self._data.panels)
-        demo = ", untrained demo weights" if not self._data.is_trained else ""
+        demo = f", {UNTRAINED}" if not self._data.is_trained else ""
         return (
             f"SegmentationViewer({titles}, {w}x{h}, factor={self._data.factor}, "
             f"layer={self.layer!r}{demo})"

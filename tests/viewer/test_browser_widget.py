@@ -60,6 +60,10 @@ def test_canvas_matches_python_render_for_each_control(tmp_path, artifacts_dir):
                          ) as (page, errors):
         view = page.locator(".segpile-viewer")
         assert "untrained demo weights" in view.locator(".sv-banner").inner_text()
+        # words and colour come from segpile_lab/provenance.py through the widget's meta
+        colour = view.locator(".sv-banner").evaluate("e => getComputedStyle(e).backgroundColor")
+        assert colour == "rgb(176, 0, 32)"  # provenance.WARNING_COLOR, #b00020
+        assert "— untrained demo weights" in view.locator(".sv-panel-title").first.inner_text()
 
         state = ViewState()
         assert_close(canvas_pixels(page), render_panel(data, 0, state))
