@@ -195,6 +195,14 @@ def _check_writable(path: Path) -> None:
         raise UsageError(f"{path}: cannot write in {existing} ({exc.strerror})") from None
 
 
+def existing_file(text: str) -> str:
+    """An argparse type: a file that exists."""
+    if not Path(text).is_file():
+        what = "is a folder, not a file" if Path(text).is_dir() else "no such file"
+        raise argparse.ArgumentTypeError(f"{text}: {what}")
+    return text
+
+
 def existing_folder(text: str) -> str:
     """An argparse type: a folder that exists."""
     if not Path(text).is_dir():
@@ -238,6 +246,35 @@ def add_seed(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--seed", type=int_at_least(0), default=0, metavar="N", help=f"seed for {what}"
     )
+
+
+def add_engine(parser: argparse.ArgumentParser, unit: str) -> None:
+    """``--engine ray``, ``--address A``, ``--run-dir D``: run on Ray, resumably."""
+    parser.add_argument(
+        "--engine", choices=["ray"],
+        help=f"run on Ray, one unit per {unit}, results equal to the in-process run "
+        "(needs pip install 'segpile-lab[ray]'; default: in this process)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--address", metavar="A",
+        help="with --engine ray: 'auto' or host:port joins a running cluster "
+        "(default: start Ray on this machine)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--run-dir", metavar="D",
+        help="with --engine ray: keeps each finished unit; rerunning with the same folder "
+        "skips them (default: OUT/ray-run)",
+    )  # fmt: skip
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``engine``, ``address`` and ``run_dir`` for the library call (see `add_engine`)."""
+    if args.engine is None:
+        if args.address or args.run_dir:
+            raise UsageError("--address and --run-dir need --engine ray")
+        return {"engine": None}
+    run_dir = args.run_dir or str(Path(args.out) / "ray-run")
+    return {"engine": args.engine, "address": args.address, "run_dir": run_dir}
 
 
 def add_strict(parser: argparse.ArgumentParser) -> None:

@@ -9,9 +9,11 @@ from segpile_lab._cli_options import (
     add_batch_size,
     add_command,
     add_device,
+    add_engine,
     add_out,
     add_seed,
     default_out,
+    engine_options,
     format_table,
     fraction,
     int_at_least,
@@ -69,6 +71,7 @@ def register_pile_command(pile_subparsers: Any) -> None:
                      help="bootstrap replicates for the 95%% intervals (0: none)")  # fmt: skip
     add_seed(bpb, "sampling, the fit split and the bootstrap")
     add_out(bpb, default_out("pile", "bpb"))
+    add_engine(bpb, "batch of documents (one scorer actor per CPU, or per GPU)")
     bpb.set_defaults(func=run_bpb)
 
 
@@ -116,7 +119,9 @@ def run_bpb(args: argparse.Namespace) -> int:
     if {"ngram", "zstd-dict"} & set(specs):
         fit, evaluate = fit_split(df, args.fit_fraction, seed=args.seed)
     scorers = [make_scorer(spec, args, fit["text"].to_list()) for spec in specs]
-    result = evaluate_bpb(evaluate, scorers, bootstrap=args.bootstrap, seed=args.seed)
+    result = evaluate_bpb(
+        evaluate, scorers, bootstrap=args.bootstrap, seed=args.seed, **engine_options(args)
+    )
     print("Bits per byte per subset" + (f" — {result.label}" if result.label else ""))
     for row in result.scorers.iter_rows(named=True):
         print(f"  {row['description']}")

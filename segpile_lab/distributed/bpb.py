@@ -45,9 +45,10 @@ def scorer_identity(scorer: Scorer) -> dict[str, Any]:
     }
 
 
-def bpb_units(texts: Sequence[str], scorer: Scorer, *, unit_bytes: int = UNIT_BYTES) -> list[Unit]:
-    """Contiguous batches of `texts` of about `unit_bytes` bytes each; a unit's identity is its
-    position, its texts' SHA-256 and the scorer's identity."""
+def bpb_units(texts: Sequence[str], scorer: Scorer, *, unit_bytes: int | None = None) -> list[Unit]:
+    """Contiguous batches of `texts` of about `unit_bytes` bytes each (default `UNIT_BYTES`);
+    a unit's identity is its position, its texts' SHA-256 and the scorer's identity."""
+    unit_bytes = unit_bytes or UNIT_BYTES
     sizes = [len(t.encode("utf-8")) for t in texts]
     who = scorer_identity(scorer)
     units, start = [], 0
@@ -146,7 +147,7 @@ def score_on_ray(
     on_gpu = getattr(device, "type", None) == "cuda"
     resource = {"num_gpus": 1} if on_gpu else {"num_cpus": 1}
     count = actors or cluster_slots(ray, "GPU" if on_gpu else "CPU")
-    units = bpb_units(texts, scorer, unit_bytes=unit_bytes or UNIT_BYTES)
+    units = bpb_units(texts, scorer, unit_bytes=unit_bytes)
     merge = ScoresMerge(len(units))
     actor_class = ray.remote(_ScorerActor).options(
         **resource, max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES

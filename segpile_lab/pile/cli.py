@@ -14,10 +14,12 @@ from typing import Any
 
 from segpile_lab._cli_options import (
     add_command,
+    add_engine,
     add_out,
     add_seed,
     add_strict,
     default_out,
+    engine_options,
     format_table,
     int_at_least,
     prepare_out,
@@ -98,6 +100,7 @@ def register_audit(pile_subparsers: Any) -> None:
         "--tokenizer", metavar="FILE", help="a tokenizer.json: adds bytes per token per subset"
     )
     add_seed(audit, "the per-subset sample")
+    add_engine(audit, "shard file")
     audit.set_defaults(func=run_audit)
 
 
@@ -114,6 +117,7 @@ def run_audit(args: argparse.Namespace) -> int:
         strict=args.strict,
         tokenizer=args.tokenizer,
         seed=args.seed,
+        **engine_options(args),
     )
     print(f"Pile composition audit — {result.label}")
     print(result.load_report)
