@@ -94,14 +94,18 @@ def a_file(tmp_path: Path) -> Path:
 
 BAD_OPTIONS = [
     # (argv, message in the error line); {file} is a regular file, {tmp} a fresh folder
-    (["segment", "x.png", "--mc-samples", "-1"], "--mc-samples: must be at least 0, got -1"),
-    (["segment", "x.png", "--alpha", "1.5"], "--alpha: must be from 0 to 1, got 1.5"),
-    (["segment", "x.png", "--batch-size", "0"], "--batch-size: must be at least 1, got 0"),
-    (["segment", "x.png", "--batch-size", "two"], "--batch-size: expected an integer"),
-    (["segment", "x.png", "--device", "cuda:7"], "--device: cuda:7:"),
-    (["segment", "x.png", "--device", "gpu0"], "--device: 'gpu0' is not a device"),
-    (["segment", "x.png", "--out", "{file}"], "{file}: exists and is not a folder"),
-    (["segment", "x.png", "--out", "{file}/sub"], "cannot be created, {file} is not a folder"),
+    (["segment", "{tmp}/x.png"], "argument IMAGE: {tmp}/x.png: no such file"),
+    (["segment", "{tmp}"], "argument IMAGE: {tmp}: is a folder, not a file"),
+    (["pile", "verify", "{tmp}", "--sums", "{tmp}/none.txt"], "--sums: {tmp}/none.txt: no such"),
+    (["bench", "--cache-dir", "{file}"], "--cache-dir: {file}: exists and is not a folder"),
+    (["segment", "{file}", "--mc-samples", "-1"], "--mc-samples: must be at least 0, got -1"),
+    (["segment", "{file}", "--alpha", "1.5"], "--alpha: must be from 0 to 1, got 1.5"),
+    (["segment", "{file}", "--batch-size", "0"], "--batch-size: must be at least 1, got 0"),
+    (["segment", "{file}", "--batch-size", "two"], "--batch-size: expected an integer"),
+    (["segment", "{file}", "--device", "cuda:7"], "--device: cuda:7:"),
+    (["segment", "{file}", "--device", "gpu0"], "--device: 'gpu0' is not a device"),
+    (["segment", "{file}", "--out", "{file}"], "{file}: exists and is not a folder"),
+    (["segment", "{file}", "--out", "{file}/sub"], "cannot be created, {file} is not a folder"),
     (["evaluate", "--images", "{tmp}/none", "--annotations", "{tmp}"], "--images: {tmp}/none"),
     (
         ["evaluate", "--images", "{tmp}", "--annotations", "{tmp}", "--model", "demo-b0"],
@@ -144,7 +148,7 @@ def test_bad_options_are_one_usage_line_exit_2_before_any_work(
     assert main([a.format(**fill) for a in argv]) == 2
     err = capsys.readouterr().err
     last = err.strip().splitlines()[-1]
-    command = " ".join(a for a in argv[:2] if not a.startswith("-") and a != "x.png")
+    command = " ".join(a for a in argv[:2] if not a.startswith(("-", "{")))
     if "invalid choice" not in message:
         assert last.startswith(f"segpile-lab {command}: error: "), last
     assert message.format(**fill) in last and "Traceback" not in err

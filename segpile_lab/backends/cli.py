@@ -19,6 +19,7 @@ from segpile_lab._cli_options import (
     default_out,
     int_at_least,
     int_list,
+    out_dir,
     prepare_out,
     written_line,
 )
@@ -63,7 +64,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--warmup", type=int_at_least(1), default=2, help="untimed calls per case")
     parser.add_argument("--repeats", type=int_at_least(1), default=10, help="timed calls per case")
-    parser.add_argument("--cache-dir", metavar="DIR", help="ONNX cache (default: user cache)")
+    parser.add_argument(
+        "--cache-dir", type=out_dir, metavar="DIR", help="ONNX cache (default: user cache)"
+    )
     parser.set_defaults(func=_run)
 
 
@@ -88,17 +91,20 @@ def _image_pairs(args: argparse.Namespace) -> tuple[list[Path] | None, list[Path
 def _run(args: argparse.Namespace) -> int:
     import polars as pl
 
-    import segpile_lab as sl
+    from segpile_lab.backends.accuracy import compare_accuracy
+    from segpile_lab.backends.benchmark import benchmark
     from segpile_lab.backends.plots import backend_card
     from segpile_lab.backends.registry import REFERENCE
     from segpile_lab.errors import BackendError
+    from segpile_lab.seg.images import demo_images
+    from segpile_lab.seg.model import load_segmenter
 
     names = [n for item in args.backends or [] for n in item.split(",") if n] or None
     images, annotations = _image_pairs(args)
     out = prepare_out(args.out)
-    segmenter = sl.load_segmenter(args.model, revision=args.revision, device=args.device)
+    segmenter = load_segmenter(args.model, revision=args.revision, device=args.device)
     options = {"cache_dir": args.cache_dir} if args.cache_dir else {}
-    bench = sl.benchmark(
+    bench = benchmark(
         segmenter,
         backends=names,
         batch_sizes=args.batch_size,
@@ -117,10 +123,10 @@ def _run(args: argparse.Namespace) -> int:
         if n != REFERENCE
     ]
     try:
-        accuracy = sl.compare_accuracy(
+        accuracy = compare_accuracy(
             segmenter,
             candidates=candidates,
-            images=images if images is not None else list(sl.demo_images().values()),
+            images=images if images is not None else list(demo_images().values()),
             annotations=annotations,
             options=options,
         )

@@ -11,7 +11,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from segpile_lab._cli_options import add_command, add_strict, existing_folder, int_at_least
+from segpile_lab._cli_options import (
+    add_command,
+    add_strict,
+    existing_file,
+    existing_folder,
+    int_at_least,
+)
 
 
 def register_pile_command(pile_subparsers: Any) -> None:
@@ -23,7 +29,10 @@ def register_pile_command(pile_subparsers: Any) -> None:
         "folder", type=existing_folder, help="the folder the sums file's paths are relative to"
     )
     verify.add_argument(
-        "--sums", metavar="FILE", help="the sums file (default: FOLDER/SHA256SUMS.txt)"
+        "--sums",
+        type=existing_file,
+        metavar="FILE",
+        help="the sums file (default: FOLDER/SHA256SUMS.txt)",
     )
     verify.set_defaults(func=_verify)
 

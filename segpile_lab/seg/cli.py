@@ -17,6 +17,7 @@ from segpile_lab._cli_options import (
     add_out,
     check_distinct_folders,
     default_out,
+    existing_file,
     int_at_least,
     prepare_out,
     unit_interval,
@@ -37,7 +38,9 @@ def register(subparsers: Any) -> None:
             "Offline, --model demo-b0 works without downloads (untrained demo weights)."
         ),
     )
-    segment.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    segment.add_argument(
+        "images", nargs="+", type=existing_file, metavar="IMAGE", help="image files"
+    )
     _model_options(segment)
     add_out(segment, default_out("segment"))
     segment.add_argument("--alpha", type=unit_interval, default=0.5, help="overlay opacity, 0-1")
@@ -124,9 +127,7 @@ def _segment(args: argparse.Namespace) -> int:
         summary["images"].append(_image_summary(path, result, files))
         print(f"{path}: {result.image_size[1]}×{result.image_size[0]} → {out / files['labels']}")
     (out / "summary.json").write_text(json.dumps(_json_ready(summary), indent=2) + "\n")
-    print(
-        f"wrote {out / 'summary.json'}" + (f" ({UNTRAINED})" if not segmenter.is_trained else "")
-    )
+    print(f"wrote {out / 'summary.json'}" + (f" ({UNTRAINED})" if not segmenter.is_trained else ""))
     return 0
 
 

@@ -47,13 +47,12 @@ def test_segment_writes_layers_label_map_and_summary(tmp_path, picture, capsys):
     assert "untrained demo weights" in capsys.readouterr().out
 
 
-def test_segment_missing_file_is_one_line_exit_2(tmp_path, capsys):
-    with pytest.warns(UntrainedModelWarning):
-        code = main(
-            ["segment", str(tmp_path / "nope.jpg"), "--model", "demo-b0", "--out", str(tmp_path)]
-        )
+def test_segment_missing_file_is_one_line_exit_2_before_the_model_loads(tmp_path, capsys):
+    code = main(
+        ["segment", str(tmp_path / "nope.jpg"), "--model", "demo-b0", "--out", str(tmp_path)]
+    )  # no UntrainedModelWarning: the model is never built
     assert code == 2
-    assert "nope.jpg: no such image file" in capsys.readouterr().err
+    assert f"argument IMAGE: {tmp_path / 'nope.jpg'}: no such file" in capsys.readouterr().err
 
 
 def test_segment_offline_default_model_names_the_fix(tmp_path, picture, capsys, monkeypatch):
