@@ -179,6 +179,7 @@ class BenchmarkNgrams:
         self.bloom: BloomFilter | None = None
         self.hashes = np.zeros(0, np.uint64)
         self.item_of = np.zeros(0, np.int64)
+        self._set: pl.Series | None = None
         if bloom_error is not None:
             if capacity is None:
                 capacity = max(1, sum(len(h) for h, _, _ in self._batches()))
@@ -219,8 +220,9 @@ class BenchmarkNgrams:
             return self.bloom.contains(hashes)
         if not len(self.hashes):
             return np.zeros(len(hashes), bool)
-        pos = np.searchsorted(self.hashes, hashes).clip(max=len(self.hashes) - 1)
-        return self.hashes[pos] == hashes
+        if self._set is None:  # a hash set: O(1) per lookup, unlike a binary search
+            self._set = pl.Series(np.unique(self.hashes)).implode()
+        return pl.Series(hashes).is_in(self._set).to_numpy()
 
     def item_ngrams(self, hashes: np.ndarray) -> pl.DataFrame:
         """``item`` (0-based position in the set) and ``ngram`` for every benchmark n-gram in
