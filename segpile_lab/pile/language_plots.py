@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from segpile_lab._figures import Backend, matplotlib_figure
+from segpile_lab._figures import Backend, literal, matplotlib_figure
 from segpile_lab.pile.plots import _start
 from segpile_lab.pile.subsets import subset_order
 
@@ -76,7 +76,7 @@ def plot_languages(
     for lab, v in values.items():
         axis.barh(range(len(names)), v, left=left, label=lab)
         left = [a + b for a, b in zip(left, v, strict=True)]
-    axis.set_yticks(range(len(names)), names)
+    axis.set_yticks(range(len(names)), [literal(n) for n in names])
     axis.set_xlim(0, 100)
     axis.set_xlabel("documents (%)")
     if values:
