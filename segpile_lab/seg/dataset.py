@@ -48,6 +48,8 @@ class SegmentationDataset:
             ``"index"``: the id itself, 255 = ignore); arrays are always 0-based ids.
         name: a short description (folder or generator).
         synthetic: True for generated data (`segpile_lab.seg.synthetic`).
+        id2label: the class names of the targets when they are not the model's own (a new
+            label set for fine-tuning); None = the model's.
     """
 
     images: Sequence[Any]
@@ -55,6 +57,7 @@ class SegmentationDataset:
     label_format: LabelFormat = "index"
     name: str = "dataset"
     synthetic: bool = False
+    id2label: dict[int, str] | None = None
 
     def __post_init__(self) -> None:
         if len(self.images) != len(self.targets):
@@ -102,6 +105,7 @@ class SegmentationDataset:
             self.label_format,
             self.name,
             self.synthetic,
+            self.id2label,
         )
 
 
