@@ -4,6 +4,8 @@ graph as shipped."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -13,6 +15,8 @@ from segpile_lab.backends.fold import FoldedSegformer
 
 class LogitsOnly(nn.Module):
     """`pixel_values` → logits through HF's own forward (the graph that is exported)."""
+
+    model: Any  # a SegformerForSemanticSegmentation (its submodules are read by name)
 
     def __init__(self, model: nn.Module):
         super().__init__()
