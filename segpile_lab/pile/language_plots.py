@@ -13,6 +13,9 @@ from segpile_lab.pile.subsets import subset_order
 TOP_LANGUAGES = 8
 """Languages drawn by name (the most documents over all subsets); the rest are "other"."""
 
+_GREYS = {"other": "#9e9e9e", "uncertain": "#c8c8c8", "none": "#606060"}
+"""Fixed colours of the labels that are not a language; languages take the default cycle."""
+
 
 def _stacked(shares: pl.DataFrame, top: int) -> tuple[list[str], dict[str, list[float]]]:
     """Subsets (paper order, top to bottom) and per language label their shares in %."""
@@ -61,20 +64,23 @@ def plot_languages(
         import plotly.graph_objects as go
 
         fig = go.Figure(
-            [go.Bar(y=names, x=v, name=lab, orientation="h") for lab, v in values.items()]
+            [
+                go.Bar(y=names, x=v, name=lab, orientation="h", marker_color=_GREYS.get(lab))
+                for lab, v in values.items()
+            ]
         )
         fig.update_layout(
             title=title,
             barmode="stack",
-            xaxis_title="documents (%)",
+            xaxis={"title": "documents (%)", "range": [0, 100]},
             height=200 + 22 * len(names),
-            legend_title="language",
+            legend={"title": "language", "traceorder": "normal"},
         )
         return fig
     fig, axis = matplotlib_figure(10, 1.5 + 0.3 * len(names))
     left = [0.0] * len(names)
     for lab, v in values.items():
-        axis.barh(range(len(names)), v, left=left, label=lab)
+        axis.barh(range(len(names)), v, left=left, label=lab, color=_GREYS.get(lab))
         left = [a + b for a, b in zip(left, v, strict=True)]
     axis.set_yticks(range(len(names)), [literal(n) for n in names])
     axis.set_xlim(0, 100)
