@@ -73,7 +73,8 @@ _READABILITY = r"""() => {
     const layerOf = img => ((img.getAttribute('alt') || '').match(/, (\w+) layer;/) || [])[1];
     const categorical = new Set(['labels', 'ground_truth', 'errors', 'disagreement']);
     return {
-        residue: ['/tmp/', 'ipykernel_'].filter(s => text.includes(s))
+        residue: ['/tmp/', 'ipykernel_', '<Figure size', 'polars.config']
+            .filter(s => text.includes(s))
             .concat(/Out\s*\[\d*\]/.test(text) ? ['Out[n]'] : []),
         clipped: [...document.querySelectorAll('th, td')]
             .filter(c => c.scrollWidth > c.clientWidth + 1 && c.getClientRects().length)
@@ -99,7 +100,8 @@ _READABILITY = r"""() => {
 
 def readability(page) -> dict[str, Any]:
     """What a reader would trip over on an open page: developer residue in the text
-    (``/tmp/``, ``ipykernel_``, ``Out[n]``), table cells whose text is clipped, report tables
+    (``/tmp/``, ``ipykernel_``, ``Out[n]``, a figure's text repr instead of its picture, a
+    polars config object), table cells whose text is clipped, report tables
     wider than the page, each report table's declared and shown row counts, tables with
     elided ("…") rows, and viewer pictures of a continuous layer without a colour bar."""
     return page.evaluate(_READABILITY)
