@@ -74,7 +74,10 @@ def plot_composition(
     names = data["subset"].to_list()
     minus = (data["observed"] - data["byte_share_low"]).to_list() if with_intervals else None
     plus = (data["byte_share_high"] - data["observed"]).to_list() if with_intervals else None
-    observed_label = "observed byte share %" + (" (95% bootstrap interval)" if plus else "")
+    gaps = with_intervals and comp["byte_share_low"].null_count() > 0
+    observed_label = "observed byte share %" + (
+        " (95% bootstrap interval" + ("; none: too few documents)" if gaps else ")") if plus else ""
+    )
     if backend == "plotly":
         import plotly.graph_objects as go
 
