@@ -2,10 +2,11 @@
 
 `audit_pile` is what ``segpile-lab pile audit`` and the composition notebook run: it reads the
 shards (or the synthetic demo sample when no path is given) with `read_pile`, then computes the
-composition, exact and near duplicates, PII-like counts, quality signals and, with a tokenizer
-file, bytes per token. With `sample_per_subset` the text audits run on the sample while the
-composition and the exact duplicates still count every document, fed frame by frame from the
-same pass (a per-subset sample would flatten the shares and hide nearly every duplicate).
+composition, exact and near duplicates, PII-like counts, quality signals, the language of a
+sample per subset and, with a tokenizer file, bytes per token. With `sample_per_subset` the
+text audits run on the sample while the composition and the exact duplicates still count every
+document, fed frame by frame from the same pass (a per-subset sample would flatten the shares
+and hide nearly every duplicate); without it, quality and PII also run frame by frame.
 `PileAudit.write` saves ``composition.csv``, ``composition.json`` and every figure (plotly HTML
 + matplotlib PNG).
 """
