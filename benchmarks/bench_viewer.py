@@ -9,14 +9,17 @@ One demo-b0 prediction per size (not timed), then, on the same result:
 - baseline: the naive widget payload — the photo, labels and the three float maps at full
   resolution as JSON lists (``json.dumps`` of ``.tolist()``), as a widget without binary
   traits would send them;
-- the static fallback (`_repr_mimebundle_`: PNG render + HTML legend) is timed too.
-Prints one table (MB sent, ms, ratio baseline / ours) and writes JSON to
+- the static fallback (`_repr_mimebundle_`: picture + HTML legend) is timed too, and its size
+  in a saved notebook (the JSON of the bundle) is compared with the earlier fallback, a PNG
+  beside an HTML copy of the same PNG (base64 twice).
+Prints one table (MB sent, ms, ratio baseline / ours, saved KB) and writes JSON to
 ``benchmarks/results/viewer.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -79,7 +82,9 @@ def main() -> None:
 
         t_ours, (viewer, ours_bytes) = _best_of(args.repeats, ours)
         t_base, base_bytes = _best_of(args.repeats, lambda p=photo, r=result: _naive_payload(p, r))
-        t_static, _ = _best_of(args.repeats, viewer._repr_mimebundle_)
+        t_static, (bundle, _) = _best_of(args.repeats, viewer._repr_mimebundle_)
+        saved = len(json.dumps(bundle).encode())
+        png_twice = 2 * len(base64.b64encode(viewer.to_png()))
         rows.append(
             {
                 "size": f"{photo.shape[1]}x{photo.shape[0]}",
@@ -91,18 +96,23 @@ def main() -> None:
                 "bytes_ratio": base_bytes / ours_bytes,
                 "time_ratio": t_base / t_ours,
                 "static_fallback_ms": t_static * 1e3,
+                "saved_output_kb": saved / 1e3,
+                "png_plus_html_copy_kb": png_twice / 1e3,
+                "saved_ratio": png_twice / saved,
             }
         )
     head = (
         f"{'image':>10} {'f':>2} {'ours MB':>8} {'ours ms':>8} {'naive MB':>9} "
-        f"{'naive ms':>9} {'MB ratio':>8} {'ms ratio':>8} {'static ms':>9}"
+        f"{'naive ms':>9} {'MB ratio':>8} {'ms ratio':>8} {'static ms':>9} {'saved KB':>8} "
+        f"{'PNG×2 KB':>8} {'ratio':>5}"
     )
     print(head)
     for r in rows:
         print(
             f"{r['size']:>10} {r['factor']:>2} {r['ours_mb']:8.2f} {r['ours_ms']:8.0f} "
             f"{r['baseline_mb']:9.2f} {r['baseline_ms']:9.0f} {r['bytes_ratio']:8.1f} "
-            f"{r['time_ratio']:8.1f} {r['static_fallback_ms']:9.0f}"
+            f"{r['time_ratio']:8.1f} {r['static_fallback_ms']:9.0f} {r['saved_output_kb']:8.0f} "
+            f"{r['png_plus_html_copy_kb']:8.0f} {r['saved_ratio']:5.1f}"
         )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(

@@ -40,6 +40,18 @@ function el(tag, attrs = {}, children = []) {
   return node;
 }
 
+// JupyterLab's notebook shortcuts (arrow keys move between cells, Enter edits a cell, Space
+// scrolls) listen for keydown on the document: the keys our controls use stop here, the rest
+// (Ctrl+S, Shift+Enter, Escape) still reach JupyterLab
+const CONTROL_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
+  "PageUp", "PageDown", "Enter", " "]);
+function keepKeys(node) {
+  node.addEventListener("keydown", (e) => {
+    if (CONTROL_KEYS.has(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey && !e.shiftKey) e.stopPropagation();
+  });
+  return node;
+}
+
 const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
 const num = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(3));
 
@@ -82,15 +94,13 @@ function render({ model, el: root }) {
   const threshold = el("input", { type: "range", min: "0", max: "1", step: "0.01", className: "sv-threshold", "aria-label": "confidence threshold" });
   const thresholdValue = el("span", { className: "sv-threshold-value" });
   const stats = el("div", { className: "sv-stats" });
-  // JupyterLab's shortcuts (arrow keys move between cells) must not take keys from our
-  // controls: lumino skips elements under data-lm-suppress-shortcuts, and the events stop here
-  const controls = el("div", { className: "sv-controls", "data-lm-suppress-shortcuts": "true" }, [
+  const controls = el("div", { className: "sv-controls" }, [
     el("label", {}, [document.createTextNode("layer "), layerSelect]),
     el("label", {}, [document.createTextNode("opacity "), opacity, opacityValue]),
     el("label", {}, [outline, document.createTextNode(" outlines")]),
     el("label", {}, [document.createTextNode("abstain below confidence "), threshold, thresholdValue]),
   ]);
-  controls.addEventListener("keydown", (e) => e.stopPropagation());
+  keepKeys(controls);
   const note = [];
   if (meta.factor > 1) {
     note.push(`shown at 1/${meta.factor} resolution for transport (${OW}×${OH} → ${W}×${H}); class ids exact`);
@@ -103,16 +113,16 @@ function render({ model, el: root }) {
 
   const grid = el("div", { className: "sv-panels" });
   // compare: one column per panel, legends under their pictures; single: legend beside
-  grid.style.gridTemplateColumns = compare ? `repeat(${P.length}, minmax(0, 1fr))` : "minmax(0, 1fr) minmax(220px, 320px)";
+  const maxWidth = Math.round((MAX_CANVAS_HEIGHT * W) / H); // keep tall photos on screen
+  grid.style.gridTemplateColumns = compare ? `repeat(${P.length}, minmax(0, 1fr))` : `minmax(0, ${maxWidth}px) minmax(220px, 320px)`;
   const panelViews = P.map((p, index) => {
     const canvas = el("canvas", { className: "sv-canvas", width: String(W), height: String(H) });
-    canvas.style.maxWidth = `${(MAX_CANVAS_HEIGHT * W) / H}px`; // keep tall photos on screen
     const marker = el("div", { className: "sv-marker" });
     const wrap = el("div", { className: "sv-canvas-wrap" }, [canvas, marker]);
+    wrap.style.maxWidth = `${maxWidth}px`; // the marker is placed in % of the wrap: fit the canvas
     const title = el("div", { className: "sv-panel-title", text: p.title + (p.is_trained ? "" : ` — ${meta.untrained_note}`) });
     const colorbar = el("div", { className: "sv-colorbar" });
-    const legend = el("div", { className: "sv-legend", "data-lm-suppress-shortcuts": "true" });
-    legend.addEventListener("keydown", (e) => e.stopPropagation());
+    const legend = keepKeys(el("div", { className: "sv-legend" }));
     // title, picture, colour bar and legend of a panel share one column; the rows are shared
     // by the panels, so both pictures start at the same height (explicit places: a hidden
     // colour bar must not shift the items after it)

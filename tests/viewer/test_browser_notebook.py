@@ -19,6 +19,7 @@ from _lab import ERROR_OUTPUT, canvas_pixels, notebook_in_lab
 import segpile_lab as sl
 from segpile_lab._resources import notebooks_dir
 from segpile_lab.report.params import inject_parameters
+from segpile_lab.seg.layers import LAYERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 NOTEBOOK = "02_segmentation_explorer.ipynb"
@@ -69,15 +70,67 @@ def test_notebook_runs_live_and_the_viewer_responds(tmp_path, artifacts_dir):
         row.click()  # restore
         np.testing.assert_array_equal(canvas_pixels(page), after_layer)
 
+        for layer in ("confidence", "entropy", "margin"):  # every map with its colour bar
+            view.locator(".sv-layer").select_option(layer)
+            bar = view.locator(".sv-colorbar").first
+            assert bar.is_visible() and LAYERS[layer].label in bar.inner_text()
+            if LAYERS[layer].units == "nats":
+                assert "5.01 nats" in bar.inner_text()  # 0 … ln 150
+
         canvas = view.locator(".sv-canvas").first
         box = canvas.bounding_box()
-        canvas.hover(position={"x": box["width"] / 2, "y": box["height"] / 2})
-        text = view.locator(".sv-readout").inner_text()
-        assert "predicted:" in text and "top-3:" in text and "%" in text
-        assert "entropy" in text and "margin" in text
-        predicted = text.split("predicted: ")[1].split(" (confidence")[0]
-        assert predicted in sl.ADE20K.names
-        assert text.split("top-3: ")[1].split(" ")[0] in {n.split(" ")[0]
-                                                       for n in sl.ADE20K.names}
+        for fx, fy in [(0.5, 0.5), (0.2, 0.3), (0.8, 0.7), (0.33, 0.9), (0.9, 0.1)]:
+            canvas.hover(position={"x": box["width"] * fx, "y": box["height"] * fy})
+            assert_readout_consistent(view.locator(".sv-readout").inner_text())
+            mark = view.locator(".sv-marker").first.bounding_box()  # drawn where the pointer is
+            assert abs(mark["x"] + mark["width"] / 2 - (box["x"] + box["width"] * fx)) < 4
+            assert abs(mark["y"] + mark["height"] / 2 - (box["y"] + box["height"] * fy)) < 4
         page.screenshot(path=str(artifacts_dir / "notebook_viewer_hover.png"))
+        page.mouse.move(2, 2)
+        assert view.locator(".sv-readout").inner_text().startswith("hover the image")
+
+        opacity = view.locator(".sv-opacity")
+        opacity.focus()
+        before = float(opacity.input_value())
+        page.keyboard.press("ArrowLeft")
+        assert float(opacity.input_value()) == pytest.approx(before - 0.05)
+        drawn = page.locator(".segpile-viewer .sv-canvas").count()
+
+        # saving keeps the notebook small; a reload draws every viewer again (live kernel)
+        saved = tmp_path / NOTEBOOK
+        unsaved = saved.stat().st_mtime_ns
+        page.keyboard.press("Control+s")
+        deadline = time.monotonic() + 30
+        while saved.stat().st_mtime_ns == unsaved:
+            assert time.monotonic() < deadline, "the notebook was not saved"
+            time.sleep(0.5)
+        time.sleep(1)  # let the write finish
+        assert any(c.get("outputs") for c in nbformat.read(saved, 4).cells)
+        size = saved.stat().st_size
+        assert size < MAX_SAVED_BYTES, f"saved notebook is {size / 1e6:.1f} MB"
+        page.reload()
+        page.wait_for_function(
+            "n => document.querySelectorAll('.segpile-viewer .sv-canvas').length >= n",
+            arg=drawn, timeout=120_000)
+        assert page.get_by_text("model not found").count() == 0
+        page.screenshot(path=str(artifacts_dir / "notebook_viewer_after_reload.png"))
     assert errors == []
+
+
+MAX_SAVED_BYTES = 2_500_000  # 7.5 MB before (a PNG and an HTML copy of it per viewer)
+
+
+def assert_readout_consistent(text: str) -> None:
+    """One probability vector behind the read-out: the predicted class and its confidence are
+    the first of the top-3, the margin is p1 - p2 of them (to rounding)."""
+    line = next(x for x in text.splitlines() if x.startswith("predicted: "))
+    predicted = line.split("predicted: ")[1].split(" (confidence")[0]
+    confidence = float(line.split("(confidence ")[1].split("%")[0])
+    margin = float(line.split("margin ")[1])
+    top = next(x for x in text.splitlines() if x.startswith("top-3: "))[7:].split(" · ")
+    names = [t.rsplit(" ", 1)[0] for t in top]
+    probs = [float(t.rsplit(" ", 1)[1].rstrip("%")) for t in top]
+    assert predicted in sl.ADE20K.names and names[0] == predicted, text
+    assert confidence == probs[0] and probs == sorted(probs, reverse=True), text
+    assert margin == pytest.approx((probs[0] - probs[1]) / 100, abs=0.0015), text
+    assert "single-pass entropy" in text and "nats" in text

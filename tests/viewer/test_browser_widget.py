@@ -122,6 +122,8 @@ def test_canvas_matches_python_render_for_each_control(tmp_path, artifacts_dir):
         assert "MC dropout, 4 passes: predictive entropy" in text and "margin" in text
         assert "parity check" not in text and text.count("predicted:") == 2
         assert "truth: class" in text
+        view.locator(".sv-readout").scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts_dir / "viewer_readout.png"))
         markers = view.locator(".sv-marker")
         assert all(markers.nth(i).is_visible() for i in range(2))  # synced hover
 

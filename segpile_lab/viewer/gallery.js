@@ -1,0 +1,112 @@
+// segpile_lab SegmentationGallery front end (anywidget ESM module; no imports, no CDN).
+// The kernel (gallery.py) sends one page of cards in `items`; every control here only sets a
+// trait (sort_by, descending, class_name, page, selected) and the kernel answers with the
+// next page, so the browser never holds more than one page of thumbnails.
+
+function option(select, value, text) {
+  const o = document.createElement("option");
+  o.value = value;
+  o.textContent = text;
+  select.appendChild(o);
+}
+
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "segpile-gallery";
+  const banner = document.createElement("div");
+  banner.className = "sg-banner";
+  const bar = document.createElement("div");
+  bar.className = "sg-controls";
+
+  const sort = document.createElement("select");
+  sort.className = "sg-sort";
+  sort.title = "sort by";
+  const order = document.createElement("button");
+  order.className = "sg-order";
+  const classes = document.createElement("select");
+  classes.className = "sg-class";
+  classes.title = "only images whose ground truth holds this class";
+  const prev = document.createElement("button");
+  prev.className = "sg-prev";
+  prev.textContent = "◀ previous";
+  const next = document.createElement("button");
+  next.className = "sg-next";
+  next.textContent = "next ▶";
+  const status = document.createElement("span");
+  status.className = "sg-status";
+  bar.append("sort by ", sort, order, " class ", classes, prev, next, status);
+
+  const grid = document.createElement("div");
+  grid.className = "sg-grid";
+  root.append(banner, bar, grid);
+  el.appendChild(root);
+
+  function fillSelects() {
+    sort.replaceChildren();
+    for (const c of model.get("columns")) option(sort, c, c);
+    sort.value = model.get("sort_by");
+    classes.replaceChildren();
+    option(classes, "", "(any)");
+    for (const c of model.get("class_names")) option(classes, c, c);
+    classes.value = model.get("class_name");
+  }
+
+  function set(name, value) {
+    model.set(name, value);
+    model.save_changes();
+  }
+
+  function draw() {
+    banner.textContent = model.get("banner");
+    order.textContent = model.get("descending") ? "highest first" : "lowest first";
+    const size = model.get("page_size");
+    const total = model.get("total");
+    const pages = Math.max(1, Math.ceil(total / size));
+    const page = model.get("page");
+    status.textContent = ` page ${page + 1} of ${pages} · ${total} images`;
+    prev.disabled = page <= 0;
+    next.disabled = page + 1 >= pages;
+    grid.replaceChildren();
+    for (const item of model.get("items")) {
+      const card = document.createElement("div");
+      card.className = "sg-card";
+      if (item.index === model.get("selected")) card.classList.add("sg-selected");
+      card.dataset.index = String(item.index);
+      card.title = item.confusions ? `confused: ${item.confusions}` : item.name;
+      if (item.src) {
+        const img = document.createElement("img");
+        img.src = item.src;
+        img.alt = `#${item.index} ${item.name}`;
+        card.appendChild(img);
+      }
+      const name = document.createElement("div");
+      name.className = "sg-name";
+      name.textContent = `#${item.index} ${item.name}`;
+      card.appendChild(name);
+      for (const line of item.lines) {
+        const div = document.createElement("div");
+        div.className = "sg-line";
+        div.textContent = line;
+        card.appendChild(div);
+      }
+      card.addEventListener("click", () => set("selected", item.index));
+      grid.appendChild(card);
+    }
+  }
+
+  sort.addEventListener("change", () => set("sort_by", sort.value));
+  order.addEventListener("click", () => set("descending", !model.get("descending")));
+  classes.addEventListener("change", () => set("class_name", classes.value));
+  prev.addEventListener("click", () => set("page", Math.max(0, model.get("page") - 1)));
+  next.addEventListener("click", () => set("page", model.get("page") + 1));
+  model.on("change:items", draw);
+  model.on("change:total", draw);
+  model.on("change:descending", draw);
+  model.on("change:selected", draw);
+  model.on("change:sort_by", () => { sort.value = model.get("sort_by"); });
+  model.on("change:class_name", () => { classes.value = model.get("class_name"); });
+  fillSelects();
+  draw();
+}
+
+export default { render };
