@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from segpile_lab.errors import DataError
+from segpile_lab.pile._ngrams import window_hashes
 
 PathLike = str | os.PathLike[str]
 NGRAM_WORDS = 13
@@ -58,20 +59,8 @@ def ngram_hashes(words: pl.Series, n: int = NGRAM_WORDS) -> tuple[np.ndarray, np
         raise ValueError(f"n must be at least 1, got {n}")
     lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
     h = words.explode().drop_nulls().hash(seed=0).to_numpy()
-    starts = np.concatenate([[0], np.cumsum(lengths)])
-    counts = np.maximum(lengths - n + 1, 0)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    if len(h) < n:
-        return np.zeros(0, np.uint64), offsets
-    mult = _multipliers(n)
-    grams = h[: len(h) - n + 1] * mult[0]
-    for i in range(1, n):
-        grams += h[i : len(h) - n + 1 + i] * mult[i]
-    crossing = np.zeros(len(grams), bool)  # windows that run past their row's last word
-    for back in range(1, n):
-        pos = starts[1:] - back
-        crossing[pos[(pos >= starts[:-1]) & (pos < len(grams))]] = True
-    return grams[~crossing], offsets
+    offsets = np.concatenate([[0], np.cumsum(np.maximum(lengths - n + 1, 0))])
+    return window_hashes(h, lengths, _multipliers(n)), offsets
 
 
 class BloomFilter:

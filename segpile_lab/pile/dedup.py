@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from segpile_lab.pile._frames import synthetic_column, synthetic_count
+from segpile_lab.pile._ngrams import window_hashes
 
 NUM_PERM = 128
 BANDS = 16
@@ -171,22 +172,14 @@ def shingle_hashes(texts: pl.Series, words: int = SHINGLE_WORDS) -> tuple[np.nda
     split = texts.fill_null("").to_frame("t").select(normalized_text(pl.col("t")).str.split(" "))
     lengths = split["t"].list.len().to_numpy().astype(np.int64)
     h = split["t"].explode().hash(seed=0).to_numpy()
-    starts = np.concatenate([[0], np.cumsum(lengths)])
+    starts = np.concatenate([[0], np.cumsum(lengths)])  # first word of each text
     counts = np.where(lengths >= words, lengths - words + 1, 1)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     out = np.empty(offsets[-1], np.uint64)
     short = np.flatnonzero(lengths < words)
-    if len(h) >= words:  # every window of `words` consecutive words, then keep those in one text
-        grams = h[: len(h) - words + 1] * _MIX[0]
-        for i in range(1, words):
-            grams += h[i : len(h) - words + 1 + i] * _MIX[i]
-        crossing = np.zeros(len(grams), bool)
-        for back in range(1, words):  # windows starting in a text's last words-1 words
-            pos = starts[1:] - back
-            crossing[pos[(pos >= starts[:-1]) & (pos < len(grams))]] = True
-        in_long = np.ones(len(out), bool)
-        in_long[offsets[short]] = False
-        out[in_long] = grams[~crossing]
+    in_long = np.ones(len(out), bool)
+    in_long[offsets[short]] = False
+    out[in_long] = window_hashes(h, lengths, _MIX[:words])
     for k in range(1, words):  # texts of k < words words: one shingle of all of them
         of_k = short[lengths[short] == k]
         out[offsets[of_k]] = sum(h[starts[of_k] + i] * _MIX[i] for i in range(k))
