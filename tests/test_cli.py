@@ -125,6 +125,7 @@ BAD_OPTIONS = [
     (["pile", "bpb", "--stride", "0"], "--stride: must be at least 1"),
     (["pile", "bpb", "--max-length", "1"], "--max-length: must be at least 2"),
     (["pile", "bpb", "--device", "cuda:7"], "--device: cuda:7:"),
+    (["pile", "bpb", "--max-length", "16", "--stride", "64"], "--stride 64 is longer than"),
     (["pile", "bpb", "--dtype", "int4"], "--dtype: invalid choice"),
     (["pile", "verify", "{tmp}/none"], "folder: {tmp}/none: no such folder"),
     (["report", "--timeout", "0"], "--timeout: must be a positive number of seconds, got 0"),

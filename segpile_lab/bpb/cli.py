@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from segpile_lab._cli_options import (
+    UsageError,
     add_batch_size,
     add_command,
     add_device,
@@ -107,6 +108,8 @@ def run_bpb(args: argparse.Namespace) -> int:
     from segpile_lab.pile.reader import read_pile
 
     specs = args.scorer or ["zstd", "ngram"]
+    if args.stride and args.max_length and args.stride > args.max_length:
+        raise UsageError(f"--stride {args.stride} is longer than --max-length {args.max_length}")
     prepare_out(args.out)  # fail before reading
     df = read_pile(
         args.paths or demo_pile_sample(),
