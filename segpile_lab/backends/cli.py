@@ -96,11 +96,13 @@ def _run(args: argparse.Namespace) -> int:
     from segpile_lab.backends.plots import backend_card
     from segpile_lab.backends.registry import REFERENCE
     from segpile_lab.errors import BackendError
-    from segpile_lab.seg.images import demo_images
+    from segpile_lab.seg.images import demo_images, load_image
     from segpile_lab.seg.model import load_segmenter
 
     names = [n for item in args.backends or [] for n in item.split(",") if n] or None
     images, annotations = _image_pairs(args)
+    # an unreadable image fails now, not after the timings
+    pictures = None if images is None else [load_image(path) for path in images]
     out = prepare_out(args.out)
     segmenter = load_segmenter(args.model, revision=args.revision, device=args.device)
     options = {"cache_dir": args.cache_dir} if args.cache_dir else {}
@@ -126,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
         accuracy = compare_accuracy(
             segmenter,
             candidates=candidates,
-            images=images if images is not None else list(demo_images().values()),
+            images=pictures if pictures is not None else list(demo_images().values()),
             annotations=annotations,
             options=options,
         )

@@ -201,3 +201,14 @@ def test_print_of_benchmark_and_accuracy_results_is_a_summary(results):
     agreement = accuracy.frame.filter(pl.col("backend") == "torch-fp32+fold")["pixel_agreement"]
     assert text.startswith("AccuracyReport(reference torch-fp32")
     assert f"torch-fp32+fold: pixel agreement {agreement[0]:.4%}, SQNR " in text
+
+
+def test_bench_with_an_unreadable_image_fails_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    from segpile_lab.seg import model
+
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "imgs" / "a.jpg").write_text("not a picture")
+    monkeypatch.setattr(model, "load_segmenter", lambda *a, **k: pytest.fail("model loaded"))
+    code = main(["bench", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "a.jpg: not an image" in err and "Traceback" not in err
