@@ -89,7 +89,8 @@ class ArchiveError(DataError):
     """
 
     def __init__(self, message: str, *, path: str | Path | None = None, offset: int | None = None):
-        self.path = None if path is None else str(path)
+        # a file name is any bytes: shown as UTF-8 text, undecodable bytes as \xNN
+        self.path = None if path is None else os.fsencode(path).decode("utf-8", "backslashreplace")
         self.offset = offset
         self.line: int | None = None
         where = ""

@@ -30,7 +30,14 @@ from pathlib import Path
 from segpile_lab.errors import ArchiveError, DataError
 from segpile_lab.pile.containers import Format, sniff_format
 
-__all__ = ["Expansion", "InputFile", "PathsLike", "expand_paths", "looks_like_shard"]
+__all__ = [
+    "Expansion",
+    "InputFile",
+    "PathsLike",
+    "display_path",
+    "expand_paths",
+    "looks_like_shard",
+]
 
 PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
@@ -41,6 +48,12 @@ SHARD_SUFFIXES = (
     + tuple(f".json{extra}" for extra in _COMPRESSED[1:])
     + _COMPRESSED[1:]
 )
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """`path` as valid UTF-8 text: bytes of a name that is not UTF-8 appear as ``\\xe9``
+    (a file name is any bytes; a frame column, a report or a terminal needs text)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def looks_like_shard(name: str) -> bool:
@@ -85,18 +98,21 @@ class _Collector:
             except ArchiveError as error:
                 if explicit:
                     raise
-                why = str(error).removeprefix(f"{path}: ")
+                why = str(error).removeprefix(f"{display_path(path)}: ")
             except OSError as error:
                 why = error.strerror or str(error)
         if why is not None or fmt is None:
             if explicit:
-                raise DataError(f"cannot read {path}: {why}")
-            self.problems.append((str(path), str(why)))
+                raise DataError(f"cannot read {display_path(path)}: {why}")
+            self.problems.append((display_path(path), str(why)))
             return
         stat = path.stat()
         key = (stat.st_dev, stat.st_ino)
         if key in self._seen:
-            self.duplicates.append(f"{path}: the same file as {self._seen[key]} (read once)")
+            self.duplicates.append(
+                f"{display_path(path)}: the same file as {display_path(self._seen[key])} "
+                "(read once)"
+            )
             return
         self._seen[key] = path
         self.found.append((path, fmt))
@@ -107,7 +123,8 @@ class _Collector:
         entries: list[Path] = []
 
         def unlistable(error: OSError) -> None:
-            self.problems.append((str(error.filename), f"folder not listed: {error.strerror}"))
+            where = display_path(error.filename)
+            self.problems.append((where, f"folder not listed: {error.strerror}"))
 
         for top, dirs, names in os.walk(folder, onerror=unlistable, followlinks=True):
             real = os.path.realpath(top)
@@ -117,16 +134,18 @@ class _Collector:
             visited.add(real)
             for hidden in [d for d in dirs if d.startswith(".")]:  # .git (annex objects), .dvc
                 dirs.remove(hidden)
-                self.ignored.append(f"{Path(top, hidden)}/")
+                self.ignored.append(f"{display_path(Path(top, hidden))}/")
             dirs.sort()
             for name in names:
                 path = Path(top, name)
                 if looks_like_shard(name):
                     entries.append(path)
                 elif _is_dvc_pointer_without_data(path):
-                    self.problems.append((str(path), "a DVC pointer whose data is missing"))
+                    self.problems.append(
+                        (display_path(path), "a DVC pointer whose data is missing")
+                    )
                 else:
-                    self.ignored.append(str(path))
+                    self.ignored.append(display_path(path))
         for path in sorted(entries):
             self.add_file(path, explicit=False)
 
@@ -158,7 +177,7 @@ def _sources(paths: list[Path]) -> list[str]:
     """Readable, distinct names: each path relative to the folder that holds them all."""
     absolute = [os.path.abspath(p) for p in paths]
     root = os.path.commonpath([os.path.dirname(p) for p in absolute]) if absolute else ""
-    return [Path(os.path.relpath(p, root)).as_posix() for p in absolute]
+    return [display_path(Path(os.path.relpath(p, root)).as_posix()) for p in absolute]
 
 
 def expand_paths(paths: PathsLike) -> Expansion:

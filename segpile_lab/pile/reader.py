@@ -35,7 +35,7 @@ from segpile_lab.errors import (
 from segpile_lab.pile._background import prefetch
 from segpile_lab.pile._chunks import MAX_LINE_BYTES, iter_line_chunks
 from segpile_lab.pile._parse import PILE_SCHEMA, UnicodeErrors, empty_frame, finish, parse_chunk
-from segpile_lab.pile._paths import InputFile, PathsLike, expand_paths
+from segpile_lab.pile._paths import InputFile, PathsLike, display_path, expand_paths
 from segpile_lab.pile._sampling import SubsetReservoir
 from segpile_lab.pile.containers import ZstdDict, iter_decompressed
 from segpile_lab.pile.load_report import FileReport, LoadReport
@@ -199,7 +199,7 @@ class _PileReader:
                 )
 
     def _file_frames(self, index: int, file: InputFile, bar) -> Iterator[_Rows | _Damage]:  # type: ignore[no-untyped-def]
-        file_report = FileReport(str(file.path), format=file.format, source=file.source)
+        file_report = FileReport(display_path(file.path), format=file.format, source=file.source)
         self.report.files.append(file_report)
         source, done = file.source, 0
         open_from, unverified = 1, 0  # rows read from line `open_from` on are not verified yet
@@ -243,7 +243,7 @@ class _PileReader:
             raise
         except OSError as error:  # the file vanished or the disk failed while reading
             file_report.error = f"cannot read: {error.strerror or error}"
-            raise DataError(f"{file.path}: {file_report.error}") from error
+            raise DataError(f"{file_report.path}: {file_report.error}") from error
         except Exception as error:
             file_report.error = str(error)
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import lzma
 import os
 from collections.abc import Callable
@@ -239,3 +240,15 @@ def test_file_vanishing_before_it_is_read_is_a_data_error(tmp_path: Path) -> Non
     with pytest.raises(sl.DataError, match=r"good\.jsonl\.zst: cannot read: No such file"):
         list(batches)
     assert not batches.report.ended_cleanly
+
+
+def test_file_names_that_are_not_utf8_read_and_shown_as_text(tmp_path: Path) -> None:
+    name = os.fsdecode(b"caf\xe9.jsonl.zst")  # any bytes are a valid file name on Linux
+    write(tmp_path / name, GOOD)
+    write(tmp_path / "plain.jsonl.zst", [doc("plain")])
+    (tmp_path / os.fsdecode(b"bin\xff.jsonl")).write_bytes(b"\x00\x01binary\x00" * 50)
+    with pytest.warns(sl.DamagedFileWarning, match=r"bin\\xff\.jsonl"):
+        df, report = read(tmp_path, sample_per_subset=10)
+    assert sorted(df["source"].unique()) == ["caf\\xe9.jsonl.zst", "plain.jsonl.zst"]
+    assert df.height == 4 and "caf\\xe9.jsonl.zst" in str(report).encode().decode()
+    assert json.dumps(report.to_dict())  # printable, serialisable: no lone surrogates left
