@@ -33,7 +33,11 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="set a notebook parameter; VALUE is a Python literal or else a string (repeatable)",
+        help=(
+            "set a notebook parameter; VALUE is a Python literal or else a string; "
+            "KEY alone sets it in every notebook that declares it, NOTEBOOK:KEY in that one "
+            "(04_pile_bpb:lm_model=gpt2) (repeatable)"
+        ),
     )
     parser.add_argument("--smoke", action="store_true", help="small, fast runs (smoke = True)")
     parser.add_argument(
