@@ -62,7 +62,7 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             "entropy", "single-pass entropy (nats)", "map", "magma", "log_classes", "nats",
-            high_is_error=True, note=f"{_UNSURE}; 0 … ln C (one forward pass)",
+            high_is_error=True, note=f"{_UNSURE} (one forward pass)",
         ),
         Layer(
             "entropy_normalized", "single-pass entropy / ln C", "map", "magma", "unit",

@@ -207,10 +207,13 @@ def _draw_key(draw: ImageDraw.ImageDraw, x: int, y: int, width: int,
     return used
 
 
-def render_picture(data: ViewerData, state: ViewState, title: str | None = None) -> Image.Image:
-    """The panels side by side (at most `MAX_STATIC_WIDTH` pixels in all) under a header with
-    the title, the layer and, for demo weights, a red "untrained" banner; under each panel its
-    title and the layer's colour bar (map layers) or key (errors, disagreement)."""
+def render_picture(
+    data: ViewerData, state: ViewState, title: str | None = None, *, annotate: bool = True
+) -> Image.Image:
+    """The panels side by side (at most `MAX_STATIC_WIDTH` pixels in all) with each panel's
+    title under it. With `annotate`, a header with the title, the layer and, for demo weights,
+    a red "untrained" banner, and under the panels the layer's colour bar (map layers) or key
+    (errors, disagreement); without, the HTML around the picture carries those."""
     gap = 8
     tiles = [Image.fromarray(render_panel(data, i, state)) for i in range(len(data.panels))]
     room = MAX_STATIC_WIDTH - gap * (len(tiles) - 1)
@@ -228,7 +231,7 @@ def render_picture(data: ViewerData, state: ViewState, title: str | None = None)
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     header = f"{title + ' · ' if title else ''}layer: {LAYERS[state.layer].label}"
     head_lines = _wrap(scratch, header, _font(15), width - 8)
-    head = 18 * len(head_lines) + 6 + (0 if data.is_trained else 24)
+    head = 18 * len(head_lines) + 6 + (0 if data.is_trained else 24) if annotate else 0
     # footers are drawn on a tall scratch canvas first to learn their height
     foot = Image.new("RGB", (width, 400), "white")
     foot_draw = ImageDraw.Draw(foot)
@@ -238,17 +241,17 @@ def render_picture(data: ViewerData, state: ViewState, title: str | None = None)
         for line in _wrap(foot_draw, panel.title, _font(13), tile.width - 4):
             foot_draw.text((x + 2, y + 2), line, fill="black", font=_font(13))
             y += 16
-        if LAYERS[state.layer].kind == "map":
+        if annotate and LAYERS[state.layer].kind == "map":
             y += _draw_scale(foot_draw, x + 2, y + 4, tile.width - 4, panel, state.layer) + 4
-        elif x == 0:  # one key for all panels
+        elif annotate and x == 0:  # one key for all panels
             y += _draw_key(foot_draw, x + 2, y + 4, width - 4, key_entries(data, state)) + 4
         used = max(used, y + 4)
         x += tile.width + gap
     canvas = Image.new("RGB", (width, head + tiles[0].height + used), "white")
     draw = ImageDraw.Draw(canvas)
-    for k, line in enumerate(head_lines):
+    for k, line in enumerate(head_lines if annotate else []):
         draw.text((4, 3 + 18 * k), line, fill="black", font=_font(15))
-    if not data.is_trained:
+    if annotate and not data.is_trained:
         top = 18 * len(head_lines) + 4
         draw.rectangle((0, top, width, top + 21), fill=WARNING_COLOR)
         draw.text(
@@ -269,9 +272,11 @@ def render_png(data: ViewerData, state: ViewState, title: str | None = None) -> 
 
 
 def render_jpeg(data: ViewerData, state: ViewState, title: str | None = None) -> bytes:
-    """JPEG bytes of :func:`render_picture` (quality `JPEG_QUALITY`): the saved fallback."""
+    """JPEG bytes of :func:`render_picture` without its header and colour bar (quality
+    `JPEG_QUALITY`): the picture of the HTML fallback, which adds title, banner and scale."""
     buffer = io.BytesIO()
-    render_picture(data, state, title).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    picture = render_picture(data, state, title, annotate=False)
+    picture.save(buffer, format="JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()
 
 
@@ -309,7 +314,7 @@ def _class_rows(rows: list[dict], extra: list[str]) -> list[str]:
         )
     more = len(rows) - LEGEND_ROWS
     if more > 0:
-        out.append(f"<tr><td></td><td colspan='4'>… {more} more classes</td></tr>")
+        out.append(f"<tr><td></td><td colspan='4'>&hellip; {more} more classes</td></tr>")
     return out
 
 
@@ -325,6 +330,7 @@ def legend_html(
     parts = ['<div class="segpile-viewer-static" style="font-family:sans-serif;font-size:13px">']
     if title:
         parts.append(f"<div style='font-weight:bold'>{html.escape(title)}</div>")
+    parts.append(f"<div>layer: {html.escape(LAYERS[state.layer].label)}</div>")
     if not data.is_trained:
         parts.append(
             f"<div style='background:{WARNING_COLOR};color:white;padding:4px 8px;"
@@ -364,6 +370,7 @@ def legend_html(
         parts.append("</table>")
     extra = ["mean_confidence"] + (["iou"] if data.ground_truth is not None else [])
     head = "<th>mean conf.</th>" + ("<th>IoU</th>" if data.ground_truth is not None else "")
+    parts.append("<div style='display:flex;flex-wrap:wrap;gap:4px 24px;align-items:flex-start'>")
     for panel in data.panels:
         parts.append(
             f"<table><caption>{html.escape(panel.title)}: {LAYERS['labels'].label} by pixel share"
@@ -371,5 +378,5 @@ def legend_html(
         )
         parts += _class_rows(panel.classes, extra)
         parts.append("</table>")
-    parts.append("</div>")
+    parts.append("</div></div>")
     return "".join(parts)

@@ -225,10 +225,15 @@ def segmentation_figure(
     if not pictures.is_trained:
         heading += f" — <span style='color:{WARNING_COLOR}'><b>{UNTRAINED}</b></span>"
     fig.update_layout(
-        title=dict(text=heading),
-        updatemenus=[dict(buttons=buttons, direction="down", x=1, xanchor="right", y=1.14)],
-        height=max(320, min(720, int(420 * height / max(width, 1) * (2 / n)) + 120)),
-        margin=dict(l=10, r=10, t=90, b=10),
+        # title on the top line, the layer menu on its own line below it, so a long title
+        # never runs under the menu; the untrained note below the pictures, in the margin
+        title=dict(text=heading, y=0.985, yanchor="top", yref="container"),
+        updatemenus=[
+            dict(buttons=buttons, direction="down", x=1, xanchor="right", y=1.0,
+                 yanchor="bottom", pad=dict(b=24))
+        ],
+        height=max(360, min(760, int(420 * height / max(width, 1) * (2 / n)) + 170)),
+        margin=dict(l=10, r=10, t=120, b=40),
     )
     if not pictures.is_trained:
         fig.add_annotation(
@@ -236,7 +241,9 @@ def segmentation_figure(
             xref="paper",
             yref="paper",
             x=0,
-            y=-0.02,
+            y=0,
+            yanchor="top",
+            yshift=-6,
             showarrow=False,
             font=dict(color=WARNING_COLOR),
             xanchor="left",

@@ -139,7 +139,10 @@ def test_exported_report_shows_fallbacks_and_plotly_hover_offline(executed, tmp_
             graph.locator(".updatemenu-item-text", has_text="entropy").first.click()
             visible = page.evaluate("""() => document.querySelector('.plotly-graph-div').data
                 .filter(t => t.visible !== false).map(t => t.name)""")
-            assert visible == ["entropy", "hover"]
+            assert visible == ["entropy", "hover", "entropy"]  # picture, hover, colour bar
+            bar = graph.locator(".colorbar").first
+            bar.wait_for(timeout=10_000)
+            assert "nats" in bar.text_content() and "entropy" in bar.text_content()
             page.screenshot(path=str(artifacts_dir / "report_segmentation_plotly.png"))
         finally:
             browser.close()
