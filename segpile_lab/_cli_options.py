@@ -367,7 +367,7 @@ def format_table(
             for i, size in kept
         ]
         lines.append("  ".join(cells).rstrip())
-    left_out = [frame.columns[i] for i in range(len(kept), len(columns))]
+    left_out = [columns[i][0] for i in range(len(kept), len(columns))]
     if left_out:
         lines.append(f"(not shown at this width: {', '.join(left_out)})")
     return "\n".join(lines)

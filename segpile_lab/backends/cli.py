@@ -17,6 +17,7 @@ from segpile_lab._cli_options import (
     add_out,
     check_distinct_folders,
     default_out,
+    format_table,
     int_at_least,
     int_list,
     out_dir,
@@ -93,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from segpile_lab.backends.accuracy import compare_accuracy
     from segpile_lab.backends.benchmark import benchmark
-    from segpile_lab.backends.plots import backend_card
+    from segpile_lab.backends.plots import CARD_COLUMNS, backend_card
     from segpile_lab.backends.registry import REFERENCE
     from segpile_lab.errors import BackendError
     from segpile_lab.seg.images import demo_images, load_image
@@ -139,8 +140,8 @@ def _run(args: argparse.Namespace) -> int:
         written += _write_accuracy(accuracy, out)
     written += _figures(bench, accuracy, out, batch=args.batch_size[0])
     card = backend_card(bench, accuracy, batch=args.batch_size[0])
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=40):
-        print(card.drop("error"))
+    headers = {column: header for column, (header, _) in CARD_COLUMNS.items()}
+    print(format_table(card.drop("error"), headers=headers))
     for row in card.filter(pl.col("status") == "error").iter_rows(named=True):
         print(f"{row['backend']}: error: {row['error']}")
     if bench.note:

@@ -11,7 +11,12 @@ from typing import Any
 from segpile_lab._figures import literal
 from segpile_lab.backends.accuracy import AccuracyReport
 from segpile_lab.backends.benchmark import BenchmarkResult
-from segpile_lab.backends.plots import backend_card, pareto_points, worst_classes
+from segpile_lab.backends.plots import (
+    CARD_COLUMNS,
+    backend_card,
+    pareto_points,
+    worst_classes,
+)
 
 
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
@@ -120,11 +125,15 @@ def delta_iou_figure(accuracy: AccuracyReport, top: int = 15) -> Any:
 def card_figure(card: Any, note: str = "") -> Any:
     """The backend card (`backend_card`) as a table picture; errors stay in the CSV/JSON."""
     shown = card.drop("error") if "error" in card.columns else card
+    formats = [CARD_COLUMNS.get(c, (c, None))[1] for c in shown.columns]
     cells = [
-        [f"{v:.4g}" if isinstance(v, float) else ("" if v is None else literal(v)) for v in row]
+        [
+            "" if v is None else literal(f.format(v) if f else v)
+            for v, f in zip(row, formats, strict=True)
+        ]
         for row in shown.iter_rows()
     ]
-    headers = [literal(c).replace("_", " ") for c in shown.columns]
+    headers = [literal(CARD_COLUMNS.get(c, (c, None))[0]) for c in shown.columns]
     chars = sum(max(len(text) for text in column) for column in zip(headers, *cells, strict=True))
     fig, ax = _figure(min(1 + 0.075 * chars, 30), 0.9 + 0.25 * (len(cells) + 1))
     ax.axis("off")
