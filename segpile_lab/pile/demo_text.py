@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from itertools import cycle
 
 Generator = Callable[[random.Random, int], str]
 
@@ -90,7 +91,7 @@ def pile_cc(rng: random.Random, target: int) -> str:
 
 def pubmed_central(rng: random.Random, target: int) -> str:
     bio = ["patients", "cohort", "expression", "tumor", "treatment", "clinical", "mice", "dose"]
-    sections = iter(["Introduction", "Materials and Methods", "Results", "Discussion"] * 50)
+    sections = cycle(["Introduction", "Materials and Methods", "Results", "Discussion"])
 
     def unit() -> str:
         stat = f"(n = {rng.randint(12, 900)}, p < 0.0{rng.randint(1, 5)})"
