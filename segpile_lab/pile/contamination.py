@@ -4,11 +4,13 @@ As in GPT-3's decontamination (Brown et al. 2020, appendix C), a document overla
 item when they share a word `n`-gram (default 13). Words are the ``\\w+`` runs of the text
 after Unicode NFKC normalisation (ligatures, full-width and composed/decomposed forms become
 one) and lowercasing, so punctuation and whitespace differences never matter. An n-gram is a
-64-bit hash of its n word hashes (`ngram_hashes`; a collision is ~n²/2⁶⁴ likely).
+64-bit hash of its n word hashes (`ngram_hashes`; among N distinct n-grams a collision has
+probability ≈ N²/2⁶⁵).
 
-The benchmark side is the small one: `BenchmarkNgrams` holds its n-grams as a sorted hash
-array (8 bytes per distinct n-gram, with the item each came from), or, for an evaluation set
-too large for that, a `BloomFilter` (~1.2 bytes per n-gram at a 1 % false-positive rate);
+The benchmark side is the small one: `BenchmarkNgrams` holds its n-grams as sorted hashes with
+the item each came from (16 bytes per n-gram, plus a hash set of the distinct ones), or, for an
+evaluation set too large for that, a `BloomFilter` (1.2 bytes per n-gram at a 1 %
+false-positive rate, 3.6 at 10⁻⁶);
 Bloom hits are then confirmed exactly against the items in one more pass over the benchmark,
 so the reported counts carry no false positive. The Pile side streams: `ContaminationScan`
 takes frames with `update` and other scans with `merge` (shards, processes), like the other
