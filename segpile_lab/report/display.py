@@ -64,9 +64,9 @@ class HTMLBlock:
 
 
 def format_value(value: Any, fmt: Format | None = None) -> str:
-    """One cell as text: `fmt` when given (see `Format`), else integers with thousands separators, floats
-    to 3 significant digits (thousands separators from 1,000), booleans as yes/no, lists
-    joined by commas; None and NaN as "—"."""
+    """One cell as text: `fmt` when given (see `Format`), else integers with thousands
+    separators, floats to 3 significant digits (thousands separators from 1,000), booleans as
+    yes/no, lists joined by commas; None and NaN as "—"."""
     missing = value is None or (isinstance(value, float) and math.isnan(value))
     if callable(fmt):
         return fmt(None if missing else value)
