@@ -280,6 +280,9 @@ class ContaminationScan:
 
     def update(self, df: pl.DataFrame) -> ContaminationScan:
         """Scan the documents of `df`; returns self."""
+        missing = {"subset", "text"} - set(df.columns)
+        if missing:
+            raise DataError(f"contamination: the frame has no {sorted(missing)} column(s)")
         n_bytes = (df["n_bytes"] if "n_bytes" in df.columns else df["text"].str.len_bytes()).cast(
             pl.UInt64
         )

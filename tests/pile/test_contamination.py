@@ -247,3 +247,8 @@ def test_cli_bad_arguments_are_one_line_errors(tmp_path, monkeypatch, argv, mess
     code, _, err = _cli(str(data), *argv, "--out", str(tmp_path / "out"))
     assert code == 2 and message in err.strip().splitlines()[-1]
     assert "Traceback" not in err
+
+
+def test_a_frame_without_text_is_a_data_error() -> None:
+    with pytest.raises(DataError, match=r"no \['text'\] column"):
+        contamination(pl.DataFrame({"subset": ["A"], "body": ["x"]}), ["an item"])
