@@ -48,3 +48,40 @@ timeout 280 python -m segpile_lab.cli bench \
 # ---- real checkpoints: hub-layout cache trees (seeded weights) loaded offline, CUDA vs CPU ----
 timeout 240 python benchmarks/gpu_real_checkpoints.py "$OUT_DIR" | tee "$OUT_DIR/real_checkpoints.txt"
 echo "results in $OUT_DIR"
+
+# ==== BPB on Ray, one actor per GPU (section added with segpile_lab/distributed) ==============
+# The same evaluate_bpb call in-process and with engine="ray": each GPU gets one scorer actor
+# (num_gpus=1) that unpickles the model once onto its GPU; GPT-2 small architecture, untrained
+# weights, bf16 autocast. Writes $OUT_DIR/ray_bpb.json (documents/s, actors, max NLL difference).
+timeout 300 python - "$OUT_DIR" <<'PY' | tee "$OUT_DIR/ray_bpb.txt"
+import json, sys, time, warnings
+from pathlib import Path
+import numpy as np, polars as pl, ray, torch
+import segpile_lab as sl
+from segpile_lab.bpb.demo_lm import demo_causal_lm
+from segpile_lab.bpb.hf_scorer import HFCausalLMScorer
+from segpile_lab.distributed import bpb as ray_bpb
+from segpile_lab.distributed.demo import demo_pile_shards
+
+out = Path(sys.argv[1])
+warnings.simplefilter("ignore", sl.UntrainedModelWarning)
+gpus = torch.cuda.device_count()
+ray.init(num_gpus=gpus, include_dashboard=False, log_to_driver=False)
+df = sl.read_pile(demo_pile_shards(out / "ray_shards", shards=4, documents=400), progress=False)
+model, tokenizer = demo_causal_lm("gpt2", layers=12, hidden_size=768, heads=12, max_length=1024)
+scorer = HFCausalLMScorer(model, tokenizer, name="demo-gpt2", device="cuda")
+ray_bpb.UNIT_BYTES = max(1, int(df["n_bytes"].sum()) // (4 * gpus))
+rows = {}
+for engine in (None, "ray"):
+    start = time.perf_counter()
+    result = sl.evaluate_bpb(df, scorer, bootstrap=100, engine=engine, progress=False)
+    seconds = time.perf_counter() - start
+    rows[engine or "in_process"] = {"seconds": seconds, "documents_per_s": df.height / seconds,
+                                    "nll": result.documents["nll_nats"].to_numpy()}
+a, b = rows["in_process"].pop("nll"), rows["ray"].pop("nll")
+report = {"gpus": gpus, "actors": gpus, "documents": df.height, "runs": rows,
+          "max_relative_nll_difference": float(np.max(np.abs(a - b) / np.abs(a))),
+          "note": "ray run includes starting one actor per GPU and moving the model to it"}
+(out / "ray_bpb.json").write_text(json.dumps(report, indent=2) + "\n")
+print(json.dumps(report, indent=2))
+PY

@@ -17,13 +17,13 @@ def ray_session() -> Iterator[None]:
     """A local Ray instance with 2 CPUs, shared by every test of the session."""
     import ray
 
-    for attempt in range(3):  # Ray waits 30 s for its node; a busy 2-core machine may need more
+    for attempt in range(5):  # Ray waits 30 s for its node; a busy 2-core machine may need more
         try:
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
             break
         except Exception:
             ray.shutdown()
-            if attempt == 2:
+            if attempt == 4:
                 raise
     yield
     ray.shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -14,6 +15,30 @@ from segpile_lab.bpb.hf_scorer import HFCausalLMScorer
 from segpile_lab.distributed import bpb as ray_bpb
 
 pytestmark = pytest.mark.usefixtures("ray_session")
+
+
+# A language model's float32 NLL of a document depends, in its last bits, on the other
+# windows in its batch (matrix products of another shape take other BLAS blocks), and a unit
+# batches only its own documents: its values agree to float32 rounding. Model-free scorers and
+# everything computed from the per-document values (pooling, bootstrap) are exact.
+MODEL = "demo-gpt2"
+FLOAT_COLUMNS = (
+    "nll_nats", "nll_bits", "bpb", "ci_low", "ci_high", "byte_perplexity", "word_perplexity",
+    "token_perplexity", "mean_nll_nats", "mean_nll_bits",
+)  # fmt: skip
+
+
+def assert_same(left: pl.DataFrame, right: pl.DataFrame) -> None:
+    """Equal value for value, except the model's float columns: to 1e-6 relative."""
+    assert left.columns == right.columns and left.height == right.height
+    model = pl.col("scorer") == MODEL
+    for column in left.columns:
+        if column in FLOAT_COLUMNS:
+            assert left.filter(~model)[column].equals(right.filter(~model)[column]), column
+            a, b = left.filter(model)[column], right.filter(model)[column]
+            assert np.allclose(a.to_numpy(), b.to_numpy(), rtol=1e-6, equal_nan=True), column
+        else:
+            assert left[column].equals(right[column]), column
 
 
 @pytest.fixture
@@ -37,7 +62,7 @@ def test_ray_bpb_equals_in_process_and_resumes(
         sl.ZstdScorer(19),
         sl.ZstdScorer.train(fit["text"].to_list() * 4, level=3, dict_size=2048),
         sl.NGramByteScorer(3).fit(fit["text"].to_list()),
-        HFCausalLMScorer(model, tokenizer, name="demo-gpt2", max_length=32),
+        HFCausalLMScorer(model, tokenizer, name=MODEL, max_length=32),
     ]
     monkeypatch.setattr(ray_bpb, "UNIT_BYTES", 2_000)  # several units per scorer
     units = ray_bpb.bpb_units(held_out["text"].to_list(), scorers[0])
@@ -49,10 +74,7 @@ def test_ray_bpb_equals_in_process_and_resumes(
         held_out, scorers, bootstrap=200, engine="ray", run_dir=run, progress=False
     )
     for name in ("documents", "subsets", "loss_by_position", "scorers"):
-        left, right = getattr(local, name), getattr(on_ray, name)
-        differ = [c for c in left.columns if not left[c].equals(right[c])]
-        rows = left.filter(pl.any_horizontal(left[c].ne_missing(right[c]) for c in differ))
-        assert not differ, f"{name}: {differ} differ, e.g.\n{rows}\n{right.select(differ)}"
+        assert_same(getattr(local, name), getattr(on_ray, name))
     assert local.notes == on_ray.notes
     assert local.loss_by_position.height > 0  # the language model's positions merged too
 
@@ -61,4 +83,4 @@ def test_ray_bpb_equals_in_process_and_resumes(
     )
     err = capsys.readouterr().err
     assert f"{len(units)} of {len(units)} units already complete" in err
-    assert again.subsets.equals(local.subsets)
+    assert again.subsets.equals(on_ray.subsets)  # loaded from the run folder, bit for bit
