@@ -50,3 +50,9 @@ def connect(address: str | None) -> Any:
 def cluster_slots(ray: Any, resource: str) -> int:
     """How many units of `resource` (``"CPU"``, ``"GPU"``) the cluster has, at least 1."""
     return max(1, int(ray.cluster_resources().get(resource, 0)))
+
+
+def connect_ray(address: str | None = None) -> int:
+    """Start (or join, see `connect`) Ray now, so that a timed run does not include its
+    start-up; returns the cluster's CPU count."""
+    return cluster_slots(connect(address), "CPU")

@@ -1,0 +1,52 @@
+"""Projected wall time of a whole-Pile run on N workers, from the throughput of a measured run.
+
+A projection, not a measurement: it assumes every worker keeps the measured per-worker rate
+(perfect scaling, no start-up, storage that keeps up). The corpus sizes come from The Pile
+paper's composition table (`published_composition`): the training set is the sum of the
+effective (epoch-weighted) sizes, and the test split is 0.1 % of it, as the paper splits it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+__all__ = ["pile_bytes", "project_wall_time"]
+
+GIB = 1 << 30
+TEST_SHARE = 0.001  # the paper's validation and test splits: 0.1 % of the data each
+
+
+def pile_bytes(split: str = "train") -> int:
+    """Uncompressed bytes of The Pile's ``"train"`` set or its ``"test"`` split (see above)."""
+    from segpile_lab.pile.manifests import published_composition
+
+    train = float(published_composition()["effective_size_gib"].sum()) * GIB
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    return round(train if split == "train" else train * TEST_SHARE)
+
+
+def project_wall_time(
+    measured_bytes: int,
+    seconds: float,
+    workers_used: int,
+    corpus_bytes: int,
+    workers: Sequence[int] = (1, 8, 32, 128, 512),
+) -> pl.DataFrame:
+    """One row per worker count: ``workers``, ``hours`` and ``days`` to process
+    `corpus_bytes` at the per-worker rate measured (`measured_bytes` in `seconds` on
+    `workers_used` workers), and that rate in ``mb_per_s_per_worker``."""
+    if measured_bytes <= 0 or seconds <= 0 or workers_used < 1:
+        raise ValueError("a projection needs a measured run: bytes > 0, seconds > 0, workers ≥ 1")
+    rate = measured_bytes / seconds / workers_used
+    hours = [corpus_bytes / (rate * n) / 3600 for n in workers]
+    return pl.DataFrame(
+        {
+            "workers": list(workers),
+            "hours": hours,
+            "days": [h / 24 for h in hours],
+            "mb_per_s_per_worker": [rate / 1e6] * len(workers),
+        }
+    )
