@@ -35,6 +35,8 @@ class Layer:
             largest value in the map (see :func:`value_range`); ``""`` for other kinds.
         units: ``"probability"``, ``"nats"`` … (``""`` for class and key layers).
         high_is_error: True when high values mark pixels that are likely wrong.
+        bound: the largest value a map layer can take (None = ln C), what score histograms
+            are binned over.
         monte_carlo: True for the Monte-Carlo-dropout maps (need ``mc_samples > 0``).
         note: one sentence for a colour bar or key.
     """
@@ -46,6 +48,7 @@ class Layer:
     value_range: str = ""
     units: str = ""
     high_is_error: bool = False
+    bound: float | None = 1.0
     monte_carlo: bool = False
     note: str = ""
 
@@ -62,7 +65,7 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             "entropy", "single-pass entropy (nats)", "map", "magma", "log_classes", "nats",
-            high_is_error=True, note=f"{_UNSURE} (one forward pass)",
+            high_is_error=True, bound=None, note=f"{_UNSURE} (one forward pass)",
         ),
         Layer(
             "entropy_normalized", "single-pass entropy / ln C", "map", "magma", "unit",
@@ -74,22 +77,22 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             "predictive_entropy", "MC predictive entropy (nats)", "map", "magma",
-            "log_classes", "nats", high_is_error=True, monte_carlo=True,
+            "log_classes", "nats", high_is_error=True, bound=None, monte_carlo=True,
             note=f"{_UNSURE}; entropy of the mean over the dropout passes",
         ),
         Layer(
             "expected_entropy", "MC expected entropy (nats)", "map", "magma", "log_classes",
-            "nats", high_is_error=True, monte_carlo=True,
+            "nats", high_is_error=True, bound=None, monte_carlo=True,
             note="mean entropy of the dropout passes: uncertainty in the data",
         ),
         Layer(
             "mutual_information", "MC mutual information (nats)", "map", "magma", "observed",
-            "nats", high_is_error=True, monte_carlo=True,
+            "nats", high_is_error=True, bound=None, monte_carlo=True,
             note="predictive − expected entropy: how much the dropout passes disagree",
         ),
         Layer(
             "top_class_variance", "MC variance of the top class's probability", "map", "magma",
-            "observed", "probability²", high_is_error=True, monte_carlo=True,
+            "observed", "probability²", high_is_error=True, bound=0.25, monte_carlo=True,
             note="spread of the top class's probability over the dropout passes",
         ),
         Layer("ground_truth", "ground truth (annotation)", "classes"),

@@ -30,19 +30,14 @@ import numpy as np
 from segpile_lab.errors import DataError
 from segpile_lab.provenance import Provenance
 from segpile_lab.seg.ade20k import IGNORE_INDEX
+from segpile_lab.seg.layers import LAYERS
 
 SCORE_BINS = 4096
 TOP_CONFUSIONS = 3  # confused (truth, prediction) pairs named per image
-# score name -> (True if a high value means "probably wrong", upper end of its range or None = ln C)
+# score name -> (True if a high value means "probably wrong", upper end of its range or None =
+# ln C), from the layer vocabulary
 SCORES: dict[str, tuple[bool, float | None]] = {
-    "confidence": (False, 1.0),
-    "margin": (False, 1.0),
-    "entropy": (True, None),
-    "entropy_normalized": (True, 1.0),
-    "predictive_entropy": (True, None),
-    "expected_entropy": (True, None),
-    "mutual_information": (True, None),
-    "top_class_variance": (True, 0.25),
+    name: (spec.high_is_error, spec.bound) for name, spec in LAYERS.items() if spec.kind == "map"
 }
 
 
@@ -96,8 +91,6 @@ class SegmentationMetrics:
         num_classes: C; id2label: names for the per-class table (default "class i").
         ignore_index: target value that is skipped (ADE20K: 255).
         calibration_bins: equal-width confidence bins of the ECE.
-        provenance: of the predictions; `update` with a `SegmentationResult` as `scores` adds
-            the result's (so metrics of untrained demo weights say so in every figure).
         provenance: of the predictions; `update` with a `SegmentationResult` as `scores` adds
             the result's (so metrics of untrained demo weights say so in every figure).
     Example:
@@ -195,7 +188,7 @@ class SegmentationMetrics:
             "pixel_accuracy": accuracy,
             "error_rate": 1.0 - accuracy,
             "miou": _nanmean(_iou(confusion)),
-            "classes": [self._name(i) for i in np.flatnonzero(confusion.sum(1))],
+            "classes": [self._name(int(i)) for i in np.flatnonzero(confusion.sum(1))],
             "top_confusions": "; ".join(
                 f"{self._name(t)}→{self._name(p)} {errors[t, p] / pixels:.1%}" for t, p in pairs
             ),
