@@ -125,11 +125,14 @@ def test_missing_path_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.shared
-def test_tokenizer_adds_bytes_per_token(shared_data: Path, tmp_path: Path) -> None:
+def test_tokenizer_adds_bytes_per_token(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "300")  # room for the last column
     data = shared_data / "pile" / "val_first10.jsonl"
     tokenizer = shared_data / "tokenizers" / "gpt2-tokenizer.json"
     code, out, _ = _run(str(data), "--tokenizer", str(tokenizer), "--out", str(tmp_path))
-    assert code == 0 and "bytes_per_token" in out
+    assert code == 0 and " B/token " in out
     table = pl.read_csv(tmp_path / "composition.csv").drop_nulls("bytes_per_token")
     assert set(table["subset"]) == {"PubMed Abstracts", "OpenWebText2", "StackExchange", "Github"}
     assert (table["bytes_per_token"] > 1).all()
