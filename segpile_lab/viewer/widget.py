@@ -9,9 +9,10 @@ opacity, outline, threshold, selected class) lives in synced traits:
 in the page is visible in the kernel.
 
 Saved notebooks: the output keeps only a ``text/html`` fallback (a JPEG of the view, at most
-960 px wide, plus legends: ~0.1–0.3 MB per viewer); the widget's data (up to
-``max_pixels`` cells: ~3.5 MB at the default 640×640 with the MC layers) is stored in a notebook
-only when JupyterLab's "Save widget state automatically" setting is on (off by default).
+960 px wide, plus legends: 140 KB for the 512×600 demo photo in ``benchmarks/results/
+viewer.json``); the widget's data (bounded by ``max_pixels`` cells: 3.4 MB for that photo, 2
+bytes per cell more for each MC layer) is stored in a notebook only when JupyterLab's "Save
+widget state automatically" setting is on (off by default).
 """
 
 from __future__ import annotations
