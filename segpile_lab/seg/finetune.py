@@ -33,6 +33,8 @@ import json
 import math
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -281,7 +283,7 @@ def _resized(
     labels = Image.fromarray(np.ascontiguousarray(mask).astype(np.int32)).resize(
         (size, size), Image.Resampling.NEAREST
     )
-    return np.asarray(photo), np.asarray(labels)
+    return np.array(photo), np.array(labels)  # writable copies: torch.from_numpy needs them
 
 
 # -- loss and evaluation -------------------------------------------------------------------------
@@ -377,7 +379,8 @@ def save_checkpoint(
     path.mkdir(parents=True, exist_ok=True)
     original, model.config = model.config, saved
     try:
-        model.save_pretrained(path, safe_serialization=True)
+        with _quiet_transformers():  # its "Writing model shards" bar is a widget in notebooks
+            model.save_pretrained(path, safe_serialization=True)
     finally:
         model.config = original
     torch.save(
@@ -387,6 +390,19 @@ def save_checkpoint(
     state = {"step": step, "mode": mode, "history": rows}
     (path / TRAINER_STATE).write_text(json.dumps(state, indent=1) + "\n")
     return path
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _load_training_state(

@@ -215,11 +215,8 @@ class SegmentationGallery(anywidget.AnyWidget):
     def _on_select(self, change: dict[str, Any]) -> None:
         if change["new"] < 0:
             return
-        from IPython.display import display
-
-        self.output.clear_output(wait=True)
-        with self.output:
-            display(self.viewer(change["new"]))
+        self.output.outputs = ()
+        self.output.append_display_data(self.viewer(change["new"]))
 
     def set_filter(self, where: Any = None) -> None:
         """Keep only rows where the Polars expression `where` is true (None = all rows)."""
@@ -277,7 +274,7 @@ class SegmentationGallery(anywidget.AnyWidget):
         import ipywidgets
 
         box = ipywidgets.VBox([self, self.output])
-        data, metadata = box._repr_mimebundle_(**kwargs)
+        data = dict(box._repr_mimebundle_(**kwargs))
         sheet = contact_sheet(
             self._evaluation,
             sort_by=self.sort_by,
@@ -293,7 +290,7 @@ class SegmentationGallery(anywidget.AnyWidget):
             f'<div class="segpile-gallery-static"><img alt="{alt}" '
             f'src="data:image/png;base64,{encoded}" style="max-width:100%"></div>'
         )
-        return data, metadata
+        return data, {}
 
     def __repr__(self) -> str:
         return (
