@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from typing import Any
 
 from segpile_lab.errors import MissingExtraError
@@ -40,10 +40,17 @@ def connect(address: str | None) -> Any:
     ray = require_ray()
     if ray.is_initialized():
         return ray
-    context = ray.init(address=address, log_to_driver=False, configure_logging=False)
+    for attempt in range(3):  # a busy machine can miss Ray's 30 s deadline for its node
+        try:
+            context = ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+            break
+        except Exception:
+            ray.shutdown()
+            if attempt == 2:
+                raise
     url = getattr(context, "dashboard_url", None)
     if url:
-        print(f"Ray dashboard: http://{url}", file=sys.stderr)
+        print(f"Ray dashboard: http://{url}")
     return ray
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ from segpile_lab.pile._sampling import SubsetReservoir
 from segpile_lab.pile.composition import CompositionStats
 from segpile_lab.pile.dedup import ExactDuplicates
 from segpile_lab.pile.load_report import LoadReport
+from segpile_lab.pile.pii import merge_pii_counts, pii_counts
+from segpile_lab.pile.quality import quality_signals
 
 __all__ = ["audit_unit", "audit_units", "read_shards_on_ray"]
 
@@ -64,10 +67,15 @@ def audit_unit(payload: dict[str, Any]) -> Encoded:
     path, source, fmt = payload["file"]
 
     stats, duplicates = CompositionStats(), ExactDuplicates()
+    quality: list[pl.DataFrame] = []  # without a sample: the text audits of every document
+    pii: list[pl.DataFrame] = []
 
     def count_every_document(frame: pl.DataFrame) -> None:
         stats.update(frame)
         duplicates.update(frame)
+        if payload["sample_per_subset"] is None:
+            quality.append(quality_signals(frame))
+            pii.append(pii_counts(frame))
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SegpileWarning)
@@ -87,7 +95,26 @@ def audit_unit(payload: dict[str, Any]) -> Encoded:
         "report": report.to_dict(), "composition": stats.to_dict(), "synthetic": synthetic,
         "warnings": said,
     }  # fmt: skip
-    return Encoded(meta, {"sample": sample, "duplicates": counts})
+    frames = {"sample": sample, "duplicates": counts}
+    if quality and sum(part.height for part in quality) == sample.height:  # no rows dropped
+        frames |= {"quality": pl.concat(quality), "pii": merge_pii_counts(pii)}
+    return Encoded(meta, frames)
+
+
+@dataclass
+class ShardPass:
+    """What the single pass over every shard gathered, as `audit_pile`'s in-process pass does:
+    the (sampled) frame, its load report, the composition and exact-duplicate counts, without
+    a sample each shard's quality signals and PII counts (empty lists otherwise), and the run's
+    `RunSummary`."""
+
+    frame: pl.DataFrame
+    report: LoadReport
+    stats: CompositionStats
+    duplicates: ExactDuplicates
+    quality: list[pl.DataFrame]
+    pii: list[pl.DataFrame]
+    summary: RunSummary
 
 
 class AuditMerge:
@@ -101,6 +128,8 @@ class AuditMerge:
         )
         self.reports: list[LoadReport | None] = [None] * n_units
         self.frames: list[pl.DataFrame | None] = [None] * n_units
+        self.quality: list[pl.DataFrame | None] = [None] * n_units
+        self.pii: list[pl.DataFrame | None] = [None] * n_units
 
     def add(self, index: int, result: Encoded) -> None:
         self.stats.merge(CompositionStats.from_dict(result.meta["composition"]))
@@ -113,6 +142,16 @@ class AuditMerge:
             self.reservoir.add(result.frames["sample"], index)
         else:
             self.frames[index] = result.frames["sample"]
+            self.quality[index] = result.frames.get("quality")
+            self.pii[index] = result.frames.get("pii")
+
+    def text_audits(self) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
+        """Without a sample: every shard's quality signals (one row per document) and PII
+        counts, in file order; empty when any shard lacks them (the caller then computes them
+        on the merged frame)."""
+        if any(q is None for q in self.quality):
+            return [], []
+        return list(self.quality), list(self.pii)  # type: ignore[arg-type]
 
     def result(self, report: LoadReport) -> tuple[pl.DataFrame, LoadReport]:
         """The frame and the load report of the whole pass; `report` holds what the inputs'
@@ -145,11 +184,10 @@ def read_shards_on_ray(
     strict: bool = False,
     limit: int | None = None,
     progress: bool | None = None,
-) -> tuple[pl.DataFrame, LoadReport, CompositionStats, ExactDuplicates, RunSummary]:
+) -> ShardPass:
     """The audit's single pass over every shard, one Ray task per shard, merged exactly.
 
-    Returns what `audit_pile`'s in-process pass gathers: the (sampled) frame, the load report,
-    the composition and the exact-duplicate counts, plus the run's `RunSummary`. `run_dir`
+    Returns what `audit_pile`'s in-process pass gathers (`ShardPass`). `run_dir`
     keeps each shard's result (None: a temporary folder, nothing to resume).
     """
     from segpile_lab.pile.reader import _PileReader
@@ -183,4 +221,4 @@ def read_shards_on_ray(
             progress=progress,
         )
     df, report = merge.result(inputs.report)
-    return df, report, merge.stats, merge.duplicates, summary
+    return ShardPass(df, report, merge.stats, merge.duplicates, *merge.text_audits(), summary)

@@ -110,16 +110,18 @@ class ScoresMerge:
 
 
 class _ScorerActor:
-    """Holds one scorer for its lifetime; scores a unit's texts."""
+    """Holds one scorer, fetched from the object store on its first unit (and again after a
+    restart); scores a unit's texts. The reference comes wrapped in a list, so Ray passes it
+    as it is instead of resolving it."""
 
-    def __init__(self, scorer: list[Any]) -> None:
-        import ray
+    def __init__(self) -> None:
+        self.scorer: Scorer | None = None
 
-        # the reference comes wrapped in a list, so Ray does not treat the scorer as a
-        # constructor argument it must keep for restarts; the driver keeps it alive
-        self.scorer = ray.get(scorer[0])
+    def score(self, shared: list[Any], texts: list[str]) -> Encoded:
+        if self.scorer is None:
+            import ray
 
-    def score(self, texts: list[str]) -> Encoded:
+            self.scorer = ray.get(shared[0])
         return encode_scores(self.scorer.score(texts, progress=False))
 
 
@@ -160,8 +162,8 @@ def score_on_ray(
         while len(pool) <= index:
             if not shared:
                 shared.append(ray.put(scorer))
-            pool.append(actor_class.remote(shared))
-        return pool[index].score.remote(payload)
+            pool.append(actor_class.remote())
+        return pool[index].score.remote(shared, payload)
 
     with open_run_folder(run_dir) as folder:
         try:

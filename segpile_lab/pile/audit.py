@@ -109,7 +109,7 @@ class PileAudit:
 
     def figures(self, backend: plots.Backend = "plotly") -> dict[str, Any]:
         """The four audit figures by file stem."""
-        flag = {"backend": backend, "synthetic": self.synthetic}
+        flag: dict[str, Any] = {"backend": backend, "synthetic": self.synthetic}
         return {
             "composition": plots.plot_composition(self.composition, **flag),
             "lengths": plots.plot_lengths(self.frame, **flag),
@@ -227,10 +227,12 @@ def audit_pile(
     if engine == "ray":
         from segpile_lab.distributed.audit import read_shards_on_ray
 
-        df, report, stats, duplicates, _ = read_shards_on_ray(
+        run = read_shards_on_ray(
             source, run_dir=run_dir, address=address, sample_per_subset=sample_per_subset,
             seed=seed, strict=strict, limit=limit, progress=progress,
         )  # fmt: skip
+        df, report, stats, duplicates = run.frame, run.report, run.stats, run.duplicates
+        quality_parts, pii_parts = run.quality, run.pii
     else:
         df, report = read_pile(
             source,
@@ -245,7 +247,7 @@ def audit_pile(
     synthetic = bool(df["synthetic"].any()) if "synthetic" in df.columns else False
     if quality_parts and sum(part.height for part in quality_parts) == df.height:
         quality, pii = pl.concat(quality_parts), merge_pii_counts(pii_parts)
-    else:  # a sample, the Ray engine, or rows dropped after they were seen (lenient mode)
+    else:  # a sample, or rows dropped after they were seen (lenient mode)
         quality, pii = quality_signals(df), pii_counts(df)
     pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
     parameters = {
