@@ -38,10 +38,11 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows ``(default: X)`` for options with a meaningful default (not None, False or [])."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        default = action.default
-        meaningless = default is None or default is False or default == [] or not action.help
-        if meaningless or default == argparse.SUPPRESS or "%(default)" in action.help:
-            return action.help
+        default, text = action.default, action.help
+        if not text or default is None or default is False or default == []:
+            return text
+        if default == argparse.SUPPRESS or "%(default)" in text:
+            return text
         if isinstance(default, list | tuple):
             return f"{action.help} (default: {','.join(map(str, default))})"
         return super()._get_help_string(action)
@@ -352,7 +353,8 @@ def format_table(
     for name in frame.columns:
         cells = [_cell(value) for value in frame[name].to_list()]
         columns.append([headers.get(name, name), *cells])
-    kept, used = [], 0
+    kept: list[tuple[int, int]] = []
+    used = 0
     for index, column in enumerate(columns):
         size = max(len(cell) for cell in column)
         if kept and used + 2 + size > width:
