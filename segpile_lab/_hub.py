@@ -119,8 +119,8 @@ def _resolve(
     source: str | os.PathLike[str], what: str, revision: str | None, local_files_only: bool | None
 ) -> _Source:
     name = os.fspath(source)
-    local = Path(name).expanduser()
-    if not local.is_dir():
+    local: Path | None = Path(name).expanduser()
+    if local is not None and not local.is_dir():
         if local.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1:
             raise ModelNotAvailableError(
                 f"{what} {name!r}: no such local directory. Pass a folder holding config.json and "
@@ -155,7 +155,9 @@ def _advice(source: _Source, offline_alternative: str | None) -> str:
     return fix
 
 
-def _wrap(exc: BaseException, source: _Source, what: str, offline_alternative: str | None):
+def _wrap(
+    exc: BaseException, source: _Source, what: str, offline_alternative: str | None
+) -> ModelNotAvailableError:
     """Turn a third-party loading error into our typed error naming the checkpoint and the fix."""
     detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     head = f"{what} {source.name!r}"

@@ -184,9 +184,10 @@ class HFCausalLMScorer:
             model = (copy.deepcopy(model) if source is None else model).to(dtype=weight_dtype)
         self.weight_dtype = _weight_dtype(model)
         self.model = model.to(self.device).eval()
-        self.max_length = max_length or _max_length_of(model)
-        if not self.max_length:
+        window = max_length or _max_length_of(model)
+        if not window:
             raise ValueError("the model has no maximum length in its config; pass max_length=")
+        self.max_length: int = window
         self.stride = None if stride in (None, self.max_length) else stride
         rolling_windows(1, self.max_length, self.stride)  # validates stride early
         self.batch_size = batch_size

@@ -70,17 +70,18 @@ def demo_model(name: str, *, seed: int = DEMO_SEED) -> Any:
     """Build the demo SegFormer `name` ("demo-b0" / "demo-b2") with seeded random weights."""
     from transformers import SegformerConfig, SegformerForSemanticSegmentation
 
-    config = SegformerConfig(
+    options: dict[str, Any] = {
         **DEMO_CONFIGS[name],
-        num_labels=ADE20K.num_classes,
-        id2label=ADE20K.id2label,
-        label2id={label: index for index, label in ADE20K.id2label.items()},
-        classifier_dropout_prob=0.1,
-        drop_path_rate=0.1,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-        semantic_loss_ignore_index=ADE20K.ignore_index,
-    )
+        "num_labels": ADE20K.num_classes,  # a PretrainedConfig keyword
+        "id2label": ADE20K.id2label,
+        "label2id": {label: index for index, label in ADE20K.id2label.items()},
+        "classifier_dropout_prob": 0.1,
+        "drop_path_rate": 0.1,
+        "hidden_dropout_prob": 0.0,
+        "attention_probs_dropout_prob": 0.0,
+        "semantic_loss_ignore_index": ADE20K.ignore_index,
+    }
+    config = SegformerConfig(**options)
     setattr(config, _DEMO_MARKER, True)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -272,7 +273,7 @@ def _load_checkpoint(
 
     from segpile_lab._hub import load_model, read_checkpoint_json
 
-    where = {"revision": revision, "local_files_only": local_files_only}
+    where: dict[str, Any] = {"revision": revision, "local_files_only": local_files_only}
     config = read_checkpoint_json(name, "config.json", **where) or {}
     architectures = config.get("architectures") or []
     encoder_only = bool(architectures) and not any(
