@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(
         prog="segpile-lab",
         description="Segment images with SegFormer, compare inference backends, audit The Pile.",
+        epilog="Offline: --model demo-b0 (segment, evaluate, bench) and --scorer demo-gpt2 (pile "
+        "bpb) use seeded untrained demo weights; the pile commands without PATH read a synthetic "
+        "demo sample. Exit codes: 0 done, 2 a usage or data error, 1 a bug (its traceback is "
+        "saved and the file named). COMMAND --help lists every option with its default.",
     )
     parser.add_argument("--version", action="version", version=f"segpile-lab {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

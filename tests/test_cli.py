@@ -83,6 +83,8 @@ def test_commands_that_need_a_model_name_the_offline_demo_model():
     for prog in ("segpile-lab segment", "segpile-lab evaluate", "segpile-lab bench"):
         assert "demo-b0" in " ".join(leaves[prog].format_help().split())
     assert "demo-gpt2" in " ".join(leaves["segpile-lab pile bpb"].format_help().split())
+    top = " ".join(build_parser().format_help().split())
+    assert "--model demo-b0" in top and "--scorer demo-gpt2" in top and "Exit codes" in top
 
 
 @pytest.fixture
