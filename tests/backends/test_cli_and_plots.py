@@ -212,3 +212,24 @@ def test_bench_with_an_unreadable_image_fails_before_the_model_loads(tmp_path, c
     code = main(["bench", "--images", str(tmp_path / "imgs"), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and "a.jpg: not an image" in err and "Traceback" not in err
+
+
+def test_bench_when_the_reference_cannot_run_writes_what_it_has(tmp_path, capsys, monkeypatch):
+    from segpile_lab.backends import accuracy
+    from segpile_lab.errors import BackendError
+
+    def reference_fails(*args, **kwargs):
+        raise BackendError("torch-fp32: out of memory")
+
+    monkeypatch.setattr(accuracy, "compare_accuracy", reference_fails)
+    out = tmp_path / "bench"
+    argv = ["bench", "--model", "demo-b0", "--backends", "torch-fp32", "--batch-size", "1",
+            "--image-size", str(SIZE), "--repeats", "1", "--warmup", "1", "--threads", "1",
+            "--out", str(out)]  # fmt: skip
+    with pytest.warns(UntrainedModelWarning):
+        assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "accuracy not compared: torch-fp32: out of memory" in printed
+    assert {p.name for p in out.glob("*.png")} == {"latency.png", "card.png"}
+    assert not (out / "accuracy.csv").exists() and (out / "benchmark.csv").exists()
+    assert f"wrote {len(list(out.iterdir()))} files" in printed
