@@ -7,7 +7,7 @@ sets, hides every bar); `True` forces a bar, `False` hides it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
@@ -17,10 +17,11 @@ T = TypeVar("T")
 
 def progress_bar(
     iterable: Iterable[T] | None = None, *, progress: bool | None = None, **kwargs: Any
-) -> Iterator[T] | tqdm:
-    """Wrap `iterable` in a tqdm bar; pass `disable=` only when the caller or the environment
-    chose. tqdm reads ``TQDM_DISABLE`` itself in a terminal, but its notebook bar (what
-    `tqdm.auto` picks under a kernel) ignores it and would leave a blank widget in reports."""
+) -> tqdm:
+    """Wrap `iterable` in a tqdm bar (iterate it, or `update`/`close` it); pass `disable=` only
+    when the caller or the environment chose. tqdm reads ``TQDM_DISABLE`` itself in a terminal,
+    but its notebook bar (what `tqdm.auto` picks under a kernel) ignores it and would leave a
+    blank widget in reports."""
     if progress is None and os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false"):
         progress = False
     if progress is not None:

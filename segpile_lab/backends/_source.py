@@ -61,7 +61,8 @@ def model_source(segmenter: Any) -> ModelSource:
         raise TypeError(
             f"expected a Segmenter (sl.load_segmenter) or a SegFormer model, got {type(segmenter)}"
         )
-    labels: Any = getattr(segmenter, "num_labels", None) or model.config.num_labels
+    model_config: Any = model.config
+    labels = getattr(segmenter, "num_labels", None) or model_config.num_labels
     return ModelSource(
         model=model.eval(),
         name=str(getattr(segmenter, "name", type(model).__name__)),

@@ -252,7 +252,8 @@ def compare_accuracy(
     )
     report.logits[ref_runner.name] = ref_logits
     report.labels[ref_runner.name] = ref_labels
-    rows, class_rows = [], []
+    rows: list[dict[str, Any]] = []
+    class_rows: list[dict[str, Any]] = []
     for candidate in progress_bar(candidates, progress=progress, desc="accuracy", unit="backend"):
         name = candidate.name if isinstance(candidate, Runner) else candidate
         try:

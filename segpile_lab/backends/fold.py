@@ -19,6 +19,7 @@ logit error against the faithful `torch-fp32` reference is always measured, neve
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,7 +32,9 @@ class FoldedDecodeHead(nn.Module):
     output: logits `(N, num_labels, H/4, W/4)`.
     """
 
-    def __init__(self, head: nn.Module):
+    classifier: nn.Module
+
+    def __init__(self, head: Any):  # a SegformerDecodeHead (its parts are read by name)
         super().__init__()
         n_stages = len(head.linear_projections)
         hidden = head.linear_fuse.out_channels
@@ -70,7 +73,10 @@ class FoldedSegformer(nn.Module):
     Shares the encoder with the given `SegformerForSemanticSegmentation` (no weight copy).
     """
 
-    def __init__(self, model: nn.Module):
+    encoder: nn.Module
+    head: FoldedDecodeHead
+
+    def __init__(self, model: Any):  # a SegformerForSemanticSegmentation
         super().__init__()
         if model.training:
             raise ValueError("fold the decode head of a model in eval mode only (batch norm stats)")

@@ -16,6 +16,7 @@ still copy, as HF's module does). Same arithmetic as HF's module up to the order
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,7 +28,13 @@ class ChannelsFirstMixFFN(nn.Module):
     Input `(B, N, C_in)` tokens of an `H × W` grid (`N = H·W`); output `(B, N, C_out)`.
     """
 
-    def __init__(self, mlp: nn.Module) -> None:
+    fc1: nn.Linear
+    fc2: nn.Linear
+    conv: nn.Conv2d
+    activation_fn: nn.Module
+    dropout: nn.Module
+
+    def __init__(self, mlp: Any) -> None:  # a SegformerMixMLP (its parts are read by name)
         super().__init__()
         self.fc1, self.fc2 = mlp.fc1, mlp.fc2
         self.conv = mlp.dwconv.dwconv

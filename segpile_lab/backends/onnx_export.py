@@ -184,6 +184,8 @@ def _export_dynamo(module: nn.Module, dummy: torch.Tensor, path: Path, opset: in
         external_data=False,
         verbose=False,
     )
+    if program is None:
+        raise BackendError("the dynamo exporter returned no ONNX program")
     program.save(str(path))
 
 

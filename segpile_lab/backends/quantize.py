@@ -160,9 +160,10 @@ def _produce(
     """Run the conversion `write(tmp)` into `path`, with its metadata beside it."""
     start = time.perf_counter()
     _write_atomically(path, what, write)
-    meta = {"seconds": time.perf_counter() - start, "excluded_nodes": excluded, "notes": notes}
+    seconds = time.perf_counter() - start
+    meta = {"seconds": seconds, "excluded_nodes": excluded, "notes": notes}
     path.with_suffix(".json").write_text(json.dumps(meta))
-    return QuantizedModel(path=path, cache_hit=False, **meta)
+    return QuantizedModel(path, seconds, excluded, cache_hit=False, notes=notes)
 
 
 def quantize_dynamic_int8(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -55,8 +56,9 @@ def torch_runner(
         module = copy.deepcopy(module).to(target)
     model_mib = _module_mib(module)
     start = time.perf_counter()
+    run: Callable[[torch.Tensor], torch.Tensor] = module
     if compile:
-        module = torch.compile(module, dynamic=False, options={"freezing": True})
+        run = torch.compile(module, dynamic=False, options={"freezing": True})
 
     def forward(pixel_values: torch.Tensor) -> torch.Tensor:
         with (
@@ -67,7 +69,7 @@ def torch_runner(
                 enabled=autocast_dtype is not None,
             ),
         ):
-            logits = module(pixel_values.to(target, non_blocking=True))
+            logits = run(pixel_values.to(target, non_blocking=True))
         return logits.float()
 
     details: dict[str, Any] = {"autocast": str(autocast_dtype) if autocast_dtype else None}

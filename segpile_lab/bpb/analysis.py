@@ -48,6 +48,7 @@ def bpb_by_context(
                 base.model, base.tokenizer, max_length=length, stride=stride, **scorer_options
             )
             scores = scorer.score_sequences(sequences, progress=progress)
+            assert scores.n_tokens is not None  # a causal LM always counts its tokens
             rows.append(
                 {
                     "max_length": length,

@@ -72,13 +72,14 @@ def demo_causal_lm(
     Warns:
         UntrainedModelWarning: always; its scores come from untrained demo weights.
     """
-    from transformers import AutoModelForCausalLM, GPT2Config, GPTNeoXConfig
+    from transformers import AutoModelForCausalLM, GPT2Config, GPTNeoXConfig, PretrainedConfig
 
     from segpile_lab.bpb.hf_scorer import load_tokenizer
 
     tokenizer = byte_level_tokenizer() if tokenizer_file is None else load_tokenizer(tokenizer_file)
     eos = tokenizer.convert_tokens_to_ids(END_OF_TEXT)
     common = {"vocab_size": len(tokenizer), "bos_token_id": eos, "eos_token_id": eos}
+    config: PretrainedConfig
     if arch == "gpt2":
         config = GPT2Config(
             n_layer=layers, n_embd=hidden_size, n_head=heads, n_positions=max_length, **common

@@ -85,7 +85,7 @@ def _document_frame(kept: pl.DataFrame, name: str, scores: DocumentScores) -> pl
 
 
 def _position_frame(name: str, scores: DocumentScores) -> pl.DataFrame | None:
-    if scores.position_nll is None:
+    if scores.position_nll is None or scores.position_tokens is None:
         return None
     count = scores.position_tokens
     used = count > 0

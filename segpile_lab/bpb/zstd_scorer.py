@@ -37,8 +37,7 @@ class ZstdScorer:
         self.level = level
         self.dictionary = dictionary
         self.name = f"zstd-{level}" + ("" if dictionary is None else "+dict")
-        options = {} if dictionary is None else {"dict_data": dictionary}
-        self._compressor = zstandard.ZstdCompressor(level=level, **options)
+        self._compressor = zstandard.ZstdCompressor(level=level, dict_data=dictionary)
 
     def __reduce__(self) -> tuple[type[ZstdScorer], tuple[int, bytes | None]]:
         """Rebuilt from level and dictionary bytes (the compressor itself does not pickle), so
@@ -53,7 +52,7 @@ class ZstdScorer:
         Raises:
             DataError: too few or too small training texts for zstd's dictionary trainer.
         """
-        samples = [t.encode("utf-8") for t in texts if t]
+        samples: list[bytes | bytearray | memoryview] = [t.encode("utf-8") for t in texts if t]
         try:
             dictionary = zstandard.train_dictionary(dict_size, samples, level=level)
         except zstandard.ZstdError as exc:

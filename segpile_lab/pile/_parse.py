@@ -46,12 +46,11 @@ PILE_SCHEMA: dict[str, pl.DataType] = {
     "known_subset": pl.Boolean(),
     "synthetic": pl.Boolean(),
 }
-_JSON_SCHEMA = {"text": pl.String, "meta": pl.Struct({"pile_set_name": pl.String})}
+_JSON_SCHEMA = pl.Schema({"text": pl.String(), "meta": pl.Struct({"pile_set_name": pl.String})})
 # ``meta.synthetic`` widens every row's parse: asked for only in chunks that have the key
-_JSON_SCHEMA_SYNTHETIC = {
-    "text": pl.String,
-    "meta": pl.Struct({"pile_set_name": pl.String, "synthetic": pl.Boolean}),
-}
+_JSON_SCHEMA_SYNTHETIC = pl.Schema(
+    {"text": pl.String(), "meta": pl.Struct({"pile_set_name": pl.String, "synthetic": pl.Boolean})}
+)
 _RAW_SCHEMA = {
     "text": pl.String,
     "pile_set_name": pl.String,

@@ -106,17 +106,20 @@ class SubsetStats:
 
     def _order_statistic(self, rank: int) -> float:
         """The `rank`-th smallest size (0-based): exact at both ends, else from the histogram."""
+        smallest, largest = self.min_bytes, self.max_bytes
+        if smallest is None or largest is None:
+            raise ValueError("no documents: no order statistics")
         if rank == 0:
-            return float(self.min_bytes)
+            return float(smallest)
         if rank == self.documents - 1:
-            return float(self.max_bytes)
+            return float(largest)
         cumulative = np.cumsum(self.histogram)
         index = int(np.searchsorted(cumulative, rank, side="right"))
         before = int(cumulative[index - 1]) if index else 0
         low, high = _bin_bounds(index)
         fraction = (rank - before + 0.5) / int(self.histogram[index])
         value = low * (high / low) ** fraction if low > 0 else 0.0
-        return float(min(max(value, self.min_bytes), self.max_bytes))
+        return float(min(max(value, smallest), largest))
 
 
 def _required_frame(df: pl.DataFrame) -> pl.DataFrame:
@@ -348,7 +351,9 @@ def byte_share_intervals(
     df = _required_frame(df)
     names = sorted(df["subset"].unique().to_list())
     if not df.height or not df["n_bytes"].sum():
-        schema = {"subset": pl.String, "byte_share_low": pl.Float64, "byte_share_high": pl.Float64}
+        schema = pl.Schema(
+            {"subset": pl.String, "byte_share_low": pl.Float64, "byte_share_high": pl.Float64}
+        )
         return (
             pl.DataFrame({"subset": names})
             .with_columns(byte_share_low=pl.lit(None), byte_share_high=pl.lit(None))

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import polars as pl
 
@@ -36,7 +37,7 @@ _SUM_LINE = re.compile(r"^(?P<digest>[0-9a-fA-F]{64}) [ *](?P<name>.+)$")
 _BLOCK = 4 << 20
 
 
-def _manifest(name: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _manifest(name: str, schema: Mapping[str, Any]) -> pl.DataFrame:
     return pl.read_csv(manifests_dir() / name, schema_overrides=schema)
 
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from segpile_lab.report.display_math import render_display_math
+
+if TYPE_CHECKING:
+    from nbconvert import HTMLExporter
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "segpile_report"
@@ -32,7 +36,7 @@ _REMOTE_RESOURCE = re.compile(
 )
 
 
-def html_exporter():  # -> nbconvert.HTMLExporter (imported lazily: it is slow to import)
+def html_exporter() -> HTMLExporter:  # nbconvert is imported lazily: it is slow to import
     """The HTML exporter with our offline template; images in markdown are embedded and
     outputs carry no ``Out[n]:`` prompt (a reader sees results, not execution counters)."""
     from nbconvert import HTMLExporter

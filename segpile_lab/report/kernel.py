@@ -8,7 +8,7 @@ the temporary file and source line of the cell that raised them. Loaded by `exec
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, TextIO
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -17,7 +17,14 @@ def load_ipython_extension(ipython: Any) -> None:
 
     from segpile_lab.report.display import show_note
 
-    def showwarning(message, category, filename, lineno, file=None, line=None) -> None:
+    def showwarning(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         display(show_note(str(message), title=category.__name__, kind="warning"))
 
     warnings.showwarning = showwarning

@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -324,7 +324,7 @@ def _at_cell(
     return f"cell {source_index} ({first!r}): {reason}"
 
 
-def _progress_printer(total: int, progress: bool | None):
+def _progress_printer(total: int, progress: bool | None) -> Callable[[int, str], None]:
     enabled = progress if progress is not None else not os.environ.get("TQDM_DISABLE")
 
     def show(number: int, message: str) -> None:

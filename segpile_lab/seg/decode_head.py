@@ -19,14 +19,13 @@ matters for the last bits. The function has no data-dependent control flow, so
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch.nn import functional as F
 
 
-def fast_decode_head(
-    head: torch.nn.Module, encoder_hidden_states: Sequence[torch.Tensor]
-) -> torch.Tensor:
+def fast_decode_head(head: Any, encoder_hidden_states: Sequence[torch.Tensor]) -> torch.Tensor:
     """Run `head` (a `SegformerDecodeHead`) on the 4 stage outputs; logits `(N, C, H/4, W/4)`."""
     if head.config.reshape_last_stage is False:  # 3-D last stage: HF's own code handles it
         return head(encoder_hidden_states)

@@ -164,7 +164,8 @@ def _predict_batch(
     arrays = [np.asarray(load_image(item)) for item in batch]
     pixel_values = segmenter.preprocessing(arrays)
     logits = forward(pixel_values)
-    mc_maps, mc_active = {}, []
+    mc_maps: dict[str, torch.Tensor] = {}
+    mc_active: list[str] = []
     if mc_samples:
         from segpile_lab.seg.mc_dropout import mc_dropout_maps
 

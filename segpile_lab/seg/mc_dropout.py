@@ -70,18 +70,15 @@ def mc_dropout_maps(
     """
     if samples < 1:
         raise ValueError("mc_samples must be >= 1")
-    total = total_sq = expected_entropy = None
     with torch.random.fork_rng(devices=[]), mc_dropout_mode(model) as active:
         torch.manual_seed(seed)
-        for _ in range(samples):
+        first = torch.softmax(logits_fn(pixel_values), dim=1)
+        total, total_sq, expected_entropy = first.clone(), first.square(), _entropy(first)
+        for _ in range(samples - 1):
             probabilities = torch.softmax(logits_fn(pixel_values), dim=1)
-            if total is None:
-                total, total_sq = probabilities.clone(), probabilities.square()
-                expected_entropy = _entropy(probabilities)
-            else:
-                total += probabilities
-                total_sq += probabilities.square()
-                expected_entropy += _entropy(probabilities)
+            total += probabilities
+            total_sq += probabilities.square()
+            expected_entropy += _entropy(probabilities)
     mean = total / samples
     expected_entropy = expected_entropy / samples
     predictive_entropy = _entropy(mean)

@@ -120,9 +120,9 @@ def _layer_colours(
         mask = valid & np.isin(labels, _selected(result, classes))
         return palette[np.where(valid, labels, 0)], mask
     if layer == "errors":
-        valid = ground_truth != IGNORE_INDEX
+        labelled = np.asarray(ground_truth) != IGNORE_INDEX
         wrong = (result.labels != ground_truth).astype(np.int64)
-        return _ERROR_COLOURS[wrong], valid
+        return _ERROR_COLOURS[wrong], labelled
     values = result.layer(layer)
     upper = value_range(layer, result.num_labels, values)
     return colorize(values, layer, upper), np.ones(values.shape, bool)

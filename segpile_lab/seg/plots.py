@@ -40,7 +40,6 @@ def confusion_top(metrics: SegmentationMetrics, top: int = 10) -> tuple[np.ndarr
     support = cm.sum(1)
     order = [int(i) for i in np.argsort(-support, kind="stable")[:top] if support[i] > 0]
     rest = np.setdiff1d(np.arange(cm.shape[0]), order)
-    blocks = [order, rest]
     rows = [cm[order]] + ([cm[rest].sum(0, keepdims=True)] if rest.size else [])
     full = np.concatenate(rows)
     cols = [full[:, order]] + ([full[:, rest].sum(1, keepdims=True)] if rest.size else [])
@@ -48,7 +47,7 @@ def confusion_top(metrics: SegmentationMetrics, top: int = 10) -> tuple[np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         matrix = np.nan_to_num(matrix / matrix.sum(1, keepdims=True))
     names = [metrics.id2label.get(i, f"class {i}") for i in order]
-    if blocks[1].size:
+    if rest.size:
         names.append("other")
     return matrix, names
 

@@ -29,14 +29,23 @@ class PixelStats:
     z: torch.Tensor | None = None
     s: torch.Tensor | None = None
 
+    def softmax_sums(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(top2, z, s)``, kept only when the stats were made with ``softmax=True``."""
+        if self.top2 is None or self.z is None or self.s is None:
+            raise ValueError("made with softmax=False: only labels and the top logit are kept")
+        return self.top2, self.z, self.s
+
     def confidence(self) -> torch.Tensor:
-        return 1.0 / self.z
+        _, z, _ = self.softmax_sums()
+        return 1.0 / z
 
     def entropy(self) -> torch.Tensor:
-        return (torch.log(self.z) - self.s / self.z).clamp_min_(0.0)
+        _, z, s = self.softmax_sums()
+        return (torch.log(z) - s / z).clamp_min_(0.0)
 
     def margin(self) -> torch.Tensor:
-        return (1.0 - torch.exp(self.top2 - self.top1)) / self.z
+        top2, z, _ = self.softmax_sums()
+        return (1.0 - torch.exp(top2 - self.top1)) / z
 
 
 def stream_stats(chunks: Iterable[torch.Tensor], *, softmax: bool = True) -> PixelStats:
@@ -82,17 +91,16 @@ def _update(stats: PixelStats, chunk: torch.Tensor, offset: int, softmax: bool) 
     new_top1 = torch.maximum(stats.top1, chunk_max)
     if softmax:
         # second best overall: the best of (old top2, chunk top2, the loser of the two top1s)
+        top2, z, s = stats.softmax_sums()
         loser = torch.minimum(stats.top1, chunk_max)
-        stats.top2 = torch.maximum(torch.maximum(stats.top2, _second(chunk)), loser)
+        stats.top2 = torch.maximum(torch.maximum(top2, _second(chunk)), loser)
         # rescale the running sums to the new maximum, then add this chunk
         delta = stats.top1 - new_top1  # <= 0
         scale = torch.exp(delta)
-        stats.s = scale * (stats.s + delta * stats.z)
-        stats.z = scale * stats.z
         shifted = chunk - new_top1
         exp = torch.exp(shifted)
-        stats.z += exp.sum(dim=0)
-        stats.s += (exp * shifted).sum(dim=0)
+        stats.s = scale * (s + delta * z) + (exp * shifted).sum(dim=0)
+        stats.z = scale * z + exp.sum(dim=0)
     stats.labels = torch.where(better, chunk_labels + offset, stats.labels)
     stats.top1 = new_top1
 

@@ -30,6 +30,8 @@ PNG_COMPRESS_LEVEL = 3
 # the HTML fallback saved in notebooks carries a JPEG: ~5x smaller than the PNG of a photo
 JPEG_QUALITY = 88
 
+Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
+
 
 @dataclass(frozen=True)
 class ViewState:
@@ -124,7 +126,7 @@ def render_png_tile(data: ViewerData, index: int, state: ViewState) -> bytes:
     return encode_png(render_panel(data, index, state))
 
 
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int) -> Font:
     try:
         return ImageFont.load_default(size)
     except TypeError:  # Pillow without FreeType
@@ -142,7 +144,7 @@ def _drawable(text: str) -> str:
     return text.translate(_GLYPH_FALLBACKS)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> list:
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[str]:
     """`text` broken at spaces into lines no wider than `width` pixels (a longer word alone)."""
     lines: list[str] = []
     for word in _drawable(text).split(" "):

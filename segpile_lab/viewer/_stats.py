@@ -7,6 +7,7 @@ pixels, which every statistic below leaves out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ def class_table(
         iou = np.divide(inter, union, out=np.full(num_classes, np.nan), where=union > 0)
         present |= cm.sum(1) > 0
     total = max(int(flat.size), 1)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cid in np.flatnonzero(present):
         n = int(pixels[cid])
         row = {
@@ -127,7 +128,7 @@ def truth_table(
     labelled = ground_truth[ground_truth != ignore_index].astype(np.int64)
     pixels = np.bincount(labelled, minlength=len(names))
     total = max(int(labelled.size), 1)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": int(cid),
             "name": names[cid],

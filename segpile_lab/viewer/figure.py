@@ -10,7 +10,7 @@ exported HTML report keeps it working offline.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from segpile_lab.viewer._data import (
 )
 from segpile_lab.viewer._payload import as_rgb, grid_indices
 from segpile_lab.viewer._render import ViewState, render_png_tile
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 HOVER_FIELDS = (
     "predicted",
@@ -140,7 +143,7 @@ def segmentation_figure(
     image_pixels: int = 256 * 256,
     hover_cells: int = 64 * 64,
     opacity: float = 0.6,
-):
+) -> go.Figure:
     """A plotly ``Figure`` of a segmentation with layer buttons and a hover read-out.
 
     Args:

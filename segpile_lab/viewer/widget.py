@@ -18,7 +18,7 @@ widget state automatically" setting is on (off by default).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import numpy as np
@@ -42,6 +42,9 @@ from segpile_lab.viewer._render import (
     render_png,
 )
 from segpile_lab.viewer._stats import ThresholdStats, threshold_stats
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 STATE_TRAITS = ("layer", "opacity", "outline", "threshold", "selected_class")
 _HERE = Path(__file__).resolve().parent
@@ -97,7 +100,7 @@ class SegmentationViewer(anywidget.AnyWidget):
     arrays = traitlets.Bytes(b"").tag(sync=True)
     array_layout = traitlets.Dict().tag(sync=True)
     meta = traitlets.Dict().tag(sync=True)
-    panels = traitlets.List().tag(sync=True)
+    panels: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     layer = traitlets.Unicode("labels").tag(sync=True)
     opacity = traitlets.Float(0.6).tag(sync=True)
@@ -233,7 +236,7 @@ class SegmentationViewer(anywidget.AnyWidget):
         untrained banner when relevant."""
         return render_png(self._data, self.view_state, self.title)
 
-    def to_plotly(self, **kwargs: Any):
+    def to_plotly(self, **kwargs: Any) -> go.Figure:
         """The report-mode plotly variant of this view (see :func:`segmentation_figure`)."""
         from segpile_lab.viewer.figure import segmentation_figure
 
@@ -246,7 +249,7 @@ class SegmentationViewer(anywidget.AnyWidget):
         """The widget view plus one offline fallback, ``text/html`` (JPEG of the view, legend,
         colour bar): what exported reports show. One picture, not a PNG beside an HTML copy of
         it, keeps a saved notebook small (see the module docstring)."""
-        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
         jpeg = render_jpeg(self._data, self.view_state, self.title)
         data["text/html"] = legend_html(self._data, jpeg, self.view_state, self.title)
         return data, metadata
