@@ -1,8 +1,9 @@
 """Find outputs of an executed notebook that would show up blank in an offline HTML page.
 
-Two cases (``../shared/guides/bad-inputs.md`` items 41 and 42): a widget view without an
-``image/png`` or ``text/html`` fallback (the page has no kernel to draw the widget), and an
-output whose every mimetype the HTML exporter drops (e.g. only the plotly mimetype).
+Two cases (the notebook contract in ARCHITECTURE.md: "Outputs must survive export"): a widget
+view without an ``image/png`` or ``text/html`` fallback (the page has no kernel to draw the
+widget), and an output whose every mimetype the HTML exporter drops (e.g. only the plotly
+mimetype).
 """
 
 from __future__ import annotations

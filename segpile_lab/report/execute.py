@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-# Report mode (see ../shared/guides/notebooks-and-reports.md): no tqdm widgets, plotly.js inlined
+# Report mode (ARCHITECTURE.md, Report): no tqdm widgets, plotly.js inlined
 # into the page instead of the plotly mimetype that nbconvert drops, inline PNGs for matplotlib.
 REPORT_ENV = {
     "TQDM_DISABLE": "1",

@@ -1,6 +1,6 @@
 """Load any image a user may hand us as an RGB `PIL.Image`, or fail with a clear error.
 
-Policy for awkward inputs (``../shared/guides/bad-inputs.md`` items 29–37):
+Policy for awkward inputs (``docs/bad-inputs.md``, "Models and images"):
 
 * **Decompression bombs**: an image with more pixels than `max_pixels` (default
   ``PIL.Image.MAX_IMAGE_PIXELS``, ~89.5 M) raises `ImageLoadError` before it is decoded. This
