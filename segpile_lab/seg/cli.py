@@ -52,8 +52,9 @@ def register(subparsers: Any) -> None:
         help="score a model on images with ADE20K-style annotations",
         description=(
             f"Segment every image in --images and compare with its annotation: {PAIRING_RULE}. "
-            "Writes metrics.json and per_class.csv. Offline, --model demo-b0 works without "
-            "downloads (untrained demo weights)."
+            "Writes metrics.json, per_class.csv and per_image.csv (one row per image: "
+            "accuracy, mIoU, mean confidence/entropy, ECE, AURC, top confusions). Offline, "
+            "--model demo-b0 works without downloads (untrained demo weights)."
         ),
     )
     add_image_folders(evaluate, required=True)
@@ -182,12 +183,16 @@ def _evaluate(args: argparse.Namespace) -> int:
     metrics.per_class().with_columns(
         **{key: pl.lit(value) for key, value in provenance.items()}
     ).write_csv(out / "per_class.csv")
+    metrics.per_image().with_columns(
+        pl.col("classes").list.join("; "),
+        **{key: pl.lit(value) for key, value in provenance.items()},
+    ).write_csv(out / "per_image.csv")
     note = f"  [{UNTRAINED}]" if not segmenter.is_trained else ""
     print(
         f"{summary['images']} images: mIoU {summary['miou']:.4f}, pixel accuracy "
         f"{summary['pixel_accuracy']:.4f}, ECE {summary.get('ece', float('nan')):.4f}{note}"
     )
-    print(f"wrote {out / 'metrics.json'} and {out / 'per_class.csv'}")
+    print(f"wrote {out / 'metrics.json'}, {out / 'per_class.csv'} and {out / 'per_image.csv'}")
     return 0
 
 

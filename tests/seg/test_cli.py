@@ -87,6 +87,10 @@ def test_evaluate_writes_metrics_and_per_class_csv(tmp_path, rgb_image):
         per_class.height == 150
         and per_class.filter(pl.col("class_id") == 2)["target_pixels"][0] == 2 * 37 * 53
     )
+    per_image = pl.read_csv(out / "per_image.csv")
+    assert per_image["path"].str.ends_with(".jpg").all() and per_image.height == 2
+    assert (per_image["pixels"] == 37 * 53).all() and (per_image["classes"] == "sky").all()
+    assert not per_image["is_trained"].any()
 
 
 def test_evaluate_missing_annotation_exit_2(tmp_path, rgb_image, capsys):
