@@ -95,6 +95,7 @@ def test_a_killed_worker_is_retried_and_nothing_counts_twice(shards: Path, tmp_p
     assert merge.stats.to_frame().equals(sl.composition(local_df))
 
 
+@pytest.mark.slow
 def test_damaged_shard_lenient_is_counted_strict_fails_naming_it(
     shards: Path, tmp_path: Path
 ) -> None:

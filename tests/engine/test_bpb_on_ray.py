@@ -48,6 +48,7 @@ def documents(shards: Path) -> pl.DataFrame:
     return df.with_columns(pl.col("text").str.slice(0, 600))
 
 
+@pytest.mark.slow
 def test_ray_bpb_equals_in_process_and_resumes(
     documents: pl.DataFrame,
     tmp_path: Path,

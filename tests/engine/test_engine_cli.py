@@ -21,6 +21,7 @@ def run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.slow
 def test_audit_on_ray_writes_the_same_files_and_resumes(shards: Path, tmp_path: Path) -> None:
     common = [str(shards), "--sample-per-subset", "3"]
     assert run("audit", *common, "--out", str(tmp_path / "local"))[0] == 0
