@@ -1,18 +1,22 @@
-"""Plotly figures and the "backend card" for benchmark and accuracy results.
+"""Figures and the "backend card" for benchmark and accuracy results.
 
-Figures made from untrained demo weights carry "untrained demo weights: ranks backends only"
-in their title.
+Like every domain's figures, each takes its result first and ``backend="plotly"`` (interactive)
+or ``"matplotlib"`` (`segpile_lab.backends.static_plots`, for PNG files). Figures made from
+untrained demo weights carry "untrained demo weights: ranks backends only" in their title (the
+result's `provenance`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from segpile_lab._figures import Backend, check_backend
 from segpile_lab.backends.accuracy import AccuracyReport
 from segpile_lab.backends.benchmark import BenchmarkResult
 
 
 def _title(text: str, note: str) -> str:
+    """`text` with the result's provenance note (`segpile_lab.provenance`) as a subtitle."""
     return f"{text}<br><sup>{note}</sup>" if note else text
 
 
@@ -26,8 +30,13 @@ def _say_if_empty(figure: Any, empty: bool, what: str) -> Any:
     return figure
 
 
-def latency_plot(result: BenchmarkResult) -> Any:
+def latency_plot(result: BenchmarkResult, *, backend: Backend = "plotly") -> Any:
     """Latency per image (ms) and throughput (images/s) against batch size, one line per backend."""
+    check_backend(backend)
+    if backend == "matplotlib":
+        from segpile_lab.backends.static_plots import latency_figure
+
+        return latency_figure(result)
     import plotly.colors
     import polars as pl
     from plotly.subplots import make_subplots
@@ -158,8 +167,19 @@ def backend_card_figure(card: Any, note: str = "") -> Any:
     return figure
 
 
-def pareto_plot(bench: BenchmarkResult, accuracy: AccuracyReport, batch: int = 1) -> Any:
+def pareto_plot(
+    bench: BenchmarkResult,
+    accuracy: AccuracyReport,
+    batch: int = 1,
+    *,
+    backend: Backend = "plotly",
+) -> Any:
     """Latency p50 (ms, log) against pixel agreement with the reference; the Pareto front joined."""
+    check_backend(backend)
+    if backend == "matplotlib":
+        from segpile_lab.backends.static_plots import pareto_figure
+
+        return pareto_figure(bench, accuracy, batch)
     import plotly.graph_objects as go
 
     points, front = pareto_points(bench, accuracy, batch)
@@ -227,8 +247,15 @@ def worst_classes(accuracy: AccuracyReport, top: int = 15) -> tuple[Any, list[st
     return data, worst, target
 
 
-def delta_iou_plot(accuracy: AccuracyReport, top: int = 15) -> Any:
+def delta_iou_plot(
+    accuracy: AccuracyReport, top: int = 15, *, backend: Backend = "plotly"
+) -> Any:
     """Per-class ΔIoU bars (candidate − reference) for the `top` classes that lose the most."""
+    check_backend(backend)
+    if backend == "matplotlib":
+        from segpile_lab.backends.static_plots import delta_iou_figure
+
+        return delta_iou_figure(accuracy, top)
     import plotly.express as px
 
     data, worst, target = worst_classes(accuracy, top)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from segpile_lab._figures import literal
+from segpile_lab._figures import literal, matplotlib_figure
 from segpile_lab.backends.accuracy import AccuracyReport
 from segpile_lab.backends.benchmark import BenchmarkResult
 from segpile_lab.backends.plots import (
@@ -17,13 +17,6 @@ from segpile_lab.backends.plots import (
     pareto_points,
     worst_classes,
 )
-
-
-def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.subplots(1, ncols)
 
 
 def _plain_log(ax: Any, *names: str) -> None:
@@ -55,7 +48,7 @@ def latency_figure(result: BenchmarkResult) -> Any:
     import polars as pl
 
     ok = result.frame.filter(pl.col("status") == "ok").sort("backend", "batch")
-    fig, (left, right) = _figure(11, 4.2, ncols=2)
+    fig, (left, right) = matplotlib_figure(11, 4.2, ncols=2, sharey=False)
     for index, ((name,), group) in enumerate(ok.group_by("backend", maintain_order=True)):
         batch = group["batch"].to_list()
         style = {"color": f"C{index % 10}", "marker": "o"}
@@ -81,7 +74,7 @@ def latency_figure(result: BenchmarkResult) -> Any:
 def pareto_figure(bench: BenchmarkResult, accuracy: AccuracyReport, batch: int = 1) -> Any:
     """Latency p50 (ms, log) against pixel agreement with the reference; the front dotted."""
     points, front = pareto_points(bench, accuracy, batch)
-    fig, ax = _figure(7.5, 4.8)
+    fig, ax = matplotlib_figure(7.5, 4.8)
     ax.scatter(points["latency_p50_ms"].to_list(), (points["pixel_agreement"] * 100).to_list())
     for row in points.iter_rows(named=True):
         ax.annotate(literal(row["backend"]), (row["latency_p50_ms"], row["pixel_agreement"] * 100),
@@ -106,7 +99,7 @@ def delta_iou_figure(accuracy: AccuracyReport, top: int = 15) -> Any:
 
     data, worst, target = worst_classes(accuracy, top)
     backends = data["backend"].unique(maintain_order=True).to_list()
-    fig, ax = _figure(max(7.0, 0.5 * len(worst) * max(1, len(backends))), 4.8)
+    fig, ax = matplotlib_figure(max(7.0, 0.5 * len(worst) * max(1, len(backends))), 4.8)
     width = 0.8 / max(1, len(backends))
     for index, name in enumerate(backends):
         part = data.filter(pl.col("backend") == name)
@@ -135,7 +128,7 @@ def card_figure(card: Any, note: str = "") -> Any:
     ]
     headers = [literal(CARD_COLUMNS.get(c, (c, None))[0]) for c in shown.columns]
     chars = sum(max(len(text) for text in column) for column in zip(headers, *cells, strict=True))
-    fig, ax = _figure(min(1 + 0.075 * chars, 30), 0.9 + 0.25 * (len(cells) + 1))
+    fig, ax = matplotlib_figure(min(1 + 0.075 * chars, 30), 0.9 + 0.25 * (len(cells) + 1))
     ax.axis("off")
     if cells:
         table = ax.table(cellText=cells, colLabels=headers, loc="center", cellLoc="left")

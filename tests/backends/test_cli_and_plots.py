@@ -233,3 +233,20 @@ def test_bench_when_the_reference_cannot_run_writes_what_it_has(tmp_path, capsys
     assert {p.name for p in out.glob("*.png")} == {"latency.png", "card.png"}
     assert not (out / "accuracy.csv").exists() and (out / "benchmark.csv").exists()
     assert f"wrote {len(list(out.iterdir()))} files" in printed
+
+
+def test_every_backend_figure_takes_the_backend_argument(results):
+    """One calling convention with the pile and BPB figures: ``backend="matplotlib"``."""
+    from matplotlib.figure import Figure
+
+    bench, accuracy = results
+    figures = [
+        plots.latency_plot(bench, backend="matplotlib"),
+        plots.pareto_plot(bench, accuracy, backend="matplotlib"),
+        plots.delta_iou_plot(accuracy, top=5, backend="matplotlib"),
+    ]
+    for figure in figures:
+        assert isinstance(figure, Figure)
+        assert UNTRAINED_NOTE in figure.get_suptitle()
+    with pytest.raises(ValueError, match="'plotly' or 'matplotlib'"):
+        plots.latency_plot(bench, backend="bokeh")  # type: ignore[arg-type]
