@@ -77,8 +77,8 @@ class Provenance:
 def title(text: str, provenance: Provenance, *, sep: str = " — ") -> str:
     """A figure title: `text`, then the provenance note after `sep` when there is one.
 
-    Use ``sep="<br><sup>"`` style separators for plotly subtitles or ``"\\n"`` for a second
-    line in matplotlib; the caller colours it with `WARNING_COLOR` where the library allows.
+    E.g. ``sep="\\n"`` for a second line in matplotlib; the caller colours it with
+    `WARNING_COLOR` where the library allows.
     """
     return f"{text}{sep}{provenance.note}" if provenance.is_demo else text
 
