@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from segpile_lab._progress import progress_bar
-from segpile_lab.errors import DataError, SegpileError, SegpileWarning
+from segpile_lab.errors import DataError, SegpileWarning
 from segpile_lab.seg.dataset import SegmentationDataset, as_dataset
 from segpile_lab.seg.metrics import SegmentationMetrics
 
@@ -100,7 +100,7 @@ def evaluate_dataset(
     """
     dataset = as_dataset(data, annotations)
     if batch_size < 1:
-        raise SegpileError(f"batch_size must be >= 1, got {batch_size}")
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     metrics = SegmentationMetrics(segmenter.num_labels, id2label=segmenter.id2label)
     evaluation = DatasetEvaluation(metrics, dataset, segmenter.name, segmenter.is_trained)
     total = len(dataset)

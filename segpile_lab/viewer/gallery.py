@@ -24,8 +24,6 @@ from typing import Any
 import anywidget
 import traitlets
 
-from segpile_lab.errors import SegpileError
-
 _HERE = Path(__file__).parent
 DEFAULT_SORT = "error_rate"
 # columns shown on each card (when present), with their format
@@ -61,7 +59,7 @@ def gallery_page(
     import polars as pl
 
     if sort_by not in frame.columns:
-        raise SegpileError(f"cannot sort by {sort_by!r}; columns: {sortable_columns(frame)}")
+        raise ValueError(f"cannot sort by {sort_by!r}; columns: {sortable_columns(frame)}")
     kept = frame
     if class_name:
         kept = kept.filter(pl.col("classes").list.contains(class_name))
@@ -262,7 +260,7 @@ class SegmentationGallery(anywidget.AnyWidget):
         from segpile_lab.viewer.widget import SegmentationViewer
 
         if self._segmenter is None:
-            raise SegpileError("pass the segmenter to SegmentationGallery to open images")
+            raise ValueError("pass the segmenter to SegmentationGallery to open images")
         image, target = self._evaluation.dataset[index]
         result = self._segmenter.predict(image, progress=False)
         title = f"#{index} {_short(self._evaluation.dataset.source(index))}"
