@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    import matplotlib.figure
+    import plotly.graph_objects as go
 
 Backend = Literal["plotly", "matplotlib"]
+#: What a figure function returns: a plotly figure, or a matplotlib one for ``"matplotlib"``.
+AnyFigure: TypeAlias = "go.Figure | matplotlib.figure.Figure"
 
 
 def check_backend(backend: str) -> None:

@@ -8,11 +8,14 @@ result's `provenance`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from segpile_lab._figures import Backend, check_backend
+from segpile_lab._figures import AnyFigure, Backend, check_backend
 from segpile_lab.backends.accuracy import AccuracyReport
 from segpile_lab.backends.benchmark import BenchmarkResult
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def _title(text: str, note: str) -> str:
@@ -30,7 +33,7 @@ def _say_if_empty(figure: Any, empty: bool, what: str) -> Any:
     return figure
 
 
-def latency_plot(result: BenchmarkResult, *, backend: Backend = "plotly") -> Any:
+def latency_plot(result: BenchmarkResult, *, backend: Backend = "plotly") -> AnyFigure:
     """Latency per image (ms) and throughput (images/s) against batch size, one line per backend."""
     check_backend(backend)
     if backend == "matplotlib":
@@ -77,7 +80,7 @@ def latency_plot(result: BenchmarkResult, *, backend: Backend = "plotly") -> Any
 
 def backend_card(
     bench: BenchmarkResult, accuracy: AccuracyReport | None = None, batch: int = 1
-) -> Any:
+) -> pl.DataFrame:
     """One row per backend at `batch`: speed, memory, size, setup, accuracy if given (Polars)."""
     import polars as pl
 
@@ -173,7 +176,7 @@ def pareto_plot(
     batch: int = 1,
     *,
     backend: Backend = "plotly",
-) -> Any:
+) -> AnyFigure:
     """Latency p50 (ms, log) against pixel agreement with the reference; the Pareto front joined."""
     check_backend(backend)
     if backend == "matplotlib":
@@ -249,7 +252,7 @@ def worst_classes(accuracy: AccuracyReport, top: int = 15) -> tuple[Any, list[st
 
 def delta_iou_plot(
     accuracy: AccuracyReport, top: int = 15, *, backend: Backend = "plotly"
-) -> Any:
+) -> AnyFigure:
     """Per-class ΔIoU bars (candidate − reference) for the `top` classes that lose the most."""
     check_backend(backend)
     if backend == "matplotlib":

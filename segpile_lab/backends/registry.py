@@ -13,11 +13,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segpile_lab.backends._runner import Runner
 from segpile_lab.backends._source import ModelSource, model_source
 from segpile_lab.errors import BackendError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 FOLD_SUFFIX = "+fold"
 _ORT_ONLY_OPTIONS = {
@@ -198,7 +201,7 @@ def unavailable_reason(name: str) -> str | None:
     return spec.requirement()
 
 
-def available_backends() -> Any:
+def available_backends() -> pl.DataFrame:
     """Polars frame: backend, family, precision, available, reason, description."""
     import polars as pl
 

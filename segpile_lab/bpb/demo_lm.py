@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from segpile_lab.errors import UntrainedModelWarning
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerFast
 
 __all__ = ["byte_level_tokenizer", "demo_causal_lm"]
 
@@ -32,7 +35,7 @@ def _bytes_to_unicode() -> dict[int, str]:
     return mapping
 
 
-def byte_level_tokenizer() -> Any:
+def byte_level_tokenizer() -> PreTrainedTokenizerFast:
     """A fast tokenizer with one token per UTF-8 byte (id = byte value) and EOS = 256.
 
     Used when no real ``tokenizer.json`` is available offline; ``len(tokenizer) == 257``.
@@ -78,7 +81,9 @@ def demo_causal_lm(
 
     tokenizer = byte_level_tokenizer() if tokenizer_file is None else load_tokenizer(tokenizer_file)
     eos = tokenizer.convert_tokens_to_ids(END_OF_TEXT)
-    common = {"vocab_size": len(tokenizer), "bos_token_id": eos, "eos_token_id": eos}
+    common: dict[str, Any] = {
+        "vocab_size": len(tokenizer), "bos_token_id": eos, "eos_token_id": eos
+    }
     config: PretrainedConfig
     if arch == "gpt2":
         config = GPT2Config(

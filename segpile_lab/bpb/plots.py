@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from segpile_lab._figures import (
+    AnyFigure,
     Backend,
     check_backend,
     literal,
@@ -63,7 +64,7 @@ def plot_subset_bpb(
     *,
     paper_models: Sequence[str] = DEFAULT_PAPER_MODELS,
     backend: Backend = "plotly",
-) -> Any:
+) -> AnyFigure:
     """Bars: pooled BPB per subset for every scorer, with the bootstrap 95% interval; diamonds:
     the Pile paper's per-component test BPB of `paper_models` (``gpt2_small`` … ``gpt3_davinci``).
     """
@@ -131,7 +132,7 @@ def plot_subset_bpb(
     return fig
 
 
-def plot_document_bpb(result: BPBResult, *, backend: Backend = "plotly") -> Any:
+def plot_document_bpb(result: BPBResult, *, backend: Backend = "plotly") -> AnyFigure:
     """Distribution of per-document BPB per subset (box plots, one colour per scorer), the
     subsets in the paper's order. The plotly version draws every document as a point up to
     `MAX_POINTS` documents, then only the outliers (the HTML stays small)."""
@@ -163,7 +164,7 @@ def plot_document_bpb(result: BPBResult, *, backend: Backend = "plotly") -> Any:
     return fig
 
 
-def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: Backend = "plotly") -> Any:
+def plot_bpb_vs_bytes_per_token(result: BPBResult, *, backend: Backend = "plotly") -> AnyFigure:
     """Per-subset BPB against bytes per token: does a subset look hard because the model is
     poor on it, or because its tokenizer splits it into many tokens?
 
@@ -233,7 +234,7 @@ def thin_labels(
     return out
 
 
-def plot_loss_by_position(result: BPBResult, *, backend: Backend = "plotly") -> Any:
+def plot_loss_by_position(result: BPBResult, *, backend: Backend = "plotly") -> AnyFigure:
     """Mean NLL (bits per token) by position in the window: how loss falls with more context."""
     check_backend(backend)
     table = result.loss_by_position
@@ -253,7 +254,7 @@ def plot_loss_by_position(result: BPBResult, *, backend: Backend = "plotly") -> 
     return fig
 
 
-def plot_context_sensitivity(table: pl.DataFrame, *, backend: Backend = "plotly") -> Any:
+def plot_context_sensitivity(table: pl.DataFrame, *, backend: Backend = "plotly") -> AnyFigure:
     """BPB against window length, one line per stride (`bpb_by_context` output); untrained
     when the table's ``is_trained`` column says so."""
     check_backend(backend)

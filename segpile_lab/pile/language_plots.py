@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from segpile_lab._figures import Backend, literal, matplotlib_figure
+from segpile_lab._figures import AnyFigure, Backend, literal, matplotlib_figure
 from segpile_lab.pile.plots import _start
 from segpile_lab.pile.subsets import subset_order
 
@@ -53,7 +51,7 @@ def plot_languages(
     backend: Backend = "plotly",
     synthetic: bool | None = None,
     top: int = TOP_LANGUAGES,
-) -> Any:
+) -> AnyFigure:
     """Share of each language among the identified documents of each subset (%, stacked
     horizontal bars; `language_shares` output). The `top` languages with the most documents
     are named, the others stacked as "other"; "uncertain" = confidence below

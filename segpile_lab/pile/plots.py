@@ -8,12 +8,11 @@ global figure stays open). Titles end with "synthetic demo data" when the data i
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import polars as pl
 
 from segpile_lab._figures import (
+    AnyFigure,
     Backend,
     check_backend,
     literal,
@@ -51,7 +50,7 @@ def _start(backend: str, synthetic: bool | None, text: str, *frames: pl.DataFram
 
 def plot_composition(
     comp: pl.DataFrame, *, backend: Backend = "plotly", synthetic: bool | None = None
-) -> Any:
+) -> AnyFigure:
     """Observed byte share vs the published sampling weight, per subset (both in %).
 
     When `comp` has ``byte_share_low`` / ``byte_share_high`` (`byte_share_intervals` joined
@@ -127,7 +126,7 @@ def plot_lengths(
     backend: Backend = "plotly",
     synthetic: bool | None = None,
     max_points: int = 5000,
-) -> Any:
+) -> AnyFigure:
     """Document sizes (bytes, log scale) per subset as box plots, with the published mean ◆.
 
     Boxes are drawn from at most `max_points` documents per subset (a seeded sample), so the
@@ -185,7 +184,7 @@ def plot_duplicates_pii(
     *,
     backend: Backend = "plotly",
     synthetic: bool | None = None,
-) -> Any:
+) -> AnyFigure:
     """Left: exact (and near-) duplicate rates per subset; right: the share of documents with
     a PII-like match of each kind. Inputs are `duplicate_stats`, `pii_counts` and
     `near_duplicates(...)[1]`."""
@@ -237,7 +236,7 @@ def plot_quality(
     backend: Backend = "plotly",
     synthetic: bool | None = None,
     max_points: int = 5000,
-) -> Any:
+) -> AnyFigure:
     """One panel per quality signal (`quality_signals` output), subsets on the y axis, from at
     most `max_points` documents per subset (a seeded sample): box plots in plotly, median and
     interquartile range in matplotlib."""

@@ -24,11 +24,14 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from segpile_lab.errors import ImageLoadError, MultiFrameImageWarning
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 _WHITE = (255, 255, 255)
 
@@ -38,7 +41,7 @@ def load_image(
     *,
     max_pixels: int | None = None,
     background: tuple[int, int, int] = _WHITE,
-) -> Any:
+) -> Image.Image:
     """Return `source` (a path, `PIL.Image` or `(H, W[, C])` array) as a loaded RGB `PIL.Image`.
 
     Args:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from segpile_lab.seg.ade20k import IGNORE_INDEX
 from segpile_lab.seg.layers import LAYERS, RIGHT, WRONG, colorize, value_range
 from segpile_lab.seg.palette import palette_for
 from segpile_lab.seg.results import SegmentationResult
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 OVERLAY_LAYERS = tuple(name for name in LAYERS if name != "disagreement")
 _ERROR_COLOURS = np.array([RIGHT, WRONG], dtype=np.uint8)
@@ -59,7 +62,7 @@ def overlay(
     outline: bool = False,
     names: bool = False,
     ground_truth: np.ndarray | None = None,
-) -> Any:
+) -> Any:  # the input's type: a PIL image or an array
     """Blend one layer of `result` over `image` (same size as the result's maps).
 
     Args:
@@ -218,7 +221,7 @@ def stamp(image: np.ndarray, text: str) -> np.ndarray:
 
 def legend_image(
     result: SegmentationResult, *, classes: Sequence[int | str] | None = None, max_classes: int = 20
-) -> Any:
+) -> Image.Image:
     """A PIL image listing the largest classes of `result`: colour swatch, name, share of
     pixels; headed "untrained demo weights" for demo models."""
     from PIL import Image, ImageDraw

@@ -8,11 +8,14 @@ mirroring; the disagreement between the two measures *flip consistency*, not acc
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from segpile_lab.seg.images import rgb_array
+
+if TYPE_CHECKING:
+    from segpile_lab.seg.results import SegmentationResult
 
 
 def _flip(value: np.ndarray) -> np.ndarray:
@@ -34,7 +37,9 @@ def mirror_result(result: Any, model_name: str | None = None) -> Any:
     return dataclasses.replace(result, **changes)
 
 
-def mirrored_prediction(segmenter: Any, image: Any, **predict_options: Any) -> Any:
+def mirrored_prediction(
+    segmenter: Any, image: Any, **predict_options: Any
+) -> SegmentationResult:
     """Segment the mirrored `image` and mirror the result back onto the original's pixels."""
     flipped = np.ascontiguousarray(rgb_array(image)[:, ::-1])
     result = segmenter.predict(flipped, **predict_options)
