@@ -63,7 +63,7 @@ class SegmentationDataset:
         if len(self.images) != len(self.targets):
             raise DataError(f"{len(self.images)} images but {len(self.targets)} masks")
         if self.label_format not in ("ade20k", "index"):
-            raise DataError(f"label_format must be 'ade20k' or 'index', got {self.label_format!r}")
+            raise ValueError(f"label_format must be 'ade20k' or 'index', got {self.label_format!r}")
 
     def __len__(self) -> int:
         return len(self.images)
@@ -173,6 +173,6 @@ def as_dataset(data: Any, targets: Any = None) -> SegmentationDataset:
     if isinstance(data, (str, os.PathLike)):
         return load_dataset(data, targets)
     if targets is None:
-        raise DataError("pass the ground truth: a mask folder, mask paths or arrays")
+        raise ValueError("pass the ground truth: a mask folder, mask paths or arrays")
     images, masks = list(data), list(targets)
     return SegmentationDataset(images, masks, label_format="ade20k", name="images")

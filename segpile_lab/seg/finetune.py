@@ -44,7 +44,7 @@ import torch
 from torch.nn import functional as F
 
 from segpile_lab._progress import progress_bar
-from segpile_lab.errors import SegpileError
+from segpile_lab.errors import DataError
 from segpile_lab.seg.ade20k import IGNORE_INDEX
 from segpile_lab.seg.dataset import SegmentationDataset, as_dataset
 
@@ -116,11 +116,11 @@ def finetune(
             running in a Jupyter kernel).
     """
     if mode not in DEFAULT_LR:
-        raise SegpileError(f"mode must be 'decoder' or 'full', got {mode!r}")
+        raise ValueError(f"mode must be 'decoder' or 'full', got {mode!r}")
     train_set = as_dataset(train)
     val_set = as_dataset(val) if val is not None else None
     if len(train_set) == 0:
-        raise SegpileError("the training set is empty")
+        raise DataError("the training set is empty")
     device = segmenter.device
     model = _starting_model(segmenter, resume_from, train_set.id2label, seed).to(device)
     trainable = _set_trainable(model, mode)
@@ -410,7 +410,7 @@ def _load_training_state(
 ) -> tuple[int, list[dict[str, Any]]]:
     for name in (TRAINER_STATE, OPTIMIZER_STATE):
         if not (path / name).is_file():
-            raise SegpileError(f"{path}: not a fine-tuning checkpoint (no {name})")
+            raise DataError(f"{path}: not a fine-tuning checkpoint (no {name})")
     states = torch.load(path / OPTIMIZER_STATE, weights_only=True, map_location="cpu")
     optimizer.load_state_dict(states["optimizer"])
     schedule.load_state_dict(states["schedule"])

@@ -95,3 +95,15 @@ def test_checkpoint_loads_back_as_trained(demo_b0, shapes, tmp_path):
         loaded.predict(image, progress=False).labels,
         result.segmenter.predict(image, progress=False).labels,
     )
+
+
+def test_bad_arguments_and_data_fail_before_training(demo_b0, shapes, tmp_path):
+    from segpile_lab.errors import DataError
+
+    with pytest.raises(ValueError, match="mode must be"):
+        finetune(demo_b0, shapes, mode="encoder", **SMALL)
+    with pytest.raises(DataError, match="empty"):
+        finetune(demo_b0, shapes.subset([]), **SMALL)
+    with pytest.raises(DataError, match="not a fine-tuning checkpoint"):
+        demo_b0.model.save_pretrained(tmp_path / "plain")
+        finetune(demo_b0, shapes, resume_from=tmp_path / "plain", **SMALL)
