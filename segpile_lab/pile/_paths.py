@@ -39,7 +39,8 @@ __all__ = [
     "looks_like_shard",
 ]
 
-PathsLike = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+#: What the readers take: a path, or several (an `InputFile` is one unit of a distributed run).
+PathsLike = str | os.PathLike[str] | Iterable["str | os.PathLike[str] | InputFile"]
 
 _COMPRESSED = ("", ".zst", ".zstd", ".gz", ".bz2", ".xz")
 #: Name endings (lower case) that a folder contributes.

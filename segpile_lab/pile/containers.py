@@ -73,11 +73,11 @@ class Piece(NamedTuple):
     frame: int  # 0-based index of the frame the bytes come from (0 for plain JSON lines)
 
 
-def _is_bzip2(head: bytes) -> bool:  # "BZh" + block size '1'..'9'
+def _is_bzip2(head: bytes | memoryview) -> bool:  # "BZh" + block size '1'..'9'
     return head[:3] == b"BZh" and head[3:4] in {bytes([c]) for c in b"123456789"}
 
 
-def _is_frame_start(head: bytes, fmt: Format) -> bool:
+def _is_frame_start(head: bytes | memoryview, fmt: Format) -> bool:
     if fmt == "gzip":
         return head[:2] == GZIP_MAGIC
     if fmt == "bzip2":
@@ -98,8 +98,8 @@ def sniff_format(path: str | Path) -> Format:
     with open(path, "rb") as fh:
         head = fh.read(_HEAD_BYTES)
     for fmt in ("zstd", "gzip", "bzip2", "xz"):
-        if _is_frame_start(head, fmt):  # type: ignore[arg-type]
-            return fmt  # type: ignore[return-value]
+        if _is_frame_start(head, fmt):
+            return fmt
     first_line = head.split(b"\n", 1)[0]
     for marker, what in _POINTERS.items():  # a small file whose first line is a pointer
         if len(head) < 1024 and marker in first_line and not first_line.startswith(b"{"):

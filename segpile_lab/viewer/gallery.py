@@ -170,9 +170,9 @@ class SegmentationGallery(anywidget.AnyWidget):
     page_size = traitlets.Int(24).tag(sync=True)
     selected = traitlets.Int(-1).tag(sync=True)
     total = traitlets.Int(0).tag(sync=True)
-    items = traitlets.List().tag(sync=True)
-    columns = traitlets.List().tag(sync=True)
-    class_names = traitlets.List().tag(sync=True)
+    items: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    columns: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    class_names: traitlets.List[Any] = traitlets.List().tag(sync=True)
     banner = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
