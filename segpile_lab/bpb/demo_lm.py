@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from segpile_lab.errors import UntrainedModelWarning
+from segpile_lab.provenance import UNTRAINED
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerFast
@@ -107,7 +108,7 @@ def demo_causal_lm(
     model.config.untrained_demo_weights = True  # survives save_pretrained / from_pretrained
     model.name_or_path = f"demo-{arch}"
     warnings.warn(
-        f"demo-{arch}: untrained demo weights; its bits per byte measure nothing about language",
+        f"demo-{arch}: {UNTRAINED}; its bits per byte measure nothing about language",
         UntrainedModelWarning,
         stacklevel=2,
     )

@@ -23,6 +23,7 @@ import numpy as np
 
 from segpile_lab._progress import progress_bar
 from segpile_lab.errors import DataError, SegpileWarning
+from segpile_lab.provenance import UNTRAINED, Provenance
 from segpile_lab.seg.dataset import SegmentationDataset, as_dataset
 from segpile_lab.seg.metrics import SegmentationMetrics
 
@@ -49,6 +50,11 @@ class DatasetEvaluation:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
+    def provenance(self) -> Provenance:
+        """Untrained for demo weights, synthetic for a generated dataset."""
+        return Provenance(is_trained=self.is_trained, synthetic=self.dataset.synthetic)
+
+    @property
     def per_image(self) -> Any:
         """The per-image Polars frame (`SegmentationMetrics.per_image`); ``index`` is the
         position in `dataset`."""
@@ -65,7 +71,7 @@ class DatasetEvaluation:
         }
 
     def __repr__(self) -> str:
-        trained = "" if self.is_trained else ", untrained demo weights"
+        trained = f", {UNTRAINED}" if not self.is_trained else ""
         return (
             f"DatasetEvaluation({self.metrics.images} images of {self.dataset.name!r}, "
             f"model={self.model_name!r}{trained}, {len(self.skipped)} skipped)"

@@ -154,7 +154,7 @@ class SegmentationResult:
 
     def __repr__(self) -> str:
         height, width = self.image_size
-        trained = "" if self.is_trained else ", untrained demo weights"
+        trained = f", {self.provenance.note}" if not self.is_trained else ""
         layers = ", ".join(self.available_layers()) or "labels only"
         return (
             f"SegmentationResult({width}×{height}, {self.num_labels} classes, "

@@ -16,10 +16,8 @@ LABELLED_CLASSES = 6  # classes named in the IoU figure: the rarest and the most
 
 
 def _title(evaluation: Any, text: str) -> str:
-    notes = [] if evaluation.is_trained else ["untrained demo weights"]
-    if evaluation.dataset.synthetic:
-        notes.append("synthetic data")
-    return literal(text + (f" ({', '.join(notes)})" if notes else ""))
+    note = evaluation.provenance.note
+    return literal(text + (f" ({note})" if note else ""))
 
 
 def plot_class_iou_vs_frequency(evaluation: Any) -> Any:

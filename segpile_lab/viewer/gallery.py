@@ -24,6 +24,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from segpile_lab.provenance import WARNING_COLOR
+
 _HERE = Path(__file__).parent
 DEFAULT_SORT = "error_rate"
 # columns shown on each card (when present), with their format
@@ -116,7 +118,7 @@ def contact_sheet(
     if class_name:
         title += f", with {class_name}"
     draw.text((10, 6), title, fill="black", font=_font(15))
-    draw.text((10, 26), _provenance(evaluation), fill=(180, 40, 0), font=_font(13))
+    draw.text((10, 26), _provenance(evaluation), fill=WARNING_COLOR, font=_font(13))
     for i, (thumb, row) in enumerate(zip(thumbs, rows.iter_rows(named=True), strict=True)):
         x, y = 10 + (i % count_cols) * (cell_w + 10), header + (i // count_cols) * cell_h
         sheet.paste(thumb, (x, y))
@@ -127,11 +129,7 @@ def contact_sheet(
 
 
 def _provenance(evaluation: Any) -> str:
-    notes = [f"model {evaluation.model_name}"]
-    if not evaluation.is_trained:
-        notes.append("untrained demo weights")
-    if evaluation.dataset.synthetic:
-        notes.append("synthetic data")
+    notes = [f"model {evaluation.model_name}", *evaluation.provenance.labels]
     notes.append("left: prediction, right: errors in red")
     return "; ".join(notes)
 
