@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TypeVar
 
 __all__ = ["prefetch"]
@@ -18,7 +18,7 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def prefetch(make_iterator: Callable[[], Iterator[T]], depth: int = 2) -> Iterator[T]:
+def prefetch(make_iterator: Callable[[], Iterator[T]], depth: int = 2) -> Generator[T, None, None]:
     """Yield the items of ``make_iterator()``, computed in a thread `depth` items ahead.
 
     An exception in the thread is re-raised here; closing this generator stops the thread.

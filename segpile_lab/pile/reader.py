@@ -16,10 +16,10 @@ from __future__ import annotations
 import difflib
 import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, overload
+from typing import Any, Literal, TypedDict, Unpack, overload
 
 import polars as pl
 
@@ -155,7 +155,7 @@ class _PileReader:
         if verify:
             _verify([f.path for f in self.files], progress)
 
-    def frames(self) -> Iterator[_Rows | _Damage]:
+    def frames(self) -> Generator[_Rows | _Damage, None, None]:
         """`_Rows` for each parsed chunk of each file, in order; `_Damage` after a damaged
         frame (lenient mode)."""
         total = sum(os.path.getsize(f.path) for f in self.files if os.path.isfile(f.path))
@@ -198,7 +198,9 @@ class _PileReader:
                     stacklevel=4,  # here ← frames ← read_pile ← the caller
                 )
 
-    def _file_frames(self, index: int, file: InputFile, bar) -> Iterator[_Rows | _Damage]:  # type: ignore[no-untyped-def]
+    def _file_frames(
+        self, index: int, file: InputFile, bar: Any
+    ) -> Generator[_Rows | _Damage, None, None]:
         file_report = FileReport(display_path(file.path), format=file.format, source=file.source)
         self.report.files.append(file_report)
         source, done = file.source, 0
@@ -278,13 +280,30 @@ def _verify(files: list[Path], progress: bool | None) -> None:
         verify_shards(folder, files=names, progress=progress)
 
 
+class ReadOptions(TypedDict, total=False):
+    """`read_pile`'s other keyword arguments, for its two typed forms (mypy checks that the
+    implementation accepts exactly these)."""
+
+    subsets: Iterable[str] | None
+    limit: int | None
+    sample_per_subset: int | None
+    seed: int
+    strict: bool
+    progress: bool | None
+    unicode_errors: UnicodeErrors
+    verify: bool
+    on_frame: Callable[[pl.DataFrame], object] | None
+    max_line_bytes: int
+    zstd_dict: ZstdDict | None
+
+
 @overload
 def read_pile(
-    paths: PathsLike, *, with_report: Literal[False] = ..., **kwargs: object
+    paths: PathsLike, *, with_report: Literal[False] = ..., **options: Unpack[ReadOptions]
 ) -> pl.DataFrame: ...
 @overload
 def read_pile(
-    paths: PathsLike, *, with_report: Literal[True], **kwargs: object
+    paths: PathsLike, *, with_report: Literal[True], **options: Unpack[ReadOptions]
 ) -> tuple[pl.DataFrame, LoadReport]: ...
 def read_pile(
     paths: PathsLike,
@@ -426,7 +445,7 @@ class PileBatches:
         """Stop reading (releases the file and the background thread)."""
         self._batches.close()
 
-    def _generate(self) -> Iterator[pl.DataFrame]:
+    def _generate(self) -> Generator[pl.DataFrame, None, None]:
         pending: list[_Rows] = []
         rows = size = 0
         frames = self._reader.frames()
