@@ -49,6 +49,8 @@ from segpile_lab.seg.ade20k import IGNORE_INDEX
 from segpile_lab.seg.dataset import SegmentationDataset, as_dataset
 
 Mode = Literal["decoder", "full"]
+#: A SegformerForSemanticSegmentation: its parts (decode_head, config, ...) are read by name.
+HFSegformer = Any
 DEFAULT_LR = {"decoder": 1e-3, "full": 6e-5}  # SegFormer's paper: AdamW 6e-5 for the full model
 _DEMO_MARKER = "segpile_demo_weights"  # = seg.model._DEMO_MARKER
 TRAINER_STATE = "trainer_state.json"
@@ -130,7 +132,8 @@ def finetune(
     )
     optimizer = torch.optim.AdamW(trainable, lr=lr or DEFAULT_LR[mode], weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / total))
-    start, rows = 0, []
+    rows: list[dict[str, Any]] = []
+    start = 0
     if resume_from is not None:
         start, rows = _load_training_state(Path(resume_from), optimizer, schedule)
     autocast = _autocast(device, amp)
@@ -183,7 +186,7 @@ def finetune(
 # -- model preparation --------------------------------------------------------------------------
 def _starting_model(
     segmenter: Any, resume_from: Any, id2label: dict[int, str] | None, seed: int
-) -> torch.nn.Module:
+) -> HFSegformer:
     if resume_from is not None:
         from transformers import SegformerForSemanticSegmentation
 
@@ -196,21 +199,21 @@ def _starting_model(
     return model
 
 
-def _replace_classifier(model: torch.nn.Module, id2label: dict[int, str], seed: int) -> None:
+def _replace_classifier(model: HFSegformer, id2label: dict[int, str], seed: int) -> None:
     """A new seeded classifier for the label set `id2label` (HF's init: normal(0, 0.02))."""
     old = model.decode_head.classifier
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         new = torch.nn.Conv2d(old.in_channels, len(id2label), kernel_size=1)
         torch.nn.init.normal_(new.weight, std=model.config.initializer_range)
-        torch.nn.init.zeros_(new.bias)
+        torch.nn.init.zeros_(new.bias)  # type: ignore[arg-type]  # Conv2d(bias=True) has one
     model.decode_head.classifier = new.to(old.weight.device)
     model.config.num_labels = len(id2label)
     model.config.id2label = {int(k): str(v) for k, v in id2label.items()}
     model.config.label2id = {str(v): int(k) for k, v in id2label.items()}
 
 
-def _set_trainable(model: torch.nn.Module, mode: Mode) -> list[torch.nn.Parameter]:
+def _set_trainable(model: HFSegformer, mode: Mode) -> list[torch.nn.Parameter]:
     for parameter in model.parameters():
         parameter.requires_grad_(mode == "full")
     if mode == "decoder":
@@ -219,7 +222,7 @@ def _set_trainable(model: torch.nn.Module, mode: Mode) -> list[torch.nn.Paramete
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def _train_mode(model: torch.nn.Module, mode: Mode) -> None:
+def _train_mode(model: HFSegformer, mode: Mode) -> None:
     """Train mode, except the frozen parts: the encoder (decoder mode) and every batch norm."""
     model.train()
     if mode == "decoder":
@@ -287,7 +290,7 @@ def _resized(
 
 
 # -- loss and evaluation -------------------------------------------------------------------------
-def _logits(model: torch.nn.Module, pixels: torch.Tensor, mode: Mode) -> torch.Tensor:
+def _logits(model: HFSegformer, pixels: torch.Tensor, mode: Mode) -> torch.Tensor:
     """Logits `(B, C, S/4, S/4)`; the encoder without autograd in decoder mode."""
     with torch.no_grad() if mode == "decoder" else torch.enable_grad():
         states = model.segformer(pixels, output_hidden_states=True).hidden_states
@@ -295,7 +298,7 @@ def _logits(model: torch.nn.Module, pixels: torch.Tensor, mode: Mode) -> torch.T
 
 
 def _loss(
-    model: torch.nn.Module, pixels: torch.Tensor, masks: torch.Tensor, mode: Mode
+    model: HFSegformer, pixels: torch.Tensor, masks: torch.Tensor, mode: Mode
 ) -> torch.Tensor:
     logits = _logits(model, pixels, mode)
     upsampled = F.interpolate(
@@ -305,7 +308,7 @@ def _loss(
 
 
 def evaluate_loss_and_miou(
-    model: torch.nn.Module,
+    model: HFSegformer,
     dataset: SegmentationDataset,
     image_size: int,
     batch_size: int,
@@ -362,7 +365,7 @@ def _mark_trained(
 
 
 def save_checkpoint(
-    model: torch.nn.Module,
+    model: HFSegformer,
     path: Path,
     segmenter: Any,
     dataset: SegmentationDataset,
@@ -418,7 +421,7 @@ def _load_training_state(
     return int(trainer["step"]), list(trainer["history"])
 
 
-def _new_segmenter(model: torch.nn.Module, segmenter: Any, checkpoint: Path | None) -> Any:
+def _new_segmenter(model: HFSegformer, segmenter: Any, checkpoint: Path | None) -> Any:
     from segpile_lab.seg.model import Segmenter
 
     name = os.fspath(checkpoint) if checkpoint is not None else f"{segmenter.name} (fine-tuned)"
