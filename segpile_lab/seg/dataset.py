@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from segpile_lab.errors import DataError, ImageLoadError
+from segpile_lab.errors import DataError, ImageLoadError, wrap_errors
 from segpile_lab.seg.ade20k import (
     iter_ade20k,
     load_ade20k_annotation,
@@ -118,19 +118,17 @@ def load_index_mask(path: str | os.PathLike[str]) -> np.ndarray:
     from PIL import Image
 
     path = Path(path)
-    try:
-        with Image.open(path) as image:
-            image.load()
-            if image.mode not in {"L", "P", "I;16", "I"}:
-                raise ImageLoadError(
-                    f"{path}: an index mask has one channel of class ids (mode L, P or I;16), "
-                    f"got {image.mode}"
-                )
-            values = np.asarray(image)
-    except ImageLoadError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise ImageLoadError(f"{path}: cannot read mask: {exc}") from exc
+    with (
+        wrap_errors(ImageLoadError, path, "cannot read mask", (OSError, ValueError)),
+        Image.open(path) as image,
+    ):
+        image.load()
+        if image.mode not in {"L", "P", "I;16", "I"}:
+            raise ImageLoadError(
+                f"{path}: an index mask has one channel of class ids (mode L, P or I;16), "
+                f"got {image.mode}"
+            )
+        values = np.asarray(image)
     if values.size and (int(values.min()) < 0 or int(values.max()) > 65535):
         raise ImageLoadError(f"{path}: mask values outside 0..65535")
     return values.astype(np.uint8 if values.size == 0 or values.max() <= 255 else np.uint16)

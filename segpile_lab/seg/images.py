@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from segpile_lab.errors import ImageLoadError, MultiFrameImageWarning
+from segpile_lab.errors import ImageLoadError, MultiFrameImageWarning, wrap_errors
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -63,19 +63,16 @@ def load_image(
         name = os.fspath(source)
         image = _open(Path(name), limit)
     else:
-        raise ImageLoadError(
+        raise TypeError(
             f"cannot load an image from {type(source).__name__}; pass a path, PIL image or ndarray"
         )
     _check_size(image, name, limit)
     image = _first_frame(image, name)
-    try:
+    decoding = (OSError, ValueError, SyntaxError)
+    with wrap_errors(ImageLoadError, name, "cannot decode image", decoding):
         image.load()
         image = _exif_transposed(image)
         return _to_rgb(image, background)
-    except ImageLoadError:
-        raise
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageLoadError(f"{name}: cannot decode image ({exc})") from exc
 
 
 def rgb_array(source: Any, **options: Any) -> np.ndarray:

@@ -164,8 +164,8 @@ def test_bad_arrays_raise(bad):
         load_image(bad)
 
 
-def test_unsupported_type_raises():
-    with pytest.raises(ImageLoadError, match="int"):
+def test_unsupported_type_is_a_caller_mistake():
+    with pytest.raises(TypeError, match="int"):
         load_image(42)
 
 
