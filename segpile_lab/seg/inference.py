@@ -120,7 +120,8 @@ def _forward_fn(segmenter: Any, backend: str | None) -> Callable[[torch.Tensor],
     if backend not in runners or runners[backend][0] != stamp:
         from segpile_lab.backends.registry import create_runner
 
-        runners[backend] = (stamp, create_runner(segmenter, backend))
+        with torch.random.fork_rng(devices=[]):  # new modules draw initial weights: keep the
+            runners[backend] = (stamp, create_runner(segmenter, backend))  # caller's RNG
     return runners[backend][1]
 
 
