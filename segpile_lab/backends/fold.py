@@ -1,4 +1,5 @@
-"""Fold SegFormer's all-MLP decode head into a mathematically equivalent, ~3× cheaper head.
+"""Fold SegFormer's all-MLP decode head into a mathematically equivalent, cheaper head (the
+whole B2 model at 512²: 117 → 40 GFLOP, `benchmarks/results/backends.json`).
 
 HF's decode head computes, per pixel of the 1/4-resolution grid::
 

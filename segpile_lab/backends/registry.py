@@ -3,9 +3,10 @@
 ``create_runner(segmenter, "ort-int8-static")`` returns a `Runner`: pixel values
 `(N, 3, S, S)` float32 → logits `(N, C, S/4, S/4)` float32 on the CPU, whatever runs inside.
 Every name also exists with the suffix ``+fold`` (e.g. ``"ort-fp32+fold"``): the same backend
-on the folded decode head (`segpile_lab.backends.fold`), exact in real arithmetic and ~3×
-fewer FLOPs. `available_backends()` says which backends run on this machine and why the
-others don't. Any failure while building or running a backend is a `BackendError`.
+on the folded decode head (`segpile_lab.backends.fold`), exact in real arithmetic and with a
+third of the FLOPs (B2: 117 → 40 GFLOP, `benchmarks/results/backends.json`).
+`available_backends()` says which backends run on this machine and why the others don't. Any
+failure while building or running a backend is a `BackendError`.
 """
 
 from __future__ import annotations

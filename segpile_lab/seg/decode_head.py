@@ -3,10 +3,11 @@
 HF projects each encoder stage with a linear layer to `(N, h·w, D)` and then views it as
 `(N, D, h, w)` through ``transpose(1, 2).reshape(...)``. For a batch of one that view has a
 degenerate batch stride, so PyTorch does not recognise it as channels-last and the bilinear
-upsampling runs its slow strided path (about 0.2 s per stage for B2 on two CPU cores, ~0.75 s
-of a 1.75 s forward). Viewing the same memory as ``(N, h, w, D).permute(0, 3, 1, 2)`` is a proper
-channels-last tensor: the same kernel then runs its fast vectorised loop and computes the very
-same numbers (``torch.equal`` with HF, tested for B0 and B2, batch 1 and 2).
+upsampling runs its slow strided path (with this fix B2's model step at batch 1 on two CPU
+cores takes 1.32 s against HF's 1.99 s: `benchmarks/results/segmentation.json`). Viewing the
+same memory as ``(N, h, w, D).permute(0, 3, 1, 2)`` is a proper channels-last tensor: the same
+kernel then runs its fast vectorised loop and computes the very same numbers (``torch.equal``
+with HF, tested for B0 and B2, batch 1 and 2).
 
 To stay bit-identical downstream we also reproduce the memory format HF ends up with: for one
 image HF's fused input is NCHW-contiguous (we copy each upsampled map straight into its channel

@@ -4,7 +4,7 @@ All maps are numpy arrays of the image's original size `(H, W)`. Labels are exac
 logits upsampled bilinearly to `(H, W)`, as HF's post-processing). The uncertainty maps are
 computed where `uncertainty_resolution` says: ``"logits"`` (default) = on the model's
 `(H/4, W/4)`-of-512 grid (128×128), then upsampled bilinearly to `(H, W)`; ``"full"`` = per
-pixel of the full-resolution logits (exact, ~20× more work).
+pixel of the full-resolution logits (exact; H·W / 128² times the softmax work).
 """
 
 from __future__ import annotations
