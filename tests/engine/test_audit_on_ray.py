@@ -155,6 +155,9 @@ def test_without_ray_engine_ray_names_the_extra(
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails
     with pytest.raises(sl.MissingExtraError, match=r"segpile-lab\[ray\]"):
         sl.audit_pile(shards, engine="ray", progress=False)
+    frame = sl.read_pile(shards, progress=False)
+    with pytest.raises(sl.MissingExtraError, match=r"segpile-lab\[ray\]"):
+        sl.evaluate_bpb(frame, sl.ZstdScorer(3), engine="ray", progress=False)
     with pytest.raises(ValueError, match="engine must be"):
         sl.audit_pile(shards, engine="spark", progress=False)
     # the in-process path does not import Ray
