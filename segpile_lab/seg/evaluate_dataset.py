@@ -107,6 +107,13 @@ def evaluate_dataset(
     dataset = as_dataset(data, annotations)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if dataset.id2label is not None and dict(dataset.id2label) != dict(segmenter.id2label):
+        warnings.warn(
+            f"{dataset.name} labels {len(dataset.id2label)} classes of its own, not the model's "
+            f"{segmenter.num_labels}; ids are compared as they are (fine-tune first: sl.finetune)",
+            SegpileWarning,
+            stacklevel=2,
+        )
     metrics = SegmentationMetrics(segmenter.num_labels, id2label=segmenter.id2label)
     evaluation = DatasetEvaluation(metrics, dataset, segmenter.name, segmenter.is_trained)
     total = len(dataset)

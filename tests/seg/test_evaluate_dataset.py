@@ -150,3 +150,10 @@ def test_evaluate_real_ade20k_folder(demo_b0, ade20k_dir):
     frame = evaluation.per_image
     assert frame.height == 2 and frame["path"].str.ends_with(".jpg").all()
     assert frame["classes"].list.len().min() > 3
+
+
+def test_a_dataset_with_other_classes_warns(demo_b0):
+    from segpile_lab.seg.synthetic import synthetic_shapes
+
+    with pytest.warns(SegpileWarning, match="4 classes of its own"):
+        evaluate_dataset(demo_b0, synthetic_shapes(1, size=32), progress=False)
