@@ -60,3 +60,17 @@ def test_summary_fields_round_trip_through_the_report_index(provenance):
     assert from_summary(fields) == provenance
     expected = [UNTRAINED] * (not provenance.is_trained) + [SYNTHETIC] * provenance.synthetic
     assert provenance_notes(fields) == expected
+
+
+def test_the_widget_front_end_takes_words_and_colour_from_python():
+    """viewer.js/viewer.css receive the provenance words and colour through the widget."""
+    from pathlib import Path
+
+    import segpile_lab
+    from segpile_lab.provenance import WARNING_COLOR
+
+    package = Path(segpile_lab.__file__).parent
+    for path in [*package.rglob("*.js"), *package.rglob("*.css")]:
+        text = path.read_text(encoding="utf-8").lower()
+        assert UNTRAINED not in text and SYNTHETIC not in text, path
+        assert WARNING_COLOR not in text, path
