@@ -30,6 +30,7 @@ def report(hub_cache, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Pa
                 "02_segmentation_explorer",
                 "03_backends_quantization",
                 "04_pile_bpb",
+                "05_finetune",
                 "--param",
                 f"seg_model={B0_ADE}",
                 "--param",
@@ -50,10 +51,12 @@ def test_model_notebooks_pass_with_real_checkpoints(report):
     assert by_name["02_segmentation_explorer"]["model"] == B0_ADE
     assert by_name["02_segmentation_explorer"]["is_trained"] is True
     assert not by_name["02_segmentation_explorer"].get("fallback")
+    assert by_name["05_finetune"]["model"] == B0_ADE
+    assert by_name["05_finetune"]["base_is_trained"] is True
 
 
 @pytest.mark.parametrize(
-    "page", ["02_segmentation_explorer", "03_backends_quantization", "04_pile_bpb"]
+    "page", ["02_segmentation_explorer", "03_backends_quantization", "04_pile_bpb", "05_finetune"]
 )
 def test_no_loading_bar_or_load_log_on_the_page(report, page):
     _, out = report
