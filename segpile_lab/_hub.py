@@ -264,19 +264,17 @@ def load_model(
         CheckpointError: the files are there but unsafe (a pickle of arbitrary objects) or
             broken (corrupt file, shapes that do not fit the config).
     """
-    resolved = _resolve(source, what, revision, local_files_only)
-    options: dict[str, Any] = {
-        "trust_remote_code": False,
-        "weights_only": True,
-        "output_loading_info": True,
-        **resolved.options(),
+    model, info = load_pretrained(
+        loader,
+        source,
+        what=what,
+        revision=revision,
+        local_files_only=local_files_only,
+        offline_alternative=offline_alternative,
+        weights_only=True,  # .bin pickles: tensors and plain containers only
+        output_loading_info=True,
         **kwargs,
-    }
-    try:
-        with _quiet_loading():
-            model, info = loader.from_pretrained(resolved.target, **options)
-    except Exception as exc:
-        raise _wrap(exc, resolved, what, offline_alternative) from exc
+    )
     return LoadedModel(
         model=model.eval(),
         newly_initialised=tuple(sorted(info.get("missing_keys", ()))),
