@@ -45,7 +45,6 @@ def wheel_names(wheel: Path) -> set[str]:
         ("data_manifests", "segpile_lab/data_manifests"),
         ("notebooks", "segpile_lab/notebooks"),
         ("segpile_lab/report/templates", "segpile_lab/report/templates"),
-        ("segpile_lab/static", "segpile_lab/static"),
     ],
 )
 def test_wheel_contains_every_resource_file(wheel_names, source, packaged):
@@ -53,6 +52,13 @@ def test_wheel_contains_every_resource_file(wheel_names, source, packaged):
     assert files, f"{source}/ is empty"
     missing = [f for f in files if f"{packaged}/{f}" not in wheel_names]
     assert missing == []
+
+
+def test_wheel_contains_the_widgets_front_ends(wheel_names):
+    """The widgets' JS and CSS live beside their Python modules and ship in the wheel."""
+    for name in ("viewer.js", "viewer.css", "gallery.js", "gallery.css"):
+        assert (REPO / "segpile_lab" / "viewer" / name).is_file()
+        assert f"segpile_lab/viewer/{name}" in wheel_names
 
 
 def test_wheel_is_marked_typed(wheel_names):
