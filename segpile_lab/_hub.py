@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from segpile_lab._progress import bars_disabled
 from segpile_lab.errors import CheckpointError, ModelNotAvailableError
 
 __all__ = [
@@ -192,7 +193,7 @@ def _quiet_loading() -> Iterator[None]:
     import huggingface_hub.utils as hub_utils
     from transformers.utils import logging as hf_logging
 
-    report_mode = os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
+    report_mode = bars_disabled()
     bars_were_on = hf_logging.is_progress_bar_enabled()
     hub_bars_were_off = hub_utils.are_progress_bars_disabled()
     verbosity = hf_logging.get_verbosity()
@@ -217,12 +218,10 @@ class LoadedModel:
     Attributes:
         model: the loaded module, in eval mode.
         newly_initialised: parameter/buffer names the checkpoint did not hold (random values).
-        unused: checkpoint tensors the model had no place for.
     """
 
     model: Any
     newly_initialised: tuple[str, ...]
-    unused: tuple[str, ...]
 
     def coverage_problem(self) -> str | None:
         """None when the checkpoint set every weight; else one sentence saying what it missed."""
@@ -278,7 +277,6 @@ def load_model(
     return LoadedModel(
         model=model.eval(),
         newly_initialised=tuple(sorted(info.get("missing_keys", ()))),
-        unused=tuple(sorted(info.get("unexpected_keys", ()))),
     )
 
 
@@ -315,9 +313,8 @@ def read_checkpoint_json(
     the checkpoint has none. Hub ids resolve through the cache like the weights do."""
     resolved = _resolve(source, file_name, revision, local_files_only)
     if resolved.local is not None:
-        path: Path | None = resolved.local / file_name
-        if path is not None and not path.is_file():
-            return None
+        local = resolved.local / file_name
+        path: Path | None = local if local.is_file() else None
     else:
         from transformers.utils import cached_file
 

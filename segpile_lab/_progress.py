@@ -15,6 +15,12 @@ from tqdm.auto import tqdm
 T = TypeVar("T")
 
 
+def bars_disabled() -> bool:
+    """True when the environment hides progress bars (``TQDM_DISABLE`` set to anything but
+    ``""``, ``0`` or ``false``; report mode sets it)."""
+    return os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
+
+
 def progress_bar(
     iterable: Iterable[T] | None = None, *, progress: bool | None = None, **kwargs: Any
 ) -> tqdm:
@@ -22,7 +28,7 @@ def progress_bar(
     when the caller or the environment chose. tqdm reads ``TQDM_DISABLE`` itself in a terminal,
     but its notebook bar (what `tqdm.auto` picks under a kernel) ignores it and would leave a
     blank widget in reports."""
-    if progress is None and os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false"):
+    if progress is None and bars_disabled():
         progress = False
     if progress is not None:
         kwargs["disable"] = not progress

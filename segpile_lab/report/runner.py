@@ -11,7 +11,6 @@ the index is written, naming each failing notebook, cell and exception.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ from typing import Any, Literal
 
 import nbformat
 
+from segpile_lab._progress import bars_disabled
 from segpile_lab._resources import notebooks_dir
 from segpile_lab.errors import ReportError
 from segpile_lab.report import DEFAULT_CELL_TIMEOUT_S, DEFAULT_OUT_DIR
@@ -325,7 +325,7 @@ def _at_cell(
 
 
 def _progress_printer(total: int, progress: bool | None) -> Callable[[int, str], None]:
-    enabled = progress if progress is not None else not os.environ.get("TQDM_DISABLE")
+    enabled = progress if progress is not None else not bars_disabled()
 
     def show(number: int, message: str) -> None:
         if enabled:
