@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,7 @@ from segpile_lab._progress import progress_bar
 from segpile_lab._torch_utils import resolve_device, resolve_dtype
 from segpile_lab.bpb.scores import DocumentScores
 from segpile_lab.bpb.windows import rolling_windows
-from segpile_lab.errors import CheckpointError
+from segpile_lab.errors import CheckpointError, UntrainedModelWarning, wrap_errors
 from segpile_lab.provenance import UNTRAINED
 
 __all__ = ["HFCausalLMScorer", "WindowBatch", "load_tokenizer"]
@@ -72,13 +73,9 @@ def load_tokenizer(
 
     path = os.fspath(source)
     if path.endswith(".json") and os.path.isfile(path):
-        try:
+        # tokenizers raises its own Exception type for a bad file
+        with wrap_errors(CheckpointError, path, "not a usable tokenizer.json"):
             return PreTrainedTokenizerFast(tokenizer_file=path, eos_token="<|endoftext|>")
-        except Exception as exc:  # tokenizers raises its own Exception type for a bad file
-            raise CheckpointError(
-                f"{path}: not a usable tokenizer.json ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''})"
-            ) from exc
     return load_pretrained(
         AutoTokenizer,
         path,
@@ -169,6 +166,13 @@ class HFCausalLMScorer:
                 offline_alternative="the demo model ('demo-gpt2', untrained)",
             )
             model, untrained_reason = loaded.model, loaded.coverage_problem()
+            if untrained_reason:
+                warnings.warn(
+                    f"{source}: {UNTRAINED} ({untrained_reason}); its bits per byte measure "
+                    "nothing about language",
+                    UntrainedModelWarning,
+                    stacklevel=2,
+                )
             if tokenizer is None:
                 tokenizer = source
         if tokenizer is None:

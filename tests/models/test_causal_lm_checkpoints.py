@@ -8,7 +8,7 @@ import pytest
 from hub_cache import GPT2, LLAMA, NEOX_SHARDED_BIN, PYTHIA
 
 from segpile_lab.bpb.hf_scorer import HFCausalLMScorer
-from segpile_lab.errors import ModelNotAvailableError
+from segpile_lab.errors import ModelNotAvailableError, UntrainedModelWarning
 
 TEXTS = ["The Pile is a large corpus.", "def main():\n    return 0\n" * 3]
 
@@ -66,14 +66,13 @@ def test_checkpoint_missing_layers_is_not_trained(tmp_path, offline_hub):
         if ".layers.1." not in k
     }
     save_file(state, tmp_path / "model.safetensors", metadata={"format": "pt"})
-    scorer = HFCausalLMScorer(tmp_path, device="cpu")
+    with pytest.warns(UntrainedModelWarning, match="layers"):
+        scorer = HFCausalLMScorer(tmp_path, device="cpu")
     assert not scorer.is_trained
     assert "layers" in scorer.untrained_reason
 
 
 def test_demo_name_works_in_python_as_on_the_command_line():
-    from segpile_lab.errors import UntrainedModelWarning
-
     with pytest.warns(UntrainedModelWarning):
         scorer = HFCausalLMScorer("demo-gpt2", device="cpu")
     assert not scorer.is_trained
