@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One prepared GPU check: the inference backends (benchmark + accuracy on CUDA), then the
-# real-checkpoint loading path on CUDA (benchmarks/gpu_real_checkpoints.py); < 9 minutes.
+# real-checkpoint loading path on CUDA (benchmarks/gpu_real_checkpoints.py), then BPB with one
+# Ray actor per GPU. Each section is capped by its own timeout (240 + 180 + 150 s = 9.5 min), so
+# the whole script fits one 10-minute call of the device tool.
 #
 #   benchmarks/gpu_check.sh            # results under $OUT (if set) else benchmarks/results/gpu/
 #   GPU_CHECK_TENSORRT=1 benchmarks/gpu_check.sh   # also build a TensorRT engine (adds minutes)
@@ -40,20 +42,20 @@ else
 fi
 
 # --threads 8: CPU threads for host-side work and ORT's CPU fallback nodes
-timeout 280 python -m segpile_lab.cli bench \
+timeout 240 python -m segpile_lab.cli bench \
   --model demo-b2 --backends "$BACKENDS" --batch-sizes 1,8 --image-size 512 \
   --warmup 3 --repeats 20 --threads 8 "${IMAGES[@]}" --out "$OUT_DIR" \
-  | tee "$OUT_DIR/table.txt"
+  | tee "$OUT_DIR/table.txt" || echo "backends section: exit $?" | tee -a "$OUT_DIR/FAILED"
 
 # ---- real checkpoints: hub-layout cache trees (seeded weights) loaded offline, CUDA vs CPU ----
-timeout 240 python benchmarks/gpu_real_checkpoints.py "$OUT_DIR" | tee "$OUT_DIR/real_checkpoints.txt"
-echo "results in $OUT_DIR"
+timeout 180 python benchmarks/gpu_real_checkpoints.py "$OUT_DIR" | tee "$OUT_DIR/real_checkpoints.txt" \
+  || echo "real-checkpoint section: exit $?" | tee -a "$OUT_DIR/FAILED"
 
 # ==== BPB on Ray, one actor per GPU (section added with segpile_lab/distributed) ==============
 # The same evaluate_bpb call in-process and with engine="ray": each GPU gets one scorer actor
 # (num_gpus=1) that unpickles the model once onto its GPU; GPT-2 small architecture, untrained
 # weights, bf16 autocast. Writes $OUT_DIR/ray_bpb.json (documents/s, actors, max NLL difference).
-timeout 300 python - "$OUT_DIR" <<'PY' | tee "$OUT_DIR/ray_bpb.txt"
+timeout 150 python - "$OUT_DIR" <<'PY' | tee "$OUT_DIR/ray_bpb.txt"
 import json, sys, time, warnings
 from pathlib import Path
 import numpy as np, polars as pl, ray, torch
@@ -85,3 +87,5 @@ report = {"gpus": gpus, "actors": gpus, "documents": df.height, "runs": rows,
 (out / "ray_bpb.json").write_text(json.dumps(report, indent=2) + "\n")
 print(json.dumps(report, indent=2))
 PY
+echo "results in $OUT_DIR"
+if [[ -f "$OUT_DIR/FAILED" ]]; then exit 1; fi
