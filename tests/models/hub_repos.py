@@ -10,7 +10,8 @@ Weights are seeded random tensors with the real architecture (SegFormer: the ful
 B0/B2 configurations; language models: the real config keys and model classes, shrunk in width
 and depth so that a test runs in seconds). Nothing here is a trained model.
 
-The layouts, as published on the hub (read off the repos' file lists):
+The layouts, as these repos publish them (the nvidia ones as issue #11 lists them; this machine
+cannot reach the hub, so they were not re-read from it here):
 
 * ``nvidia/segformer-b*-finetuned-{ade-512-512,ade-640-640,cityscapes-1024-1024}``: ``main`` holds
   ``config.json``, a legacy ``preprocessor_config.json`` (``SegformerFeatureExtractor``,
