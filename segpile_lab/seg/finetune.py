@@ -35,7 +35,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,12 +47,12 @@ from segpile_lab._progress import progress_bar
 from segpile_lab.errors import DataError
 from segpile_lab.seg.ade20k import IGNORE_INDEX
 from segpile_lab.seg.dataset import SegmentationDataset, as_dataset
+from segpile_lab.seg.model import _DEMO_MARKER
 
 Mode = Literal["decoder", "full"]
 #: A SegformerForSemanticSegmentation: its parts (decode_head, config, ...) are read by name.
 HFSegformer = Any
 DEFAULT_LR = {"decoder": 1e-3, "full": 6e-5}  # SegFormer's paper: AdamW 6e-5 for the full model
-_DEMO_MARKER = "segpile_demo_weights"  # = seg.model._DEMO_MARKER
 TRAINER_STATE = "trainer_state.json"
 OPTIMIZER_STATE = "optimizer.pt"
 
@@ -72,11 +72,10 @@ class FinetuneResult:
     segmenter: Any
     history: Any
     checkpoint: Path | None = None
-    rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def plot(self) -> Any:
         """Matplotlib figure: training loss (and validation loss) and validation mIoU by step."""
-        return history_figure(self.rows)
+        return history_figure(self.history.to_dicts())
 
 
 def finetune(
@@ -180,7 +179,7 @@ def finetune(
     model.eval()
     _mark_trained(model.config, segmenter, train_set, mode, total)
     trained = _new_segmenter(model, segmenter, checkpoint)
-    return FinetuneResult(trained, _history_frame(rows), checkpoint, rows)
+    return FinetuneResult(trained, _history_frame(rows), checkpoint)
 
 
 # -- model preparation --------------------------------------------------------------------------
@@ -291,20 +290,20 @@ def _resized(
 
 # -- loss and evaluation -------------------------------------------------------------------------
 def _logits(model: HFSegformer, pixels: torch.Tensor, mode: Mode) -> torch.Tensor:
-    """Logits `(B, C, S/4, S/4)`; the encoder without autograd in decoder mode."""
+    """Float32 logits `(B, C, S, S)` upsampled bilinearly from the model's `(S/4)²` grid; the
+    encoder without autograd in decoder mode."""
     with torch.no_grad() if mode == "decoder" else torch.enable_grad():
         states = model.segformer(pixels, output_hidden_states=True).hidden_states
-    return model.decode_head(states)
+    logits = model.decode_head(states)
+    return F.interpolate(
+        logits.float(), size=pixels.shape[-2:], mode="bilinear", align_corners=False
+    )
 
 
 def _loss(
     model: HFSegformer, pixels: torch.Tensor, masks: torch.Tensor, mode: Mode
 ) -> torch.Tensor:
-    logits = _logits(model, pixels, mode)
-    upsampled = F.interpolate(
-        logits.float(), size=masks.shape[-2:], mode="bilinear", align_corners=False
-    )
-    return F.cross_entropy(upsampled, masks, ignore_index=IGNORE_INDEX)
+    return F.cross_entropy(_logits(model, pixels, mode), masks, ignore_index=IGNORE_INDEX)
 
 
 def evaluate_loss_and_miou(
@@ -325,12 +324,7 @@ def evaluate_loss_and_miou(
         for start in range(0, len(dataset), batch_size):
             indices = np.arange(start, min(start + batch_size, len(dataset)))
             pixels, masks = _batch(dataset, indices, image_size, False, [])
-            logits = model.decode_head(
-                model.segformer(pixels.to(device), output_hidden_states=True).hidden_states
-            )
-            upsampled = F.interpolate(
-                logits.float(), size=masks.shape[-2:], mode="bilinear", align_corners=False
-            )
+            upsampled = _logits(model, pixels.to(device), "decoder")
             masks = masks.to(device)
             total += float(
                 F.cross_entropy(upsampled, masks, ignore_index=IGNORE_INDEX, reduction="sum")
