@@ -14,19 +14,20 @@ import numpy as np
 
 from segpile_lab._figures import literal, matplotlib_figure
 from segpile_lab.provenance import WARNING_COLOR, Provenance, title
+from segpile_lab.seg.layers import LAYERS, value_range
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from segpile_lab.seg.metrics import SegmentationMetrics
     from segpile_lab.seg.results import SegmentationResult
-from segpile_lab.seg.layers import LAYERS, value_range
 
 
-def _title(ax: Any, text: str, provenance: Provenance) -> None:
-    """`text`, with the provenance note on a second line in the warning colour for demos."""
+def set_title(ax: Any, text: str, provenance: Provenance, **options: Any) -> None:
+    """Title `ax` with `text`, the provenance note on a second line, in the warning colour for
+    demos; `options` go to ``ax.set_title`` (e.g. ``fontsize``)."""
     colour = WARNING_COLOR if provenance.is_demo else "black"
-    ax.set_title(title(text, provenance, sep="\n"), color=colour)
+    ax.set_title(title(text, provenance, sep="\n"), color=colour, **options)
 
 
 def confusion_top(metrics: SegmentationMetrics, top: int = 10) -> tuple[np.ndarray, list[str]]:
@@ -79,7 +80,7 @@ def plot_confusion_matrix(metrics: SegmentationMetrics, *, top: int = 10) -> Fig
         image, ax=ax, fraction=0.046, label="share of the true class's pixels",
         format=PercentFormatter(1.0),
     )
-    _title(ax, "Confusion matrix (rows sum to 100%)", metrics.provenance)
+    set_title(ax, "Confusion matrix (rows sum to 100%)", metrics.provenance)
     return fig
 
 
@@ -116,7 +117,7 @@ def plot_reliability(metrics: SegmentationMetrics) -> Figure:
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8, loc="upper left")
-    _title(ax, f"Reliability diagram (ECE {metrics.ece():.3f})", metrics.provenance)
+    set_title(ax, f"Reliability diagram (ECE {metrics.ece():.3f})", metrics.provenance)
     ax_count.bar(lower, pixels, width=width, align="edge", color="#8c8c8c")
     ax_count.set_xlabel("confidence (max softmax probability)")
     ax_count.set_ylabel("pixels")
@@ -156,7 +157,7 @@ def plot_risk_coverage(
     ax.set_xlim(0, 1)
     ax.set_ylim(0, min(1, max(0.05, error * 1.6)))
     ax.legend(fontsize=8)
-    _title(ax, "Risk–coverage: abstain on the least certain pixels first", metrics.provenance)
+    set_title(ax, "Risk–coverage: abstain on the least certain pixels first", metrics.provenance)
     return fig
 
 

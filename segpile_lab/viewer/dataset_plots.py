@@ -11,13 +11,9 @@ from typing import Any
 import numpy as np
 
 from segpile_lab._figures import literal, matplotlib_figure
+from segpile_lab.seg.plots import set_title
 
 LABELLED_CLASSES = 6  # classes named in the IoU figure: the rarest and the most frequent
-
-
-def _title(evaluation: Any, text: str) -> str:
-    note = evaluation.provenance.note
-    return literal(text + (f" ({note})" if note else ""))
 
 
 def plot_class_iou_vs_frequency(evaluation: Any) -> Any:
@@ -31,7 +27,7 @@ def plot_class_iou_vs_frequency(evaluation: Any) -> Any:
     ax.scatter(share, iou, s=22, color="#1f77b4", alpha=0.8)
     ax.set_xscale("log")
     ax.set(xlabel="share of labelled pixels (ground truth)", ylabel="IoU", ylim=(-0.02, 1.02))
-    ax.set_title(_title(evaluation, "per-class IoU vs pixel frequency"), fontsize=10)
+    set_title(ax, "per-class IoU vs pixel frequency", evaluation.provenance, fontsize=10)
     order = np.argsort(share)
     named = {*order[: LABELLED_CLASSES // 2], *order[-(LABELLED_CLASSES // 2) :]}
     for i in named:
@@ -56,6 +52,6 @@ def plot_error_vs_uncertainty(evaluation: Any, score: str = "mean_entropy") -> A
     ax.scatter(x, y, s=18, color="#d62728", alpha=0.7)
     ax.set(xlabel=f"{score} per image", ylabel="error rate (labelled pixels)", ylim=(-0.02, 1.02))
     suffix = f", Spearman ρ = {rho:.2f}" if rho is not None and np.isfinite(rho) else ""
-    ax.set_title(_title(evaluation, f"error rate vs {score}{suffix}"), fontsize=10)
+    set_title(ax, literal(f"error rate vs {score}{suffix}"), evaluation.provenance, fontsize=10)
     ax.grid(alpha=0.3)
     return fig
