@@ -132,6 +132,16 @@ def colormap_lut(name: str) -> np.ndarray:
     return np.round(colormaps[name](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)
 
 
+def colormap_stops(name: str, count: int = 9) -> list[tuple[float, str]]:
+    """`count` evenly spaced ``(position 0…1, "rgb(r,g,b)")`` stops of map layer `name`'s
+    colour map: the colour bars of plotly figures and of the HTML fallback."""
+    lut = colormap_lut(LAYERS[name].colormap)
+    return [
+        (k / (count - 1), "rgb({},{},{})".format(*lut[k * 255 // (count - 1)]))
+        for k in range(count)
+    ]
+
+
 def colorize(values: np.ndarray, name: str, upper: float) -> np.ndarray:
     """``(H, W, 3)`` uint8 colours of map layer `name` for ``(H, W)`` values in 0…`upper`."""
     scaled = np.clip(np.nan_to_num(values / (upper if upper > 0 else 1.0)), 0.0, 1.0)

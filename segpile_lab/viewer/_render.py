@@ -16,7 +16,15 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from segpile_lab.provenance import UNTRAINED, WARNING_COLOR
-from segpile_lab.seg.layers import LAYERS, MISSED, RIGHT, WRONG, colorize, colormap_lut
+from segpile_lab.seg.layers import (
+    LAYERS,
+    MISSED,
+    RIGHT,
+    WRONG,
+    colorize,
+    colormap_lut,
+    colormap_stops,
+)
 from segpile_lab.viewer._data import UNTRAINED_BANNER, Panel, ViewerData
 
 # drawing constants shared with viewer.js (sent in the widget's meta)
@@ -299,9 +307,7 @@ def _pct(value: float | None) -> str:
 
 
 def _gradient_css(layer: str) -> str:
-    lut = colormap_lut(LAYERS[layer].colormap)
-    stops = ", ".join(f"rgb({','.join(str(int(c)) for c in lut[k * 255 // 8])}) {k * 12.5:g}%"
-                      for k in range(9))
+    stops = ", ".join(f"{colour} {100 * position:g}%" for position, colour in colormap_stops(layer))
     return f"linear-gradient(to right, {stops})"
 
 

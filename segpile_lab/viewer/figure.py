@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from segpile_lab.provenance import UNTRAINED, WARNING_COLOR
-from segpile_lab.seg.layers import LAYERS, colormap_lut
+from segpile_lab.seg.layers import LAYERS, colormap_stops
 from segpile_lab.viewer._data import (
     DEFAULT_MAX_PIXELS,
     UNTRAINED_BANNER,
@@ -112,8 +112,7 @@ def _colorbar_trace(go: Any, data: ViewerData, layer: str) -> Any:
     """An invisible 1×2 heat map whose only visible part is the colour bar of map `layer`."""
     spec = LAYERS[layer]
     upper = data.panels[0].scales[layer]
-    lut = colormap_lut(spec.colormap)
-    scale = [[k / 8, "rgb({},{},{})".format(*lut[k * 255 // 8])] for k in range(9)]
+    scale = [list(stop) for stop in colormap_stops(layer)]
     return go.Heatmap(
         z=[[0.0, upper]],
         x=[0, 1],
