@@ -3,6 +3,13 @@
 // trait (sort_by, descending, class_name, page, selected) and the kernel answers with the
 // next page, so the browser never holds more than one page of thumbnails.
 
+function make(tag, className, text = "") {
+  const node = document.createElement(tag);
+  node.className = className;
+  node.textContent = text;
+  return node;
+}
+
 function option(select, value, text) {
   const o = document.createElement("option");
   o.value = value;
@@ -11,33 +18,19 @@ function option(select, value, text) {
 }
 
 function render({ model, el }) {
-  const root = document.createElement("div");
-  root.className = "segpile-gallery";
-  const banner = document.createElement("div");
-  banner.className = "sg-banner";
-  const bar = document.createElement("div");
-  bar.className = "sg-controls";
-
-  const sort = document.createElement("select");
-  sort.className = "sg-sort";
+  const root = make("div", "segpile-gallery");
+  const banner = make("div", "sg-banner");
+  const bar = make("div", "sg-controls");
+  const sort = make("select", "sg-sort");
   sort.title = "sort by";
-  const order = document.createElement("button");
-  order.className = "sg-order";
-  const classes = document.createElement("select");
-  classes.className = "sg-class";
+  const order = make("button", "sg-order");
+  const classes = make("select", "sg-class");
   classes.title = "only images whose ground truth holds this class";
-  const prev = document.createElement("button");
-  prev.className = "sg-prev";
-  prev.textContent = "◀ previous";
-  const next = document.createElement("button");
-  next.className = "sg-next";
-  next.textContent = "next ▶";
-  const status = document.createElement("span");
-  status.className = "sg-status";
+  const prev = make("button", "sg-prev", "◀ previous");
+  const next = make("button", "sg-next", "next ▶");
+  const status = make("span", "sg-status");
   bar.append("sort by ", sort, order, " class ", classes, prev, next, status);
-
-  const grid = document.createElement("div");
-  grid.className = "sg-grid";
+  const grid = make("div", "sg-grid");
   root.append(banner, bar, grid);
   el.appendChild(root);
 
@@ -68,8 +61,7 @@ function render({ model, el }) {
     next.disabled = page + 1 >= pages;
     grid.replaceChildren();
     for (const item of model.get("items")) {
-      const card = document.createElement("div");
-      card.className = "sg-card";
+      const card = make("div", "sg-card");
       if (item.index === model.get("selected")) card.classList.add("sg-selected");
       card.dataset.index = String(item.index);
       card.title = item.confusions ? `confused: ${item.confusions}` : item.name;
@@ -79,16 +71,8 @@ function render({ model, el }) {
         img.alt = `#${item.index} ${item.name}`;
         card.appendChild(img);
       }
-      const name = document.createElement("div");
-      name.className = "sg-name";
-      name.textContent = `#${item.index} ${item.name}`;
-      card.appendChild(name);
-      for (const line of item.lines) {
-        const div = document.createElement("div");
-        div.className = "sg-line";
-        div.textContent = line;
-        card.appendChild(div);
-      }
+      card.appendChild(make("div", "sg-name", `#${item.index} ${item.name}`));
+      for (const line of item.lines) card.appendChild(make("div", "sg-line", line));
       card.addEventListener("click", () => set("selected", item.index));
       grid.appendChild(card);
     }
