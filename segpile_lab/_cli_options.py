@@ -26,7 +26,9 @@ MODEL_HELP = (
 )
 PAIRING_RULE = (
     "each .jpg/.jpeg/.png image in --images is paired with the .png of the same stem in "
-    "--annotations (0 = ignore, k = class k-1, as ADE20K); the two folders must differ"
+    "--annotations; mask values follow the checkpoint: 0 = ignore, k = class k-1 (ADE20K and "
+    "the demo models: reduce_labels) or the class id with 255 = ignore (e.g. Cityscapes); "
+    "the two folders must differ"
 )
 
 

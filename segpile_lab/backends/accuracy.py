@@ -169,12 +169,17 @@ def _inputs(segmenter: Any, images: Any) -> tuple[torch.Tensor, list[tuple[int, 
 
 
 def _annotations(
-    annotations: Sequence[Any], sizes: list[tuple[int, int]] | None
+    annotations: Sequence[Any], sizes: list[tuple[int, int]] | None, segmenter: Any
 ) -> list[np.ndarray]:
-    from segpile_lab.seg.ade20k import load_ade20k_annotation
+    from segpile_lab.seg.dataset import LabelFormat, read_mask
 
+    # mask files follow the checkpoint's convention (ADE20K's id + 1 unless it says otherwise)
+    preprocessing = getattr(segmenter, "preprocessing", None)
+    label_format: LabelFormat = (
+        preprocessing.label_format if preprocessing is not None else "ade20k"
+    )
     loaded = [
-        np.asarray(a) if isinstance(a, np.ndarray) else load_ade20k_annotation(a)
+        np.asarray(a) if isinstance(a, np.ndarray) else read_mask(a, label_format)
         for a in annotations
     ]
     expected = sizes or []
@@ -206,7 +211,8 @@ def compare_accuracy(
         reference: backend name (default the faithful eager fp32 path) or a ready `Runner`.
         candidates: backend names or `Runner`s. A backend that fails is recorded, not raised.
         images: images (paths, PIL, arrays) or pixel values `(N, 3, S, S)` float32.
-        annotations: ground truth per image: `(H, W)` arrays (255 = ignore) or ADE20K PNG paths.
+        annotations: ground truth per image: `(H, W)` arrays (255 = ignore) or mask PNG paths
+            in the checkpoint's convention (`Preprocessing.label_format`; ADE20K: id + 1).
         options / backend_options: passed to `create_runner` (for all / per backend name).
         batch_size: images per backend call.
     Returns:
@@ -219,7 +225,7 @@ def compare_accuracy(
         raise ValueError("compare_accuracy needs images (or pixel values)")
     source = model_source(segmenter)
     pixels, sizes = _inputs(segmenter, images)
-    truth = _annotations(annotations, sizes) if annotations is not None else None
+    truth = _annotations(annotations, sizes, segmenter) if annotations is not None else None
     if truth is not None and len(truth) != len(pixels):
         raise ValueError(f"{len(truth)} annotations for {len(pixels)} images")
 

@@ -72,15 +72,14 @@ def fit_temperature(
         DataError: no labelled pixel in the whole set.
     """
     from segpile_lab.seg.inference import AUTO, _forward_fn
-    from segpile_lab.seg.preprocess import preprocess_arrays
 
-    dataset = as_dataset(data, annotations)
+    dataset = as_dataset(data, annotations, label_format=segmenter.preprocessing.label_format)
     forward = _forward_fn(segmenter, AUTO)
     rng = np.random.default_rng(seed)
     logits_parts, target_parts = [], []
     for index in progress_bar(range(len(dataset)), progress=progress, desc="calibrating"):
         image, target = dataset[index]
-        logits = forward(preprocess_arrays([image]))[0]
+        logits = forward(segmenter.preprocessing([image]))[0]
         sampled = _sample_pixels(logits, target, segmenter.num_labels, pixels_per_image, rng)
         if sampled is not None:
             logits_parts.append(sampled[0])

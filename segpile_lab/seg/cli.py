@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -153,18 +154,17 @@ def _image_summary(path: Path, result: Any, files: dict[str, str]) -> dict[str, 
 def _evaluate(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from segpile_lab.seg.ade20k import pair_images_with_annotations
+    from segpile_lab.seg.dataset import load_dataset
     from segpile_lab.seg.metrics import evaluate
     from segpile_lab.seg.model import load_segmenter
 
     check_distinct_folders(args.images, args.annotations)
-    pairs = list(pair_images_with_annotations(args.images, args.annotations))
+    dataset = load_dataset(args.images, args.annotations)  # pairing errors before the model
     out = prepare_out(args.out)
     segmenter = load_segmenter(args.model, revision=args.revision, device=args.device)
     metrics = evaluate(
         segmenter,
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
+        replace(dataset, label_format=segmenter.preprocessing.label_format),
         batch_size=args.batch_size,
         mc_samples=args.mc_samples,
     )

@@ -8,9 +8,13 @@ Two folder layouts are understood (`load_dataset`):
 * **Any images + an index-mask folder**: the pairing rule is *same file stem*: image
   ``photo_12.jpg`` (``.jpg``/``.jpeg``/``.png``, sorted by name) pairs with mask
   ``photo_12.png`` in the mask folder; an image without its mask raises `DataError` naming both.
-  Mask values are the class ids themselves, 255 = ignore (`label_format="index"`, the
-  torchvision / mmsegmentation convention after ``reduce_zero_label``); pass
-  ``label_format="ade20k"`` for masks that store id + 1.
+  `load_dataset` reads mask values as the class ids themselves, 255 = ignore
+  (`label_format="index"`, the torchvision / mmsegmentation convention after
+  ``reduce_zero_label``); pass ``label_format="ade20k"`` for masks that store id + 1.
+  `evaluate_dataset` / `sl.evaluate` / `fit_temperature` given folders or mask paths instead of
+  a dataset read them in the checkpoint's convention (`Preprocessing.label_format`: id + 1 for
+  ADE20K checkpoints and the demo models, which reduce labels; the id for Cityscapes), as
+  transformers' processor does with ``do_reduce_labels``.
 
 In-memory data (arrays, PIL images, paths) fits the same class, so evaluation, the gallery and
 fine-tuning read every source through one interface. Nothing is decoded until an item is read,
@@ -86,9 +90,7 @@ class SegmentationDataset:
         target = self.targets[index]
         if not isinstance(target, (str, os.PathLike)):
             return np.asarray(target)
-        if self.label_format == "ade20k":
-            return load_ade20k_annotation(target)
-        return load_index_mask(target)
+        return read_mask(target, self.label_format)
 
     def source(self, index: int) -> str:
         """The image's file name, or a short description of an in-memory image."""
@@ -107,6 +109,14 @@ class SegmentationDataset:
             self.synthetic,
             self.id2label,
         )
+
+
+def read_mask(path: str | os.PathLike[str], label_format: LabelFormat) -> np.ndarray:
+    """A mask file as `(H, W)` 0-based class ids, 255 = ignore, read by `label_format`
+    (``"ade20k"``: stored as id + 1 with 0 = ignore; ``"index"``: stored as the id)."""
+    if label_format == "ade20k":
+        return load_ade20k_annotation(path)
+    return load_index_mask(path)
 
 
 def load_index_mask(path: str | os.PathLike[str]) -> np.ndarray:
@@ -163,14 +173,18 @@ def load_dataset(
     )
 
 
-def as_dataset(data: Any, targets: Any = None) -> SegmentationDataset:
+def as_dataset(
+    data: Any, targets: Any = None, *, label_format: LabelFormat | None = None
+) -> SegmentationDataset:
     """`data` as a `SegmentationDataset`: one already, a folder (+ mask folder), or parallel
-    sequences of images and targets (mask paths in the ADE20K convention, or 0-based arrays)."""
+    sequences of images and targets (mask paths, or 0-based arrays). `label_format` says how
+    mask files store ids when they are not an ADE20K root's (default: ``"ade20k"`` for mask
+    paths, ``"index"`` for a mask folder); evaluation passes the checkpoint's own."""
     if isinstance(data, SegmentationDataset):
         return data
     if isinstance(data, (str, os.PathLike)):
-        return load_dataset(data, targets)
+        return load_dataset(data, targets, label_format=label_format if targets else None)
     if targets is None:
         raise ValueError("pass the ground truth: a mask folder, mask paths or arrays")
     images, masks = list(data), list(targets)
-    return SegmentationDataset(images, masks, label_format="ade20k", name="images")
+    return SegmentationDataset(images, masks, label_format=label_format or "ade20k", name="images")

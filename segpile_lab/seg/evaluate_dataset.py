@@ -24,7 +24,7 @@ import numpy as np
 from segpile_lab._progress import progress_bar
 from segpile_lab.errors import DataError, SegpileWarning
 from segpile_lab.provenance import UNTRAINED, Provenance
-from segpile_lab.seg.dataset import SegmentationDataset, as_dataset
+from segpile_lab.seg.dataset import LabelFormat, SegmentationDataset, as_dataset
 from segpile_lab.seg.metrics import SegmentationMetrics
 
 THUMBNAIL_ALPHA = 0.55  # weight of the class colour over the photo in a thumbnail
@@ -89,6 +89,7 @@ def evaluate_dataset(
     backend: str | None = "auto",
     thumbnail_size: int = 160,
     on_error: Literal["skip", "raise"] = "skip",
+    label_format: LabelFormat | None = None,
     progress: bool | None = None,
 ) -> DatasetEvaluation:
     """Segment every item of `data` and score it against its ground truth.
@@ -96,7 +97,11 @@ def evaluate_dataset(
     Args:
         data: a `SegmentationDataset`, an ADE20K root or image folder (then `annotations` is
             the mask folder; see `segpile_lab.seg.dataset` for the pairing rule), or a
-            sequence of images with `annotations` a sequence of masks.
+            sequence of images with `annotations` a sequence of masks. Mask files other than
+            an ADE20K root's are read as `label_format` says, by default as the checkpoint's
+            preprocessor config says, as transformers' processor does (``reduce_labels``:
+            0 = ignore, k = class k − 1, ``"ade20k"``; else the id, 255 = ignore, ``"index"``).
+            A `SegmentationDataset` keeps its own format.
         mc_samples: T > 0 adds Monte-Carlo-dropout maps, so the frame gets
             ``mean_mutual_information`` and ``aurc_mutual_information``.
         backend: passed to `predict` (``"auto"`` = the fastest exact path).
@@ -104,7 +109,9 @@ def evaluate_dataset(
         on_error: ``"skip"`` (default) lists unreadable items in `skipped` and warns once;
             ``"raise"`` raises the first one's error.
     """
-    dataset = as_dataset(data, annotations)
+    dataset = as_dataset(
+        data, annotations, label_format=label_format or segmenter.preprocessing.label_format
+    )
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if dataset.id2label is not None and dict(dataset.id2label) != dict(segmenter.id2label):

@@ -162,10 +162,11 @@ class SegmentationMetrics:
             self._bin_correct += bins[2]
             row["ece"] = expected_calibration_error(*bins)
         for name, values in maps.items():
+            kept = values[valid].astype(np.float64)
             image_histogram = self._new_histogram(name)
-            image_histogram.add(values[valid].astype(np.float64), correct)
+            image_histogram.add(kept, correct)
             self._histogram(name).merge(image_histogram)
-            row[f"mean_{name}"] = float(values[valid].mean()) if valid.any() else float("nan")
+            row[f"mean_{name}"] = float(kept.mean()) if kept.size else float("nan")
             row[f"aurc_{name}"] = _aurc(image_histogram)
         self._rows.append(row)
         self.images += 1
@@ -221,7 +222,10 @@ class SegmentationMetrics:
 
         if not self._rows:
             return pl.DataFrame(schema={"index": pl.Int64, "path": pl.String})
-        frame = pl.DataFrame(self._rows, infer_schema_length=None)
+        # "classes" is a list of names even when no image has a labelled pixel (else list[null])
+        frame = pl.DataFrame(
+            self._rows, schema_overrides={"classes": pl.List(pl.String)}, infer_schema_length=None
+        )
         floats = [c for c, t in frame.schema.items() if t == pl.Float64]
         return frame.select("index", pl.exclude("index")).with_columns(
             pl.col(floats).fill_nan(None)

@@ -129,8 +129,12 @@ class Segmenter:
             untrained_reason = DEMO_REASON
         self.untrained_reason = untrained_reason
         self.is_trained = untrained_reason is None
-        self.preprocessing = preprocessing or Preprocessing()
         self.id2label, self.palette = _labels_and_palette(model.config, name)
+        # without a preprocessor config: 512², ImageNet statistics, and ADE20K's label
+        # convention (id + 1, 0 = ignore) exactly when the classes are ADE20K's
+        self.preprocessing = preprocessing or Preprocessing(
+            reduce_labels=label_set(self.id2label) == "ADE20K"
+        )
         self.num_labels = len(self.id2label)
 
     @property
@@ -267,8 +271,9 @@ def load_segmenter(
 
 def _load_checkpoint(
     name: str, revision: str | None, local_files_only: bool | None
-) -> tuple[Any, Preprocessing, str | None]:
-    """(model, preprocessing, why it is untrained or None) of a hub id or folder."""
+) -> tuple[Any, Preprocessing | None, str | None]:
+    """(model, preprocessing or None without a preprocessor config, why it is untrained or
+    None) of a hub id or folder."""
     from transformers import SegformerForSemanticSegmentation
 
     from segpile_lab._hub import load_model, read_checkpoint_json
@@ -296,10 +301,9 @@ def _load_checkpoint(
         **where,
         **options,
     )
+    processor = read_checkpoint_json(name, "preprocessor_config.json", **where)
     try:
-        preprocessing = Preprocessing.from_config(
-            read_checkpoint_json(name, "preprocessor_config.json", **where)
-        )
+        preprocessing = None if processor is None else Preprocessing.from_config(processor)
     except ValueError as exc:
         raise CheckpointError(f"{name}: preprocessor_config.json: {exc}") from exc
     reason = loaded.coverage_problem()

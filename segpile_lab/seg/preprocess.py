@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -93,6 +93,12 @@ class Preprocessing:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     reduce_labels: bool = False
+
+    @property
+    def label_format(self) -> Literal["ade20k", "index"]:
+        """How this checkpoint's ground-truth files store ids: ``"ade20k"`` (0 = ignore,
+        k = class k − 1) when it reduces labels, else ``"index"`` (the id, 255 = ignore)."""
+        return "ade20k" if self.reduce_labels else "index"
 
     def __call__(self, images: Sequence[np.ndarray], resize: str = "pil") -> torch.Tensor:
         """RGB uint8 arrays `(H, W, 3)` → pixel values `(N, 3, *size)` float32."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from hub_cache import B0_ADE, GPT2
+from hub_cache import B0_ADE, B0_CITYSCAPES, GPT2
 from PIL import Image
 
 from segpile_lab.cli import main
@@ -59,6 +59,23 @@ def test_evaluate(offline_hub, photos, tmp_path, capsys):
     assert metrics["is_trained"] is True and metrics["model"] == B0_ADE
     per_class = pl.read_csv(out / "per_class.csv")
     assert per_class["is_trained"].to_list() == [True] * per_class.height
+
+
+def test_evaluate_reads_masks_in_the_checkpoints_convention(offline_hub, photos, tmp_path, capsys):
+    """Cityscapes checkpoints do not reduce labels: a mask value 0 is "road", not "ignore"."""
+    images, _ = photos
+    masks = tmp_path / "trainids"
+    masks.mkdir()
+    for index in range(2):
+        Image.fromarray(np.zeros((48, 64), np.uint8), mode="L").save(masks / f"photo_{index}.png")
+    out = tmp_path / "eval-cityscapes"
+    args = ["evaluate", "--images", str(images), "--annotations", str(masks)]
+    _run([*args, "--model", B0_CITYSCAPES, "--out", str(out)], capsys)
+    summary = json.loads((out / "metrics.json").read_text())["summary"]
+    assert summary["pixels"] == 2 * 48 * 64  # every pixel scored as road
+    out = tmp_path / "eval-ade"
+    _run([*args, "--model", B0_ADE, "--out", str(out)], capsys)
+    assert json.loads((out / "metrics.json").read_text())["summary"]["pixels"] == 0  # all "other"
 
 
 def test_revision_option_reaches_the_loader(offline_hub, photos, tmp_path, capsys):
