@@ -48,6 +48,7 @@ from segpile_lab.errors import DataError
 from segpile_lab.seg.ade20k import IGNORE_INDEX
 from segpile_lab.seg.dataset import SegmentationDataset, as_dataset
 from segpile_lab.seg.model import _DEMO_MARKER
+from segpile_lab.seg.preprocess import Preprocessing, normalise
 
 Mode = Literal["decoder", "full"]
 #: A SegformerForSemanticSegmentation: its parts (decode_head, config, ...) are read by name.
@@ -136,19 +137,20 @@ def finetune(
     if resume_from is not None:
         start, rows = _load_training_state(Path(resume_from), optimizer, schedule)
     autocast = _autocast(device, amp)
+    stats = segmenter.preprocessing  # the checkpoint's mean/std, as in inference
     eval_every = eval_every or steps_per_epoch
     plotter = _LivePlot() if (live_plot if live_plot is not None else _in_kernel()) else None
     checkpoint = None
     if val_set is not None and start == 0:  # the starting point of the curve
         rows.append({"step": 0, "epoch": 0, "loss": None, "lr": schedule.get_last_lr()[0]})
-        rows[-1] |= evaluate_loss_and_miou(model, val_set, image_size, batch_size, autocast)
+        rows[-1] |= evaluate_loss_and_miou(model, val_set, image_size, batch_size, autocast, stats)
     with progress_bar(total=total, progress=progress, desc=f"fine-tuning ({mode})") as bar:
         bar.update(start)
         for step in range(start, total):
             epoch, position = divmod(step, steps_per_epoch)
             order = np.random.default_rng([seed, epoch]).permutation(len(train_set))
             indices = order[position * batch_size : (position + 1) * batch_size]
-            pixels, masks = _batch(train_set, indices, image_size, augment, [seed, epoch])
+            pixels, masks = _batch(train_set, indices, image_size, stats, augment, [seed, epoch])
             _train_mode(model, mode)
             torch.manual_seed(seed * 1_000_003 + step)  # dropout / drop path of this step
             with autocast:
@@ -164,7 +166,9 @@ def finetune(
                 "lr": schedule.get_last_lr()[0],
             }
             if val_set is not None and ((step + 1) % eval_every == 0 or step + 1 == total):
-                row |= evaluate_loss_and_miou(model, val_set, image_size, batch_size, autocast)
+                row |= evaluate_loss_and_miou(
+                    model, val_set, image_size, batch_size, autocast, stats
+                )
             rows.append(row)
             bar.update(1)
             bar.set_postfix(loss=f"{row['loss']:.3f}")
@@ -246,12 +250,12 @@ def _batch(
     dataset: SegmentationDataset,
     indices: np.ndarray,
     size: int,
+    stats: Preprocessing,
     augment: bool,
     seed: list[int],
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pixel values `(B, 3, size, size)` float32 and masks `(B, size, size)` int64."""
-    from segpile_lab.seg.preprocess import normalise
-
+    """Pixel values `(B, 3, size, size)` float32, normalised by the checkpoint's mean/std, and
+    masks `(B, size, size)` int64."""
     images, masks = [], []
     for index in indices:
         image, mask = dataset[int(index)]
@@ -259,7 +263,7 @@ def _batch(
         image, mask = _resized(image, mask, size, rng)
         images.append(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1))
         masks.append(torch.from_numpy(mask.astype(np.int64)))
-    return normalise(torch.stack(images)), torch.stack(masks)
+    return normalise(torch.stack(images), stats.mean, stats.std), torch.stack(masks)
 
 
 def _resized(
@@ -312,8 +316,10 @@ def evaluate_loss_and_miou(
     image_size: int,
     batch_size: int,
     autocast: Any,
+    stats: Preprocessing,
 ) -> dict[str, float]:
-    """Validation loss, mIoU and pixel accuracy at `image_size` (no augmentation)."""
+    """Validation loss, mIoU and pixel accuracy at `image_size` (no augmentation), pixels
+    normalised by `stats` (the checkpoint's mean/std)."""
     from segpile_lab.seg.metrics import SegmentationMetrics
 
     model.eval()
@@ -323,7 +329,7 @@ def evaluate_loss_and_miou(
     with torch.no_grad(), autocast:
         for start in range(0, len(dataset), batch_size):
             indices = np.arange(start, min(start + batch_size, len(dataset)))
-            pixels, masks = _batch(dataset, indices, image_size, False, [])
+            pixels, masks = _batch(dataset, indices, image_size, stats, False, [])
             upsampled = _logits(model, pixels.to(device), "decoder")
             masks = masks.to(device)
             total += float(

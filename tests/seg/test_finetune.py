@@ -107,3 +107,21 @@ def test_bad_arguments_and_data_fail_before_training(demo_b0, shapes, tmp_path):
     with pytest.raises(DataError, match="not a fine-tuning checkpoint"):
         demo_b0.model.save_pretrained(tmp_path / "plain")
         finetune(demo_b0, shapes, resume_from=tmp_path / "plain", **SMALL)
+
+
+def test_training_pixels_are_the_checkpoints_inference_pixels():
+    """Without augmentation a training batch is exactly what `Preprocessing` feeds the model at
+    inference, with the checkpoint's own mean/std (not ImageNet's by default)."""
+    from segpile_lab.seg.dataset import SegmentationDataset
+    from segpile_lab.seg.finetune import _batch
+    from segpile_lab.seg.preprocess import Preprocessing
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    mask = rng.integers(0, 5, (37, 53), dtype=np.uint8)
+    stats = Preprocessing(size=(64, 64), mean=(0.5, 0.4, 0.3), std=(0.2, 0.3, 0.25))
+    pixels, masks = _batch(
+        SegmentationDataset([image], [mask]), np.array([0]), 64, stats, False, []
+    )
+    assert torch.equal(pixels, stats([image]))
+    assert masks.shape == (1, 64, 64) and set(masks.unique().tolist()) <= set(range(5))
