@@ -17,6 +17,7 @@ import json
 import math
 import os
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,11 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
 
 
+def _text_audits(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`quality_signals` and `pii_counts` of one frame (one task for the audit's worker)."""
+    return quality_signals(frame), pii_counts(frame)
+
+
 def audit_pile(
     paths: PathLike | Sequence[PathLike] | None = None,
     *,
@@ -213,43 +219,63 @@ def audit_pile(
 
     # without a sample the text audits cover every document: quality and PII then run on each
     # frame as it arrives, while the reader's thread decompresses the next chunk
+    # (in a worker thread: Polars and NumPy release the GIL, so frame k's quality and PII run
+    # while the reader parses frame k + 1 and counts its composition and exact duplicates)
     quality_parts: list[pl.DataFrame] = []
     pii_parts: list[pl.DataFrame] = []
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segpile-audit")
+    pending: list[Future[tuple[pl.DataFrame, pl.DataFrame]]] = []
 
     def count_every_document(frame: pl.DataFrame) -> None:
         stats.update(frame)
         duplicates.update(frame)
         if sample_per_subset is None:
-            quality_parts.append(quality_signals(frame))
-            pii_parts.append(pii_counts(frame))
+            pending.append(pool.submit(_text_audits, frame))
 
     check_engine(engine)
-    if engine == "ray":
-        from segpile_lab.distributed.audit import read_shards_on_ray
+    try:
+        if engine == "ray":
+            from segpile_lab.distributed.audit import read_shards_on_ray
 
-        run = read_shards_on_ray(
-            source, run_dir=run_dir, address=address, sample_per_subset=sample_per_subset,
-            seed=seed, strict=strict, limit=limit, progress=progress,
-        )  # fmt: skip
-        df, report, stats, duplicates = run.frame, run.report, run.stats, run.duplicates
-        quality_parts, pii_parts = run.quality, run.pii
-    else:
-        df, report = read_pile(
-            source,
-            sample_per_subset=sample_per_subset,
-            limit=limit,
-            seed=seed,
-            strict=strict,
-            progress=progress,
-            with_report=True,
-            on_frame=count_every_document,
-        )
+            run = read_shards_on_ray(
+                source, run_dir=run_dir, address=address, sample_per_subset=sample_per_subset,
+                seed=seed, strict=strict, limit=limit, progress=progress,
+            )  # fmt: skip
+            df, report, stats, duplicates = run.frame, run.report, run.stats, run.duplicates
+            quality_parts, pii_parts = run.quality, run.pii
+        else:
+            df, report = read_pile(
+                source,
+                sample_per_subset=sample_per_subset,
+                limit=limit,
+                seed=seed,
+                strict=strict,
+                progress=progress,
+                with_report=True,
+                on_frame=count_every_document,
+            )
+            for part in pending:  # in frame order, as the frames arrived
+                quality_part, pii_part = part.result()
+                quality_parts.append(quality_part)
+                pii_parts.append(pii_part)
+    finally:  # an error mid-read: drop the queued frames, stop the worker
+        for part in pending:
+            part.cancel()
+        pool.shutdown(wait=True)
     synthetic = bool(df["synthetic"].any()) if "synthetic" in df.columns else False
     if quality_parts and sum(part.height for part in quality_parts) == df.height:
         quality, pii = pl.concat(quality_parts), merge_pii_counts(pii_parts)
     else:  # a sample, or rows dropped after they were seen (lenient mode)
         quality, pii = quality_signals(df), pii_counts(df)
-    pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="segpile-langid") as other:
+        # language ID on the second core while the near-duplicate search runs on this one
+        languages = (
+            other.submit(language_ids, df, sample_per_subset=language_sample, seed=seed)
+            if identify_languages
+            else None
+        )
+        pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
+        language_frame = None if languages is None else languages.result()
     parameters = {
         "paths": [str(source)]
         if isinstance(source, str | os.PathLike)
@@ -275,7 +301,5 @@ def audit_pile(
         tokens=None if tok is None else bytes_per_token(df, tok, progress=progress),
         synthetic=synthetic,
         parameters=parameters,
-        languages=language_ids(df, sample_per_subset=language_sample, seed=seed)
-        if identify_languages
-        else None,
+        languages=language_frame,
     )

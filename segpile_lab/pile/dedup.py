@@ -16,6 +16,7 @@ demo sample and the real documents, tested.)
 from __future__ import annotations
 
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations, pairwise
 
 import numpy as np
@@ -237,6 +238,30 @@ def lsh_candidates(signatures: np.ndarray, bands: int = BANDS) -> set[tuple[int,
     return pairs
 
 
+def _hashes_and_signatures(
+    texts: pl.Series, num_perm: int, seed: int, parts: int = 2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`shingle_hashes` and `minhash_signatures` of `texts`, computed on `parts` slices in
+    threads (Polars, NumPy and rensa release the GIL; each text's values do not depend on the
+    others, so the joined arrays are those of one call)."""
+    bounds = np.linspace(0, len(texts), parts + 1).astype(int).tolist()
+    slices = [texts[a:b] for a, b in pairwise(bounds)]
+
+    def one(part: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        hashes, offsets = shingle_hashes(part)
+        return hashes, offsets, minhash_signatures(hashes, offsets, num_perm, seed)
+
+    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="segpile-minhash") as pool:
+        done = list(pool.map(one, slices))
+    shift = np.cumsum([0, *(len(h) for h, _, _ in done[:-1])])
+    offsets = np.concatenate([[0], *(o[1:] + k for (_, o, _), k in zip(done, shift, strict=True))])
+    return (
+        np.concatenate([h for h, _, _ in done]),
+        offsets.astype(np.int64),
+        np.concatenate([g for _, _, g in done]).reshape(-1, num_perm),
+    )
+
+
 def near_duplicates(
     df: pl.DataFrame,
     *,
@@ -262,8 +287,7 @@ def near_duplicates(
         indexed = indexed.filter(
             pl.int_range(pl.len()).shuffle(seed=seed).over("subset") < sample_per_subset
         )
-    hashes, offsets = shingle_hashes(indexed["text"])
-    signatures = minhash_signatures(hashes, offsets, num_perm, seed)
+    hashes, offsets, signatures = _hashes_and_signatures(indexed["text"], num_perm, seed)
     rows, subsets = indexed["row"].to_list(), indexed["subset"].to_list()
     sets: dict[int, np.ndarray] = {}
 
