@@ -1,9 +1,16 @@
 """What the figures of every domain share: the backend check, a matplotlib figure built
-without pyplot, and writing either library's figure to a file."""
+without pyplot, and writing either library's figures to files.
+
+The convention: a public figure function is named ``plot_<what>``, takes its result first and
+``backend="plotly" | "matplotlib"`` (keyword), and reads ``is_trained`` / ``synthetic`` from the
+result's `provenance` (titles through `segpile_lab.provenance.title`); each domain has one
+function returning all its figures by file stem, which `save_figures` writes.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -67,3 +74,17 @@ def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
     else:
         fig.savefig(path, dpi=110)
     return path
+
+
+def save_figures(
+    figures: Callable[[Backend], Mapping[str, Any]], out_dir: str | os.PathLike[str]
+) -> list[Path]:
+    """Write ``figures("plotly")`` as ``<stem>.html`` and ``figures("matplotlib")`` as
+    ``<stem>.png`` into `out_dir` (plotly.js once in the folder); returns the paths written."""
+    out = Path(out_dir)
+    written = []
+    kinds: tuple[tuple[Backend, str], ...] = (("plotly", ".html"), ("matplotlib", ".png"))
+    for backend, suffix in kinds:
+        for stem, figure in figures(backend).items():
+            written.append(save_figure(figure, out / f"{stem}{suffix}"))
+    return written

@@ -162,18 +162,9 @@ def _write_accuracy(accuracy: Any, out: Path) -> list[Path]:
 def _figures(bench: Any, accuracy: Any, out: Path, *, batch: int) -> list[Path]:
     """Every figure the results can draw: interactive HTML (plotly.js once in the folder) and
     PNG, as the pile commands write them."""
-    from segpile_lab._figures import save_figure
-    from segpile_lab.backends import plots
-    from segpile_lab.backends.static_plots import static_figures
+    from segpile_lab._figures import save_figures
+    from segpile_lab.backends.plots import backend_figures
 
-    card = plots.backend_card(bench, accuracy, batch=batch)
-    figures = {
-        "latency": plots.latency_plot(bench),
-        "card": plots.backend_card_figure(card, bench.note),
-    }
-    if accuracy is not None:
-        figures["pareto"] = plots.pareto_plot(bench, accuracy, batch=batch)
-        figures["delta_iou"] = plots.delta_iou_plot(accuracy)
-    written = [save_figure(figure, out / f"{name}.html") for name, figure in figures.items()]
-    pictures = static_figures(bench, accuracy, batch)
-    return written + [save_figure(figure, out / f"{name}.png") for name, figure in pictures.items()]
+    return save_figures(
+        lambda kind: backend_figures(bench, accuracy, batch=batch, backend=kind), out
+    )

@@ -1,9 +1,10 @@
 """Figures and the "backend card" for benchmark and accuracy results.
 
-Like every domain's figures, each takes its result first and ``backend="plotly"`` (interactive)
-or ``"matplotlib"`` (`segpile_lab.backends.static_plots`, for PNG files). Figures made from
-untrained demo weights carry "untrained demo weights: ranks backends only" in their title (the
-result's `provenance`).
+Like every domain's figures, each ``plot_*`` takes its results first and ``backend="plotly"``
+(interactive) or ``"matplotlib"`` (drawn by `segpile_lab.backends.static_plots`, for PNG
+files); `backend_figures` returns all of them by file stem. Figures made from untrained demo
+weights carry "untrained demo weights: ranks backends only" in their title, read from the
+results' `provenance` (`segpile_lab.provenance.title`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 from segpile_lab._figures import AnyFigure, Backend, check_backend
 from segpile_lab.backends.accuracy import AccuracyReport
 from segpile_lab.backends.benchmark import BenchmarkResult
+from segpile_lab.provenance import Provenance, combine, title
 
 if TYPE_CHECKING:
     import polars as pl
 
 
-def _title(text: str, note: str) -> str:
-    """`text` with the result's provenance note (`segpile_lab.provenance`) as a subtitle."""
-    return f"{text}<br><sup>{note}</sup>" if note else text
+def _title(text: str, provenance: Provenance) -> str:
+    """`text` with the results' provenance note on a second line."""
+    return title(text, provenance, sep="<br>")
 
 
 def _say_if_empty(figure: Any, empty: bool, what: str) -> Any:
@@ -33,13 +35,13 @@ def _say_if_empty(figure: Any, empty: bool, what: str) -> Any:
     return figure
 
 
-def latency_plot(result: BenchmarkResult, *, backend: Backend = "plotly") -> AnyFigure:
+def plot_latency(result: BenchmarkResult, *, backend: Backend = "plotly") -> AnyFigure:
     """Latency per image (ms) and throughput (images/s) against batch size, one line per backend."""
     check_backend(backend)
     if backend == "matplotlib":
-        from segpile_lab.backends.static_plots import latency_figure
+        from segpile_lab.backends import static_plots
 
-        return latency_figure(result)
+        return static_plots.latency(result)
     import plotly.colors
     import polars as pl
     from plotly.subplots import make_subplots
@@ -74,7 +76,7 @@ def latency_plot(result: BenchmarkResult, *, backend: Backend = "plotly") -> Any
     figure.update_yaxes(type="log", row=1, col=1)
     env = result.environment
     where = f"{env.get('cpu', '')}, {env.get('threads')} threads, {env.get('device')}"
-    figure.update_layout(title=_title(f"Backend speed — {where}", result.note), height=450)
+    figure.update_layout(title=_title(f"Backend speed — {where}", result.provenance), height=450)
     return _say_if_empty(figure, ok.is_empty(), "ran")
 
 
@@ -134,9 +136,23 @@ def show_backend_card(card: Any, note: str = "") -> Any:
     return show_table(card, columns, caption=f"Backend card — {note}" if note else "Backend card")
 
 
-def backend_card_figure(card: Any, note: str = "") -> Any:
-    """The backend card as a plotly table (renders in exported HTML reports): every row shown,
-    headers with units, column widths from their content, text wrapped."""
+def plot_backend_card(
+    bench: BenchmarkResult,
+    accuracy: AccuracyReport | None = None,
+    *,
+    batch: int = 1,
+    backend: Backend = "plotly",
+) -> AnyFigure:
+    """The backend card (`backend_card` at `batch`) as a table figure: plotly (renders in
+    exported HTML reports; every row, headers with units, column widths from their content,
+    text wrapped) or a matplotlib picture (errors left to the CSV/JSON)."""
+    check_backend(backend)
+    card = backend_card(bench, accuracy, batch)
+    provenance = combine(bench, *([accuracy] if accuracy is not None else []))
+    if backend == "matplotlib":
+        from segpile_lab.backends import static_plots
+
+        return static_plots.card(card, provenance)
     import plotly.graph_objects as go
 
     from segpile_lab.report.display import format_value
@@ -164,25 +180,25 @@ def backend_card_figure(card: Any, note: str = "") -> Any:
     width = max(700, min(1400, 9 * sum(widths) + 80))
     height = 130 + 50 + 26 * sum(lines) + 10 * card.height
     figure.update_layout(
-        title=_title("Backend card", note), height=height, width=width,
+        title=_title("Backend card", provenance), height=height, width=width,
         margin={"l": 20, "r": 20, "t": 80, "b": 20},
     )  # fmt: skip
     return figure
 
 
-def pareto_plot(
+def plot_pareto(
     bench: BenchmarkResult,
     accuracy: AccuracyReport,
-    batch: int = 1,
     *,
+    batch: int = 1,
     backend: Backend = "plotly",
 ) -> AnyFigure:
     """Latency p50 (ms, log) against pixel agreement with the reference; the Pareto front joined."""
     check_backend(backend)
     if backend == "matplotlib":
-        from segpile_lab.backends.static_plots import pareto_figure
+        from segpile_lab.backends import static_plots
 
-        return pareto_figure(bench, accuracy, batch)
+        return static_plots.pareto(bench, accuracy, batch)
     import plotly.graph_objects as go
 
     points, front = pareto_points(bench, accuracy, batch)
@@ -208,7 +224,9 @@ def pareto_plot(
     )
     figure.update_xaxes(title_text=f"latency p50 at batch {batch} (ms)", type="log")
     figure.update_yaxes(title_text=f"pixel agreement with {accuracy.reference} (%)")
-    figure.update_layout(title=_title("Speed against agreement", accuracy.note), height=450)
+    figure.update_layout(
+        title=_title("Speed against agreement", combine(bench, accuracy)), height=450
+    )
     return _say_if_empty(figure, points.is_empty(), "has both a latency and an agreement")
 
 
@@ -250,15 +268,15 @@ def worst_classes(accuracy: AccuracyReport, top: int = 15) -> tuple[Any, list[st
     return data, worst, target
 
 
-def delta_iou_plot(
-    accuracy: AccuracyReport, top: int = 15, *, backend: Backend = "plotly"
+def plot_delta_iou(
+    accuracy: AccuracyReport, *, top: int = 15, backend: Backend = "plotly"
 ) -> AnyFigure:
     """Per-class ΔIoU bars (candidate − reference) for the `top` classes that lose the most."""
     check_backend(backend)
     if backend == "matplotlib":
-        from segpile_lab.backends.static_plots import delta_iou_figure
+        from segpile_lab.backends import static_plots
 
-        return delta_iou_figure(accuracy, top)
+        return static_plots.delta_iou(accuracy, top)
     import plotly.express as px
 
     data, worst, target = worst_classes(accuracy, top)
@@ -268,7 +286,25 @@ def delta_iou_plot(
         labels={"delta_iou": "ΔIoU", "class_name": "class"},
     )  # fmt: skip
     figure.update_layout(
-        title=_title(f"Per-class ΔIoU against {target} (worst {top} classes)", accuracy.note),
+        title=_title(f"Per-class ΔIoU against {target} (worst {top} classes)", accuracy.provenance),
         height=450,
     )
     return _say_if_empty(figure, data.is_empty(), "was compared")
+
+
+def backend_figures(
+    bench: BenchmarkResult,
+    accuracy: AccuracyReport | None = None,
+    *,
+    batch: int = 1,
+    backend: Backend = "plotly",
+) -> dict[str, AnyFigure]:
+    """Every figure the results can draw, by file stem (as ``segpile-lab bench`` writes them)."""
+    figures = {
+        "latency": plot_latency(bench, backend=backend),
+        "card": plot_backend_card(bench, accuracy, batch=batch, backend=backend),
+    }
+    if accuracy is not None:
+        figures["pareto"] = plot_pareto(bench, accuracy, batch=batch, backend=backend)
+        figures["delta_iou"] = plot_delta_iou(accuracy, backend=backend)
+    return figures

@@ -1,7 +1,8 @@
-"""The backend figures as matplotlib figures, for PNG files beside the interactive HTML.
+"""The matplotlib side of the backend figures, for PNG files beside the interactive HTML.
 
-Same data as `segpile_lab.backends.plots` (its `pareto_points` and `worst_classes` choose what
-is drawn); names are drawn literally. A figure with nothing to draw says so in its middle.
+Called by `segpile_lab.backends.plots` (``plot_*(..., backend="matplotlib")``), whose
+`pareto_points` and `worst_classes` choose what is drawn; names are drawn literally. A figure
+with nothing to draw says so in its middle.
 """
 
 from __future__ import annotations
@@ -11,12 +12,8 @@ from typing import Any
 from segpile_lab._figures import literal, matplotlib_figure
 from segpile_lab.backends.accuracy import AccuracyReport
 from segpile_lab.backends.benchmark import BenchmarkResult
-from segpile_lab.backends.plots import (
-    CARD_COLUMNS,
-    backend_card,
-    pareto_points,
-    worst_classes,
-)
+from segpile_lab.backends.plots import CARD_COLUMNS, pareto_points, worst_classes
+from segpile_lab.provenance import Provenance, combine, title
 
 
 def _plain_log(ax: Any, *names: str) -> None:
@@ -32,8 +29,8 @@ def _plain_log(ax: Any, *names: str) -> None:
             axis.set_minor_formatter(plain)
 
 
-def _title(fig: Any, text: str, note: str) -> None:
-    fig.suptitle(text + (f"\n{note}" if note else ""), fontsize=11)
+def _title(fig: Any, text: str, provenance: Provenance) -> None:
+    fig.suptitle(title(text, provenance, sep="\n"), fontsize=11)
 
 
 def _say_if_empty(ax: Any, empty: bool, what: str) -> None:
@@ -42,7 +39,7 @@ def _say_if_empty(ax: Any, empty: bool, what: str) -> None:
                 transform=ax.transAxes, color="grey")  # fmt: skip
 
 
-def latency_figure(result: BenchmarkResult) -> Any:
+def latency(result: BenchmarkResult) -> Any:
     """Latency per image (ms, p50) and throughput (images/s) against batch size, one colour
     per backend in both panels."""
     import polars as pl
@@ -67,11 +64,11 @@ def latency_figure(result: BenchmarkResult) -> Any:
         left.legend(fontsize=8)
     env = result.environment
     where = f"{env.get('cpu', '')}, {env.get('threads')} threads, {env.get('device')}"
-    _title(fig, f"Backend speed — {where}", result.note)
+    _title(fig, f"Backend speed — {where}", result.provenance)
     return fig
 
 
-def pareto_figure(bench: BenchmarkResult, accuracy: AccuracyReport, batch: int = 1) -> Any:
+def pareto(bench: BenchmarkResult, accuracy: AccuracyReport, batch: int) -> Any:
     """Latency p50 (ms, log) against pixel agreement with the reference; the front dotted."""
     points, front = pareto_points(bench, accuracy, batch)
     fig, ax = matplotlib_figure(7.5, 4.8)
@@ -89,11 +86,11 @@ def pareto_figure(bench: BenchmarkResult, accuracy: AccuracyReport, batch: int =
     ax.set_xlabel(f"latency p50 at batch {batch} (ms)")
     ax.set_ylabel(f"pixel agreement with {accuracy.reference} (%)")
     _say_if_empty(ax, points.is_empty(), "has both a latency and an agreement")
-    _title(fig, "Speed against agreement", accuracy.note)
+    _title(fig, "Speed against agreement", combine(bench, accuracy))
     return fig
 
 
-def delta_iou_figure(accuracy: AccuracyReport, top: int = 15) -> Any:
+def delta_iou(accuracy: AccuracyReport, top: int) -> Any:
     """Per-class ΔIoU bars, one colour per backend, for the `top` classes that lose the most."""
     import polars as pl
 
@@ -111,13 +108,13 @@ def delta_iou_figure(accuracy: AccuracyReport, top: int = 15) -> Any:
     if backends:
         ax.legend(fontsize=8)
     _say_if_empty(ax, data.is_empty(), "was compared")
-    _title(fig, f"Per-class ΔIoU against {target} (worst {top} classes)", accuracy.note)
+    _title(fig, f"Per-class ΔIoU against {target} (worst {top} classes)", accuracy.provenance)
     return fig
 
 
-def card_figure(card: Any, note: str = "") -> Any:
+def card(table: Any, provenance: Provenance) -> Any:
     """The backend card (`backend_card`) as a table picture; errors stay in the CSV/JSON."""
-    shown = card.drop("error") if "error" in card.columns else card
+    shown = table.drop("error") if "error" in table.columns else table
     formats = [CARD_COLUMNS.get(c, (c, None))[1] for c in shown.columns]
     cells = [
         [
@@ -131,22 +128,10 @@ def card_figure(card: Any, note: str = "") -> Any:
     fig, ax = matplotlib_figure(min(1 + 0.075 * chars, 30), 0.9 + 0.25 * (len(cells) + 1))
     ax.axis("off")
     if cells:
-        table = ax.table(cellText=cells, colLabels=headers, loc="center", cellLoc="left")
-        table.auto_set_font_size(False)
-        table.set_fontsize(8)
-        table.auto_set_column_width(list(range(len(headers))))
+        drawn = ax.table(cellText=cells, colLabels=headers, loc="center", cellLoc="left")
+        drawn.auto_set_font_size(False)
+        drawn.set_fontsize(8)
+        drawn.auto_set_column_width(list(range(len(headers))))
     _say_if_empty(ax, not cells, "ran")
-    _title(fig, "Backend card", note)
+    _title(fig, "Backend card", provenance)
     return fig
-
-
-def static_figures(bench: BenchmarkResult, accuracy: AccuracyReport | None, batch: int) -> dict:
-    """Every matplotlib figure the results can draw, by file stem (as the bench writes them)."""
-    figures = {
-        "latency": latency_figure(bench),
-        "card": card_figure(backend_card(bench, accuracy, batch=batch), bench.note),
-    }
-    if accuracy is not None:
-        figures["pareto"] = pareto_figure(bench, accuracy, batch=batch)
-        figures["delta_iou"] = delta_iou_figure(accuracy)
-    return figures

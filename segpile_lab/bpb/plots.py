@@ -18,8 +18,8 @@ from segpile_lab._figures import (
     check_backend,
     literal,
     matplotlib_figure,
-    save_figure,
 )
+from segpile_lab._figures import save_figures as _save_figures
 from segpile_lab.bpb.result import OVERALL, BPBResult, paper_reference
 from segpile_lab.pile.subsets import subset_order
 from segpile_lab.provenance import Provenance
@@ -289,10 +289,4 @@ def bpb_figures(result: BPBResult, *, backend: Backend = "plotly") -> dict[str, 
 
 def save_figures(result: BPBResult, out_dir: str | Path) -> list[Path]:
     """Write `bpb_figures` as ``.html`` (plotly) and ``.png`` (matplotlib) into `out_dir`."""
-    out = Path(out_dir)
-    written = []
-    kinds: tuple[tuple[Backend, str], ...] = (("plotly", ".html"), ("matplotlib", ".png"))
-    for backend, suffix in kinds:
-        for name, fig in bpb_figures(result, backend=backend).items():
-            written.append(save_figure(fig, out / f"{name}{suffix}"))
-    return written
+    return _save_figures(lambda backend: bpb_figures(result, backend=backend), out_dir)

@@ -24,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from segpile_lab._figures import save_figures
 from segpile_lab.distributed._ray import check_engine
 from segpile_lab.errors import SegpileError
 from segpile_lab.pile import plots
@@ -149,11 +150,7 @@ class PileAudit:
         written = [out / "composition.csv", out / "composition.json"]
         self.table().write_csv(written[0])
         written[1].write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
-        for name, fig in self.figures("plotly").items():
-            written.append(plots.save_figure(fig, out / f"{name}.html"))
-        for name, fig in self.figures("matplotlib").items():
-            written.append(plots.save_figure(fig, out / f"{name}.png"))
-        return written
+        return written + save_figures(self.figures, out)
 
 
 def output_folder(out_dir: PathLike) -> Path:

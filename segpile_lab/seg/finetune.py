@@ -76,7 +76,7 @@ class FinetuneResult:
 
     def plot(self) -> Any:
         """Matplotlib figure: training loss (and validation loss) and validation mIoU by step."""
-        return history_figure(self.history.to_dicts())
+        return plot_history(self.history.to_dicts())
 
 
 def finetune(
@@ -442,7 +442,7 @@ def _history_frame(rows: list[dict[str, Any]]) -> Any:
     )
 
 
-def history_figure(rows: list[dict[str, Any]]) -> Any:
+def plot_history(rows: list[dict[str, Any]]) -> Any:
     """Two panels: loss by step (train, and validation where evaluated); validation mIoU."""
     from segpile_lab._figures import matplotlib_figure
 
@@ -489,7 +489,7 @@ class _LivePlot:
     def update(self, rows: list[dict[str, Any]]) -> None:
         from IPython.display import display
 
-        fig = history_figure(rows)
+        fig = plot_history(rows)
         if self._handle is None:
             self._handle = display(fig, display_id=True)
         else:

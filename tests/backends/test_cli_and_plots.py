@@ -113,8 +113,8 @@ def results(seg_b0, pixels):
     return bench, accuracy
 
 
-def test_latency_plot_has_two_traces_per_backend(results):
-    figure = plots.latency_plot(results[0])
+def test_plot_latency_has_two_traces_per_backend(results):
+    figure = plots.plot_latency(results[0])
     assert len(figure.data) == 6
     assert list(figure.data[0].x) == [1, 2]
     assert UNTRAINED_NOTE in figure.layout.title.text
@@ -125,9 +125,9 @@ def test_latency_plot_has_two_traces_per_backend(results):
     assert all(len(c) == 1 for c in colors.values()) and len(set.union(*colors.values())) == 3
 
 
-def test_pareto_plot_front_and_labels(results):
+def test_plot_pareto_front_and_labels(results):
     bench, accuracy = results
-    figure = plots.pareto_plot(bench, accuracy)
+    figure = plots.plot_pareto(bench, accuracy)
     *points, front = figure.data
     # one legend entry per backend, no text beside the points (labels piled up)
     assert {trace.name for trace in points} == {"torch-bf16", "torch-fp32+fold"}
@@ -144,7 +144,7 @@ def test_backend_card_joins_speed_and_accuracy(results):
     assert {"latency_p50_ms", "peak_rss_mib", "model_mib", "pixel_agreement", "sqnr_db"} <= set(
         card.columns
     )
-    table = plots.backend_card_figure(card, accuracy.note)
+    table = plots.plot_backend_card(bench, accuracy, batch=1)
     headers = [h.removeprefix("<b>").removesuffix("</b>") for h in table.data[0].header.values]
     assert headers == [plots.CARD_COLUMNS[c][0] for c in card.columns]
     assert "latency p50 (ms)" in headers and "pixel agreement" in headers
@@ -157,8 +157,8 @@ def test_backend_card_joins_speed_and_accuracy(results):
     assert 'data-rows="3"' in html and "speed-up vs reference (×)" in html
 
 
-def test_delta_iou_plot_shows_the_worst_classes(results):
-    figure = plots.delta_iou_plot(results[1], top=5)
+def test_plot_delta_iou_shows_the_worst_classes(results):
+    figure = plots.plot_delta_iou(results[1], top=5)
     classes = {x for trace in figure.data for x in trace.x}
     assert 1 <= len(classes) <= 5
     assert UNTRAINED_NOTE in figure.layout.title.text
@@ -241,12 +241,39 @@ def test_every_backend_figure_takes_the_backend_argument(results):
 
     bench, accuracy = results
     figures = [
-        plots.latency_plot(bench, backend="matplotlib"),
-        plots.pareto_plot(bench, accuracy, backend="matplotlib"),
-        plots.delta_iou_plot(accuracy, top=5, backend="matplotlib"),
+        plots.plot_latency(bench, backend="matplotlib"),
+        plots.plot_pareto(bench, accuracy, backend="matplotlib"),
+        plots.plot_delta_iou(accuracy, top=5, backend="matplotlib"),
+        plots.plot_backend_card(bench, accuracy, backend="matplotlib"),
     ]
     for figure in figures:
         assert isinstance(figure, Figure)
         assert UNTRAINED_NOTE in figure.get_suptitle()
     with pytest.raises(ValueError, match="'plotly' or 'matplotlib'"):
-        plots.latency_plot(bench, backend="bokeh")  # type: ignore[arg-type]
+        plots.plot_latency(bench, backend="bokeh")  # type: ignore[arg-type]
+    stems = {"latency", "card", "pareto", "delta_iou"}
+    for kind in ("plotly", "matplotlib"):
+        assert set(plots.backend_figures(bench, accuracy, backend=kind)) == stems  # type: ignore[arg-type]
+    assert set(plots.backend_figures(bench)) == {"latency", "card"}
+
+
+def test_backend_figures_read_trained_from_the_results(results):
+    """No default says "trained": the same results marked trained lose the note, and an
+    untrained accuracy report alone marks the card."""
+    import dataclasses
+
+    from segpile_lab.provenance import Provenance
+
+    bench, accuracy = results
+    trained_bench = dataclasses.replace(bench, provenance=Provenance())
+    trained_accuracy = dataclasses.replace(accuracy, provenance=Provenance())
+    for kind in ("plotly", "matplotlib"):
+        figures = plots.backend_figures(trained_bench, trained_accuracy, backend=kind)  # type: ignore[arg-type]
+        titles = [_title(figure) for figure in figures.values()]
+        assert all(UNTRAINED_NOTE not in text for text in titles), titles
+        card = plots.plot_backend_card(trained_bench, accuracy, backend=kind)  # type: ignore[arg-type]
+        assert UNTRAINED_NOTE in _title(card)
+
+
+def _title(figure):
+    return figure.get_suptitle() if hasattr(figure, "get_suptitle") else figure.layout.title.text
