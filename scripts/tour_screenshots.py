@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "viewer"))
+from _lab import launch_chromium  # the one browser set-up: path and flags
+
 FIGURE = (
     ".jp-OutputArea-output:has(.plotly-graph-div .main-svg), .jp-OutputArea-output:has(img[alt])"
 )
@@ -40,7 +35,7 @@ def main() -> None:
     summary = json.loads((args.report / "summary.json").read_text(encoding="utf-8"))
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch_chromium(playwright)
         context = browser.new_context(viewport={"width": 1100, "height": 900})
         context.route(
             "**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort()
