@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from segpile_lab._cpus import thread_env
 from segpile_lab.errors import MissingExtraError
 
 ENGINES = (None, "ray")
@@ -52,6 +53,14 @@ def connect(address: str | None) -> Any:
     if url:
         print(f"Ray dashboard: http://{url}")
     return ray
+
+
+def worker_options(num_cpus: int = 1, **options: Any) -> dict[str, Any]:
+    """Ray ``.options()`` for a task or actor granted `num_cpus` CPUs: the grant, and the
+    environment (`thread_env`) that sizes its Polars, torch, OpenMP and reader threads to it;
+    `options` (``num_gpus``, retries) join them. The worker calls `apply_cpu_budget` as it
+    starts work."""
+    return {"num_cpus": num_cpus, "runtime_env": {"env_vars": thread_env(num_cpus)}, **options}
 
 
 def cluster_slots(ray: Any, resource: str) -> int:

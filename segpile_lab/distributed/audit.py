@@ -27,7 +27,8 @@ from typing import Any
 import polars as pl
 
 from segpile_lab import errors
-from segpile_lab.distributed._ray import cluster_slots, connect
+from segpile_lab._cpus import apply_cpu_budget
+from segpile_lab.distributed._ray import cluster_slots, connect, worker_options
 from segpile_lab.distributed.engine import MAX_RETRIES, RunSummary, run_units
 from segpile_lab.distributed.run_folder import Encoded, Unit, file_identity, open_run_folder
 from segpile_lab.errors import SegpileError, SegpileWarning
@@ -64,6 +65,7 @@ def audit_unit(payload: dict[str, Any]) -> Encoded:
     and the warnings reading it gave (the driver gives them again, in file order)."""
     from segpile_lab.pile.reader import read_pile
 
+    apply_cpu_budget()
     path, source, fmt = payload["file"]
 
     stats, duplicates = CompositionStats(), ExactDuplicates()
@@ -206,9 +208,8 @@ def read_shards_on_ray(
     units = audit_units(inputs.files, params)
     ray = connect(address)
     task = ray.remote(audit_unit).options(
-        num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False,
-        runtime_env={"env_vars": {"POLARS_MAX_THREADS": "1"}},
-    )  # fmt: skip
+        **worker_options(1, max_retries=MAX_RETRIES, retry_exceptions=False)
+    )
     merge = AuditMerge(len(units), sample_per_subset, seed)
     with open_run_folder(run_dir) as folder:
         summary = run_units(

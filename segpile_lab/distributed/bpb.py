@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from segpile_lab._cpus import apply_cpu_budget
 from segpile_lab.bpb.scores import DocumentScores, Scorer
-from segpile_lab.distributed._ray import cluster_slots, connect
+from segpile_lab.distributed._ray import cluster_slots, connect, worker_options
 from segpile_lab.distributed.engine import MAX_RETRIES, run_units
 from segpile_lab.distributed.run_folder import Encoded, Unit, open_run_folder
 
@@ -122,6 +123,7 @@ class _ScorerActor:
             import ray
 
             self.scorer = ray.get(shared[0])
+            apply_cpu_budget()  # torch threads = the CPUs Ray granted this actor
         return encode_scores(self.scorer.score(texts, progress=False))
 
 
@@ -147,12 +149,12 @@ def score_on_ray(
     ray = connect(address)
     device = getattr(scorer, "device", None)
     on_gpu = getattr(device, "type", None) == "cuda"
-    resource = {"num_gpus": 1} if on_gpu else {"num_cpus": 1}
+    resource = {"num_gpus": 1} if on_gpu else {}
     count = actors or cluster_slots(ray, "GPU" if on_gpu else "CPU")
     units = bpb_units(texts, scorer, unit_bytes=unit_bytes)
     merge = ScoresMerge(len(units))
     actor_class = ray.remote(_ScorerActor).options(
-        **resource, max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES
+        **worker_options(1, **resource, max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES)
     )
     pool: list[Any] = []  # actors start on first use: none when every unit is stored
     shared: list[Any] = []  # the scorer in Ray's object store, put there once

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import TypeVar
 
+from segpile_lab._cpus import cpu_budget
+
 __all__ = ["prefetch"]
 
 T = TypeVar("T")
@@ -22,7 +24,12 @@ def prefetch(make_iterator: Callable[[], Iterator[T]], depth: int = 2) -> Genera
     """Yield the items of ``make_iterator()``, computed in a thread `depth` items ahead.
 
     An exception in the thread is re-raised here; closing this generator stops the thread.
+    With a budget of one CPU (`cpu_budget`, e.g. a Ray worker granted ``num_cpus=1``) the items
+    are computed here, in turn: a second thread would only take turns with this one.
     """
+    if cpu_budget() < 2:
+        yield from make_iterator()
+        return
     items: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
