@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -167,9 +168,52 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
 
 
-def _text_audits(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`quality_signals` and `pii_counts` of one frame (one task for the audit's worker)."""
-    return quality_signals(frame), pii_counts(frame)
+_WORKERS = 2  # threads for the per-frame stages (Polars, NumPy and rensa release the GIL)
+_BACKLOG = 2 * _WORKERS  # frames read ahead of the workers at most (memory: that many frames)
+
+
+class _FrameStages:
+    """The per-frame stages of the audit on a pool of `_WORKERS` threads: composition here,
+    exact-duplicate counts of every frame, and, without a sample, `quality_signals` and
+    `pii_counts`, each frame's stages as separate tasks, so both cores stay busy while the
+    reader (this thread + its decompression thread) parses the next frames. Results are
+    merged here in frame order: the same tables as each stage on the whole frame."""
+
+    def __init__(self, pool: ThreadPoolExecutor, text_audits: bool) -> None:
+        self.pool, self.text_audits = pool, text_audits
+        self.stats, self.duplicates = CompositionStats(), ExactDuplicates()
+        self.pending: deque[tuple[Future[Any], ...]] = deque()
+        self.quality: list[pl.DataFrame] = []
+        self.pii: list[pl.DataFrame] = []
+
+    def __call__(self, frame: pl.DataFrame) -> None:
+        """Submit `frame`'s stages; wait for the oldest frame's beyond `_BACKLOG` frames."""
+        self.stats.update(frame)
+        tasks: list[Future[Any]] = [self.pool.submit(ExactDuplicates.of, frame)]
+        if self.text_audits:
+            tasks += [self.pool.submit(quality_signals, frame), self.pool.submit(pii_counts, frame)]
+        self.pending.append(tuple(tasks))
+        while self.pending and (
+            len(self.pending) > _BACKLOG or all(t.done() for t in self.pending[0])
+        ):
+            self._collect(self.pending.popleft())
+
+    def _collect(self, tasks: tuple[Future[Any], ...]) -> None:
+        self.duplicates.merge(tasks[0].result())
+        if self.text_audits:
+            self.quality.append(tasks[1].result())
+            self.pii.append(tasks[2].result())
+
+    def finish(self) -> None:
+        """Wait for every submitted frame."""
+        while self.pending:
+            self._collect(self.pending.popleft())
+
+    def cancel(self) -> None:
+        """Drop the frames not started (after an error)."""
+        for tasks in self.pending:
+            for task in tasks:
+                task.cancel()
 
 
 def audit_pile(
@@ -212,23 +256,12 @@ def audit_pile(
 
     tok = None if tokenizer is None else load_tokenizer(tokenizer)  # fail before reading
     source = demo_pile_sample() if paths is None else paths
-    stats, duplicates = CompositionStats(), ExactDuplicates()
 
     # without a sample the text audits cover every document: quality and PII then run on each
-    # frame as it arrives, while the reader's thread decompresses the next chunk
-    # (in a worker thread: Polars and NumPy release the GIL, so frame k's quality and PII run
-    # while the reader parses frame k + 1 and counts its composition and exact duplicates)
-    quality_parts: list[pl.DataFrame] = []
-    pii_parts: list[pl.DataFrame] = []
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segpile-audit")
-    pending: list[Future[tuple[pl.DataFrame, pl.DataFrame]]] = []
-
-    def count_every_document(frame: pl.DataFrame) -> None:
-        stats.update(frame)
-        duplicates.update(frame)
-        if sample_per_subset is None:
-            pending.append(pool.submit(_text_audits, frame))
-
+    # frame as it arrives (in the pool, beside the exact duplicates), while this thread parses
+    # the next frame and the reader's thread decompresses the one after
+    pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="segpile-audit")
+    stages = _FrameStages(pool, text_audits=sample_per_subset is None)
     check_engine(engine)
     try:
         if engine == "ray":
@@ -249,30 +282,28 @@ def audit_pile(
                 strict=strict,
                 progress=progress,
                 with_report=True,
-                on_frame=count_every_document,
+                on_frame=stages,
             )
-            for part in pending:  # in frame order, as the frames arrived
-                quality_part, pii_part = part.result()
-                quality_parts.append(quality_part)
-                pii_parts.append(pii_part)
-    finally:  # an error mid-read: drop the queued frames, stop the worker
-        for part in pending:
-            part.cancel()
+            stats, duplicates = stages.stats, stages.duplicates
+            quality_parts, pii_parts = stages.quality, stages.pii
+        # language ID in the pool and the near-duplicate search here, while the pool finishes
+        # the last frames
+        languages = (
+            pool.submit(language_ids, df, sample_per_subset=language_sample, seed=seed)
+            if identify_languages
+            else None
+        )
+        pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
+        stages.finish()
+        language_frame = None if languages is None else languages.result()
+    finally:  # an error mid-read: drop the queued frames, stop the workers
+        stages.cancel()
         pool.shutdown(wait=True)
     synthetic = bool(df["synthetic"].any()) if "synthetic" in df.columns else False
     if quality_parts and sum(part.height for part in quality_parts) == df.height:
         quality, pii = pl.concat(quality_parts), merge_pii_counts(pii_parts)
     else:  # a sample, or rows dropped after they were seen (lenient mode)
         quality, pii = quality_signals(df), pii_counts(df)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="segpile-langid") as other:
-        # language ID on the second core while the near-duplicate search runs on this one
-        languages = (
-            other.submit(language_ids, df, sample_per_subset=language_sample, seed=seed)
-            if identify_languages
-            else None
-        )
-        pairs, near = near_duplicates(df, sample_per_subset=near_duplicate_sample, seed=seed)
-        language_frame = None if languages is None else languages.result()
     parameters = {
         "paths": [str(source)]
         if isinstance(source, str | os.PathLike)

@@ -82,7 +82,12 @@ class ExactDuplicates:
 
     def update(self, df: pl.DataFrame) -> ExactDuplicates:
         """Add the documents of `df`; returns self."""
-        self._synthetic |= "synthetic" in df.columns
+        return self.merge(ExactDuplicates.of(df))
+
+    @classmethod
+    def of(cls, df: pl.DataFrame) -> ExactDuplicates:
+        """A new counter of the documents of `df` (no shared state: callable in a worker
+        thread, then `merge`d in the caller's)."""
         synthetic = pl.col("synthetic") if "synthetic" in df.columns else pl.lit(False)
         part = (
             df.select(
@@ -93,7 +98,10 @@ class ExactDuplicates:
             .group_by("subset", "h")
             .agg(n=pl.len().cast(pl.UInt64), synthetic=pl.col("synthetic").sum())
         )
-        return self._add([part])
+        dups = cls()
+        dups._synthetic = "synthetic" in df.columns
+        dups._parts, dups._rows = [part], part.height
+        return dups
 
     def merge(self, other: ExactDuplicates) -> ExactDuplicates:
         """Add the documents counted by `other`; returns self."""

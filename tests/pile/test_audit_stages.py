@@ -84,3 +84,44 @@ def test_threaded_signatures_equal_one_call_on_the_catalog_and_shared_documents(
             for a, b in zip(got, (hashes, offsets, signatures), strict=True):
                 assert a.dtype == b.dtype
                 np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.shared
+def test_pooled_frame_stages_equal_the_stages_on_the_whole_frame(
+    shared_data, tmp_path, monkeypatch
+) -> None:
+    """Exact duplicates, quality and PII of each frame run as separate tasks on the audit's
+    pool and merge in the caller: the same tables as each stage on the whole frame, on the
+    bad-input catalog (twice, and across two subsets: duplicates) and the real documents."""
+    import json
+
+    from audit_reference import CATALOG, real_frame
+
+    from segpile_lab.pile import audit as audit_module
+    from segpile_lab.pile import reader
+    from segpile_lab.pile.composition import CompositionStats
+    from segpile_lab.pile.dedup import duplicate_stats
+
+    real = real_frame(shared_data)
+    records = [(t, "Pile-CC") for t in CATALOG] + [(t, "Github") for t in CATALOG]
+    records += [*zip(real["text"], real["subset"], strict=True), *[(t, "Pile-CC") for t in CATALOG]]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"text": t, "meta": {"pile_set_name": s}}, ensure_ascii=False) + "\n"
+            for t, s in records
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 1 << 10)  # many frames, several in flight
+    monkeypatch.setattr(audit_module, "_BACKLOG", 1)  # the wait for the oldest frame too
+    audit = audit_pile(path, progress=False, identify_languages=False)
+    frames: list[pl.DataFrame] = []
+    reader.read_pile(path, progress=False, on_frame=frames.append)
+    assert len(frames) > 5
+    assert audit.frame.height == len(records)
+    assert_frame_equal(audit.duplicates, duplicate_stats(audit.frame))
+    assert_frame_equal(audit.composition, CompositionStats().update(audit.frame).to_frame())
+    assert_frame_equal(audit.quality, quality_signals(audit.frame))
+    assert_frame_equal(audit.pii, pii_counts(audit.frame))
+    assert int(audit.duplicates["cross_subset_duplicates"].sum()) > 0
