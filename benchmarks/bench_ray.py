@@ -4,18 +4,28 @@ Generates `--shards` Pile-like ``.jsonl.zst`` shards of `--mb` uncompressed mega
 synthetic demo generators at full published document sizes, each document given a unique
 first line so that exact duplicates stay rare, as in the real Pile), then times in one run:
 
-  audit  in-process     ``sl.audit_pile(folder, sample_per_subset=...)``
-  audit  ray, 1 worker  the same call with ``engine="ray"`` on ``ray.init(num_cpus=1)``
-  audit  ray, 2 workers the same on ``ray.init(num_cpus=2)``
-  bpb    the same three for ``sl.evaluate_bpb`` with a small untrained GPT-2 (documents/s)
+  audit  in_process          ``sl.audit_pile(folder, sample_per_subset=...)``, library defaults
+                             (Polars and torch on every core)
+  audit  in_process_1_cpu    the same in a child process limited to one CPU (``SEGPILE_CPUS=1``
+                             and the thread variables of `segpile_lab._cpus.thread_env`)
+  audit  ray_1_worker        ``engine="ray"`` on ``ray.init(num_cpus=1)``: one 1-CPU worker
+  audit  ray_2_workers       the same on ``ray.init(num_cpus=2)``: two 1-CPU workers
+  bpb    the same four for ``sl.evaluate_bpb`` with a small untrained GPT-2 (documents/s);
+         in_process_1_cpu is ``torch.set_num_threads(1)`` in this process
 
-Ray's start-up (``ray.init``) and one warm-up unit (worker processes, imports) are timed apart
-and not counted in the runs (the in-process path gets the same warm-up); each run writes a
-fresh run folder. BPB's Ray runs include starting the scorer actors and shipping the model.
-Every Ray result is checked against the in-process one. MB/s are uncompressed megabytes
-(10^6 bytes) per second; speed-up is in-process time / Ray time; scaling efficiency is
-(1-worker time / 2-worker time) / 2. The load average is recorded before and after each run:
-this machine is shared.
+Each audit configuration is timed twice: the whole ``audit_pile`` call (``end_to_end``), and
+its shard pass alone (``shard_pass``: reading every shard, composition, exact duplicates and
+the sample; the only part Ray spreads over workers; the text audits of the merged sample
+then run on the driver as in-process). Ray's start-up (``ray.init``) and one warm-up call
+(worker processes, imports) are timed apart and not counted in any rate; each run writes a
+fresh run folder. BPB's Ray runs start their scorer actors and ship the model inside the call:
+``actor_start_seconds`` times a call that does only that (one short document per actor), and
+``steady_state_seconds`` is the run minus it (an estimate). Every Ray result is checked against
+the in-process one. Each run records wall seconds, the CPU-seconds the whole machine spent
+(``/proc/stat``: this benchmark, Ray's daemons and anyone else's jobs) and the driver's own,
+and the 1-minute load average before and after. MB/s are uncompressed megabytes (10^6 bytes)
+per second; the speed-ups are wall-time ratios; ``cores`` says how many cores each
+configuration may keep busy.
 
 Usage::
 
@@ -75,13 +85,25 @@ def make_shards(folder: Path, shards: int, megabytes: float, seed: int = 0) -> d
     }
 
 
+def machine_cpu_seconds() -> float:
+    """CPU-seconds every process of this machine has used since boot (``/proc/stat``)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(fn: Any) -> tuple[Any, dict[str, Any]]:
+    """`fn()`, its wall seconds, CPU-seconds (machine, this process) and load averages."""
     load_before = os.getloadavg()[0]
+    machine, mine = machine_cpu_seconds(), os.times()
     start = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - start
+    after = os.times()
     return result, {
         "seconds": seconds,
+        "machine_cpu_seconds": machine_cpu_seconds() - machine,
+        "driver_cpu_seconds": after.user - mine.user + after.system - mine.system,
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
     }
@@ -106,31 +128,87 @@ def start_ray(cpus: int, warm_up: Any) -> dict[str, Any]:
     return {"ray_init_seconds": init, "warm_up_seconds": time.perf_counter() - start}
 
 
-def audit_case(folder: Path, warm: Path, args: argparse.Namespace, total: int) -> dict[str, Any]:
+def in_process_pass(folder: Path, sample: int) -> Any:
+    """The in-process audit's shard pass: `read_pile` counting composition and duplicates."""
+    import segpile_lab as sl
+    from segpile_lab.pile.composition import CompositionStats
+    from segpile_lab.pile.dedup import ExactDuplicates
+
+    stats, duplicates = CompositionStats(), ExactDuplicates()
+
+    def count(frame: Any) -> None:
+        stats.update(frame)
+        duplicates.update(frame)
+
+    df = sl.read_pile(folder, sample_per_subset=sample, progress=False, on_frame=count)
+    return df, stats.to_frame(), duplicates.to_frame()
+
+
+def audit_options(sample: int) -> dict[str, Any]:
+    return {"sample_per_subset": sample, "near_duplicate_sample": sample, "progress": False}
+
+
+def audit_in_process(folder: Path, warm: Path, sample: int) -> tuple[Any, dict[str, Any]]:
+    """The in-process audit of `folder`, timed: its shard pass, then the whole call."""
     import segpile_lab as sl
 
-    options = {
-        "sample_per_subset": args.sample,
-        "near_duplicate_sample": args.sample,
-        "progress": False,
-    }
+    options = audit_options(sample)
     sl.audit_pile(warm, **options)  # warm-up: imports, models and caches, as for Ray below
-    local, row = timed(lambda: sl.audit_pile(folder, **options))
-    rows = {"in_process": row}
+    _, shard_pass = timed(lambda: in_process_pass(folder, sample))
+    result, end_to_end = timed(lambda: sl.audit_pile(folder, **options))
+    return result, {"shard_pass": shard_pass, "end_to_end": end_to_end}
+
+
+def audit_child(folder: Path, warm: Path, sample: int) -> dict[str, Any]:
+    """`audit_in_process` in a child process limited to one CPU (set before Polars loads)."""
+    import subprocess
+
+    from segpile_lab._cpus import thread_env
+
+    command = [sys.executable, __file__, "--child-audit", str(folder), str(warm), str(sample)]
+    env = os.environ | thread_env(1)
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def audit_case(folder: Path, warm: Path, args: argparse.Namespace, total: int) -> dict[str, Any]:
+    import segpile_lab as sl
+    from segpile_lab.distributed.audit import read_shards_on_ray
+
+    options = audit_options(args.sample)
+    local, row = audit_in_process(folder, warm, args.sample)
+    rows = {"in_process": row | {"cores": os.cpu_count()}}
+    rows["in_process_1_cpu"] = audit_child(folder, warm, args.sample) | {"cores": 1}
     for workers in (1, 2):
         tmp = Path(tempfile.mkdtemp(prefix="bench-ray-"))
         setup = start_ray(workers, lambda: sl.audit_pile(warm, engine="ray", **options))
-        on_ray, row = timed(lambda t=tmp: sl.audit_pile(folder, engine="ray", run_dir=t, **options))
-        row |= setup | {"equal_to_in_process": on_ray.summary() == local.summary()}
-        rows[f"ray_{workers}_worker{'s' * (workers > 1)}"] = row
+        _, shard_pass = timed(
+            lambda t=tmp: read_shards_on_ray(
+                folder, run_dir=t / "pass", sample_per_subset=args.sample, progress=False
+            )
+        )
+        on_ray, end_to_end = timed(
+            lambda t=tmp: sl.audit_pile(folder, engine="ray", run_dir=t / "all", **options)
+        )
+        rows[f"ray_{workers}_worker{'s' * (workers > 1)}"] = setup | {
+            "shard_pass": shard_pass,
+            "end_to_end": end_to_end,
+            "equal_to_in_process": on_ray.summary() == local.summary(),
+            "cores": f"{workers} worker(s) of 1 CPU; the driver merges and runs the text "
+            "audits of the sample",
+        }
     for row in rows.values():
-        row["mb_per_s"] = total / 1e6 / row["seconds"]
+        for part in ("shard_pass", "end_to_end"):
+            run = row[part]
+            run["mb_per_s"] = total / 1e6 / run["seconds"]
+            run["machine_cpu_seconds_per_gb"] = run["machine_cpu_seconds"] / (total / 1e9)
     return rows
 
 
 def bpb_case(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
     import polars as pl
+    import torch
 
     import segpile_lab as sl
     from segpile_lab.bpb.demo_lm import demo_causal_lm
@@ -146,13 +224,24 @@ def bpb_case(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     ray_bpb.UNIT_BYTES = max(1, int(df["n_bytes"].sum()) // (4 * 2))  # 8 units: 4 per worker
     warm = df.head(2)
     sl.evaluate_bpb(warm, scorer, bootstrap=0, progress=False)  # warm-up
+    threads = torch.get_num_threads()
     local, row = timed(lambda: sl.evaluate_bpb(df, scorer, bootstrap=100, progress=False))
-    rows = {"in_process": row}
+    rows = {"in_process": row | {"cores": threads, "torch_threads": threads}}
+    torch.set_num_threads(1)
+    try:
+        _, row = timed(lambda: sl.evaluate_bpb(df, scorer, bootstrap=100, progress=False))
+    finally:
+        torch.set_num_threads(threads)
+    rows["in_process_1_cpu"] = row | {"cores": 1, "torch_threads": 1}
+    short = [text[:200] for text in warm["text"].to_list()]
     for workers in (1, 2):
         tmp = Path(tempfile.mkdtemp(prefix="bench-ray-bpb-"))
         setup = start_ray(
             workers,
             lambda: sl.evaluate_bpb(warm, scorer, bootstrap=0, engine="ray", progress=False),
+        )
+        _, actors = timed(  # a call that only starts the actors and ships them the model
+            lambda n=workers: ray_bpb.score_on_ray(scorer, short[:n], unit_bytes=1, progress=False)
         )
         on_ray, row = timed(
             lambda t=tmp: sl.evaluate_bpb(
@@ -160,10 +249,20 @@ def bpb_case(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
             )
         )
         a, b = local.documents["nll_nats"].to_numpy(), on_ray.documents["nll_nats"].to_numpy()
-        row |= setup | {"max_relative_nll_difference": float(np.max(np.abs(a - b) / np.abs(a)))}
-        rows[f"ray_{workers}_worker{'s' * (workers > 1)}"] = row
+        rows[f"ray_{workers}_worker{'s' * (workers > 1)}"] = (
+            row
+            | setup
+            | {
+                "actor_start_seconds": actors["seconds"],
+                "steady_state_seconds": row["seconds"] - actors["seconds"],
+                "max_relative_nll_difference": float(np.max(np.abs(a - b) / np.abs(a))),
+                "cores": f"{workers} scorer actor(s) of 1 CPU, torch on 1 thread each",
+            }
+        )
     for row in rows.values():
         row["documents_per_s"] = df.height / row["seconds"]
+        if "steady_state_seconds" in row:
+            row["steady_state_documents_per_s"] = df.height / row["steady_state_seconds"]
     return {
         "documents": df.height,
         "chars_per_document_max": args.bpb_chars,
@@ -173,16 +272,27 @@ def bpb_case(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def summarise(rows: dict[str, Any], rate: str) -> dict[str, Any]:
-    base, one, two = rows["in_process"], rows["ray_1_worker"], rows["ray_2_workers"]
+def summarise(rows: dict[str, Any], seconds: Any, rate: str) -> dict[str, Any]:
+    """Speed-ups and overheads from `seconds(row)` of each configuration."""
+    base, one_cpu = seconds(rows["in_process"]), seconds(rows["in_process_1_cpu"])
+    one, two = seconds(rows["ray_1_worker"]), seconds(rows["ray_2_workers"])
     return {
-        "speed_up_1_worker": base["seconds"] / one["seconds"],
-        "speed_up_2_workers": base["seconds"] / two["seconds"],
-        "two_vs_one_worker": one["seconds"] / two["seconds"],
-        "scaling_efficiency": one["seconds"] / two["seconds"] / 2,
-        "ray_overhead_1_worker": one["seconds"] / base["seconds"] - 1,
+        "two_vs_one_worker": one / two,
+        "scaling_efficiency": one / two / 2,
+        "ray_overhead_1_worker_vs_in_process_1_cpu": one / one_cpu - 1,
+        "ray_overhead_1_worker_vs_in_process": one / base - 1,
+        "speed_up_2_workers_vs_in_process": base / two,
+        "in_process_all_cores_vs_1_cpu": one_cpu / base,
         "rate": rate,
     }
+
+
+def loads(tree: Any) -> list[float]:
+    """Every ``load_before``/``load_after`` value in a nested dict of runs."""
+    if not isinstance(tree, dict):
+        return []
+    own = [v for k, v in tree.items() if k in ("load_before", "load_after")]
+    return own + [x for v in tree.values() for x in loads(v)]
 
 
 def main() -> None:
@@ -194,51 +304,72 @@ def main() -> None:
     parser.add_argument("--bpb-chars", type=int, default=4000)
     parser.add_argument("--bpb-length", type=int, default=256)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--child-audit", nargs=3, help=argparse.SUPPRESS)  # FOLDER WARM SAMPLE
     args = parser.parse_args()
+    if args.child_audit:  # audit_child's process: one JSON line on stdout
+        folder, warm, sample = args.child_audit
+        _, row = audit_in_process(Path(folder), Path(warm), int(sample))
+        print(json.dumps(row))
+        return
 
     with tempfile.TemporaryDirectory(prefix="bench-ray-data-") as tmp:
         folder, warm = Path(tmp) / "shards", Path(tmp) / "warm"
         data = make_shards(folder, args.shards, args.mb)
-        make_shards(warm, 1, 0.2, seed=1)
+        make_shards(warm, 2, 0.2, seed=1)  # two shards: the warm-up starts both workers
         audit = audit_case(folder, warm, args, data["uncompressed_bytes"])
         bpb = bpb_case(folder, args)
-    loads = [
-        r[k]
-        for case in (audit, bpb["runs"])
-        for r in case.values()
-        for k in ("load_before", "load_after")
-    ]
+    seen = loads(audit) + loads(bpb)
+    before = [r["load_before"] for r in audit.values() for r in (r["shard_pass"],)]
+    before += [r["load_before"] for r in bpb["runs"].values()]
+    busy = max(before) > 0.8
     result = {
         "benchmark": "bench_ray.py",
         "data": data | {"mb_per_shard_requested": args.mb},
-        "audit": {"runs": audit, "sample_per_subset": args.sample} | summarise(audit, "MB/s"),
-        "bpb": bpb | summarise(bpb["runs"], "documents/s"),
-        "goals": {"audit_2_vs_1_worker": ">= 1.7", "ray_overhead_1_worker": "<= 10%"},
+        "audit": {
+            "runs": audit,
+            "sample_per_subset": args.sample,
+            "shard_pass": summarise(audit, lambda r: r["shard_pass"]["seconds"], "MB/s"),
+            "end_to_end": summarise(audit, lambda r: r["end_to_end"]["seconds"], "MB/s"),
+        },
+        "bpb": bpb
+        | {
+            "whole_call": summarise(bpb["runs"], lambda r: r["seconds"], "documents/s"),
+            "steady_state": summarise(
+                bpb["runs"], lambda r: r.get("steady_state_seconds", r["seconds"]), "documents/s"
+            ),
+        },
+        "goals": {"two_vs_one_worker": ">= 1.7", "ray_overhead_1_worker": "<= 0.10"},
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
         },
-        "load_average_max": max(loads),
-        "note": "shared machine: other engineers' jobs ran during the measurement"
-        if max(loads) > 1.5
-        else "quiet machine",
+        "load_average_max": max(seen),
+        "load_average_before_max": max(before),
+        "note": (
+            f"shared machine: a run started at load average {max(before):.2f} (> 0.8)"
+            if busy
+            else "quiet machine: every run started at load average <= 0.8"
+        ),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{'case':<16}{'audit s':>10}{'MB/s':>10}{'bpb s':>10}{'docs/s':>10}")
+    print(f"{'case':<18}{'pass MB/s':>10}{'all MB/s':>10}{'CPU-s/GB':>10}{'bpb docs/s':>12}")
     for name in audit:
         a, b = audit[name], bpb["runs"][name]
         print(
-            f"{name:<16}{a['seconds']:>10.2f}{a['mb_per_s']:>10.1f}"
-            f"{b['seconds']:>10.2f}{b['documents_per_s']:>10.2f}"
+            f"{name:<18}{a['shard_pass']['mb_per_s']:>10.1f}{a['end_to_end']['mb_per_s']:>10.1f}"
+            f"{a['shard_pass']['machine_cpu_seconds_per_gb']:>10.1f}"
+            f"{b.get('steady_state_documents_per_s', b['documents_per_s']):>12.2f}"
         )
-    for case in ("audit", "bpb"):
-        s = result[case]
+    for case, part in (("audit", "shard_pass"), ("audit", "end_to_end"), ("bpb", "steady_state"),
+                       ("bpb", "whole_call")):  # fmt: skip
+        s = result[case][part]
         print(
-            f"{case}: speed-up 1 worker {s['speed_up_1_worker']:.2f}x, 2 workers "
-            f"{s['speed_up_2_workers']:.2f}x; 2 vs 1 worker {s['two_vs_one_worker']:.2f}x "
-            f"(efficiency {s['scaling_efficiency']:.0%})"
+            f"{case} {part}: 2 vs 1 worker {s['two_vs_one_worker']:.2f}x (goal >= 1.7); Ray 1 "
+            f"worker overhead {s['ray_overhead_1_worker_vs_in_process_1_cpu']:+.0%} vs in-process "
+            f"on 1 CPU, {s['ray_overhead_1_worker_vs_in_process']:+.0%} vs in-process on all "
+            "cores (goal <= +10%)"
         )
     print(
         f"load average up to {result['load_average_max']:.1f}: {result['note']}; wrote {args.out}"
