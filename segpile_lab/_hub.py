@@ -172,9 +172,11 @@ def _wrap(
         )
     missing = isinstance(exc, (OSError, FileNotFoundError)) or "local_files_only" in str(exc)
     if missing:
+        # the first line is for readers (notebooks show it alone); the loader's own words last
         return ModelNotAvailableError(
-            f"{head} could not be loaded from {source.location}, {source.mode()}: {detail}\n"
+            f"{head} could not be loaded from {source.location}, {source.mode()}.\n"
             + _advice(source, offline_alternative)
+            + f"\nLoader error: {detail}"
         )
     return CheckpointError(
         f"{head}: the checkpoint at {source.location} is there but cannot be loaded: {detail}"

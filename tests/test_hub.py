@@ -25,6 +25,11 @@ def test_unreachable_hub_fails_fast_with_the_fix(monkeypatch: pytest.MonkeyPatch
     assert "unreachable" in message
     assert "hf download owner/no-such-model" in message
     assert "huggingface-cli" not in message  # current huggingface-hub ships `hf`
+    # notebooks show the first line alone: plain words, the loader's raw error on the last line
+    first, *_, last = message.splitlines()
+    assert first.endswith("(the hub endpoint is unreachable from this machine).")
+    assert "Error" not in first and "huggingface.co" not in first
+    assert last.startswith("Loader error: ")
 
 
 def test_offline_flag_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
