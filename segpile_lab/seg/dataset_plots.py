@@ -48,10 +48,11 @@ def plot_error_vs_uncertainty(evaluation: Any, score: str = "mean_entropy") -> A
     rho = (
         frame.select(pl.corr(score, "error_rate", method="spearman")).item() if len(x) > 2 else None
     )
+    label = evaluation.metrics.column_label(score)
     fig, ax = matplotlib_figure(6.4, 4.2)
     ax.scatter(x, y, s=18, color="#d62728", alpha=0.7)
-    ax.set(xlabel=f"{score} per image", ylabel="error rate (labelled pixels)", ylim=(-0.02, 1.02))
+    ax.set(xlabel=f"{label} per image", ylabel="error rate (labelled pixels)", ylim=(-0.02, 1.02))
     suffix = f", Spearman ρ = {rho:.2f}" if rho is not None and np.isfinite(rho) else ""
-    set_title(ax, literal(f"error rate vs {score}{suffix}"), evaluation.provenance, fontsize=10)
+    set_title(ax, literal(f"error rate vs {label}{suffix}"), evaluation.provenance, fontsize=10)
     ax.grid(alpha=0.3)
     return fig

@@ -33,6 +33,18 @@ from segpile_lab.seg.ade20k import IGNORE_INDEX
 from segpile_lab.seg.layers import LAYERS
 
 SCORE_BINS = 4096
+# reader-facing names of `SegmentationMetrics.per_image` columns (figures, gallery titles)
+PER_IMAGE_LABELS = {
+    "pixel_accuracy": "pixel accuracy",
+    "error_rate": "error rate",
+    "miou": "mIoU",
+    "ece": "ECE",
+    "top_confusions": "most confused (truth→predicted share)",
+    "mean_confidence": "mean confidence",
+    "mean_entropy": "mean entropy (nats)",
+    "mean_margin": "mean margin",
+    "mean_mutual_information": "mean mutual information (nats)",
+}
 TOP_CONFUSIONS = 3  # confused (truth, prediction) pairs named per image
 # score name -> (True if a high value means "probably wrong", upper end of its range or None =
 # ln C), from the layer vocabulary
@@ -230,6 +242,12 @@ class SegmentationMetrics:
         return frame.select("index", pl.exclude("index")).with_columns(
             pl.col(floats).fill_nan(None)
         )
+
+    @staticmethod
+    def column_label(column: str) -> str:
+        """How a reader sees a `per_image` column: ``"error_rate"`` → ``"error rate"``,
+        ``"mean_entropy"`` → ``"mean entropy (nats)"``; others with spaces for underscores."""
+        return PER_IMAGE_LABELS.get(column, column.replace("_", " "))
 
     # -- IoU family -------------------------------------------------------------------------
     def iou(self) -> np.ndarray:

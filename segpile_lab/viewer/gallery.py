@@ -113,8 +113,7 @@ def contact_sheet(
         "RGB", (count_cols * (cell_w + 10) + 10, header + count_rows * cell_h), "white"
     )
     draw = ImageDraw.Draw(sheet)
-    order = "highest" if descending else "lowest"
-    title = f"{len(thumbs)} of {total} images, {order} {sort_by} first"
+    title = f"{len(thumbs)} of {total} images, {_order(evaluation, sort_by, descending)}"
     if class_name:
         title += f", with {class_name}"
     draw.text((10, 6), title, fill="black", font=_font(15))
@@ -126,6 +125,12 @@ def contact_sheet(
         for j, line in enumerate(lines):
             draw.text((x, y + thumb.height + 4 + 17 * j), line, fill="black", font=_font(13))
     return sheet
+
+
+def _order(evaluation: Any, sort_by: str, descending: bool) -> str:
+    """``"highest error rate first"``: the order in a reader's words."""
+    label = evaluation.metrics.column_label(sort_by)
+    return f"{'highest' if descending else 'lowest'} {label} first"
 
 
 def _provenance(evaluation: Any) -> str:
@@ -281,7 +286,8 @@ class SegmentationGallery(anywidget.AnyWidget):
         buffer = io.BytesIO()
         sheet.save(buffer, format="JPEG", quality=85)  # a photo grid: JPEG, far smaller than PNG
         encoded = base64.b64encode(buffer.getvalue()).decode()
-        alt = html.escape(f"contact sheet: {self.total} images by {self.sort_by}", quote=True)
+        order = _order(self._evaluation, self.sort_by, self.descending)
+        alt = html.escape(f"contact sheet: {self.total} images, {order}", quote=True)
         data["text/html"] = (
             f'<div class="segpile-gallery-static"><img alt="{alt}" '
             f'src="data:image/jpeg;base64,{encoded}" style="max-width:100%"></div>'

@@ -83,7 +83,7 @@ def test_static_fallback_is_the_contact_sheet(evaluation, b0):
     gallery = SegmentationGallery(evaluation, b0, page_size=4)
     data, _ = gallery._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data
-    assert '<img alt="contact sheet: 11 images by error_rate"' in data["text/html"]
+    assert '<img alt="contact sheet: 11 images, highest error rate first"' in data["text/html"]
     sheet = contact_sheet(evaluation, k=5, columns=3)
     assert sheet.size[0] == 3 * (max(200, 2 * 64 + 2) + 10) + 10
     top = Image.open(io.BytesIO(evaluation.thumbnails[gallery.items[0]["index"]]))
@@ -100,5 +100,6 @@ def test_dataset_figures(evaluation):
     fig = sl.plot_error_vs_uncertainty(evaluation, "mean_confidence")
     frame = evaluation.per_image
     rho = frame.select(pl.corr("mean_confidence", "error_rate", method="spearman")).item()
-    assert f"ρ = {rho:.2f}" in fig.axes[0].get_title()
+    assert f"error rate vs mean confidence, Spearman ρ = {rho:.2f}" in fig.axes[0].get_title()
+    assert fig.axes[0].get_xlabel() == "mean confidence per image"
     assert len(fig.axes[0].collections[0].get_offsets()) == 11
