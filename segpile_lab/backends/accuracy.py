@@ -97,17 +97,21 @@ class AccuracyReport:
     def results(self, backend: str) -> list[Any]:
         """`SegmentationResult`s of `backend` (or the reference) for the viewer's compare mode.
 
-        Built from the stored logits with seg's own post-processing, at each image's size.
+        Built from the stored logits with seg's own post-processing, at each image's size;
+        each is named ``"<model> · <backend>"`` so the viewer's panels say which is which.
         """
         from segpile_lab.seg.inference import result_from_logits
 
         if self.image_sizes is None or self.segmenter is None:
             raise ValueError("results() needs compare_accuracy(images=...) with a Segmenter")
         logits = self.logits[backend]
-        return [
+        results = [
             result_from_logits(self.segmenter, logits[index], size)
             for index, size in enumerate(self.image_sizes)
         ]
+        for result in results:
+            result.model_name = f"{self.segmenter.name} · {backend}"
+        return results
 
 
 def _iou(

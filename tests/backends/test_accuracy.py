@@ -155,6 +155,9 @@ def test_images_give_results_for_the_viewer_compare_mode(seg_b0):
     (candidate,) = report.results("torch-bf16")
     (reference,) = report.results("torch-fp32")
     np.testing.assert_array_equal(candidate.labels != reference.labels, mask)
+    # the compare viewer titles its panels by result: each says which backend drew it
+    assert reference.model_name == f"{seg_b0.name} · torch-fp32"
+    assert candidate.model_name == f"{seg_b0.name} · torch-bf16"
     expected = seg_b0.predict(image, uncertainty=False).labels
     np.testing.assert_array_equal(reference.labels, expected)
 
