@@ -61,12 +61,21 @@ class OfflinePage:
 _READABILITY = r"""() => {
     const text = document.body.innerText;
     const outputs = [...document.querySelectorAll('.jp-OutputArea-output')];
+    // what the notebook showed on purpose: every output but an error's traceback (stderr)
+    const shown = outputs.filter(o => !/stderr/.test(o.dataset.mimeType || ''))
+        .map(o => o.innerText);
+    const raw = [[/shape: \(\d+, \d+\)/, 'a DataFrame repr'],
+                 [/\{'\w+': /, "a Python dict"],
+                 [/\b[A-Z]\w*(Error|Exception): /, 'a third-party error line']];
     const layerOf = img => ((img.getAttribute('alt') || '').match(/, (\w+) layer;/) || [])[1];
     const categorical = new Set(['labels', 'ground_truth', 'errors', 'disagreement']);
     return {
         residue: ['/tmp/', 'ipykernel_', '<Figure size', 'polars.config']
             .filter(s => text.includes(s))
             .concat(/Out\s*\[\d*\]/.test(text) ? ['Out[n]'] : []),
+        raw: raw.flatMap(([pattern, what]) => shown.filter(t => pattern.test(t))
+            .map(t => `${what}: ${t.slice(Math.max(0, t.search(pattern) - 40),
+                                          t.search(pattern) + 80)}`)),
         clipped: [...document.querySelectorAll('th, td')]
             .filter(c => c.scrollWidth > c.clientWidth + 1 && c.getClientRects().length)
             .map(c => c.innerText.slice(0, 60)),
@@ -92,7 +101,9 @@ _READABILITY = r"""() => {
 def readability(page) -> dict[str, Any]:
     """What a reader would trip over on an open page: developer residue in the text
     (``/tmp/``, ``ipykernel_``, ``Out[n]``, a figure's text repr instead of its picture, a
-    polars config object), table cells whose text is clipped, report tables
+    polars config object), raw reprs in what a cell showed (a DataFrame's ``shape: (r, c)``, a
+    ``{'key': …}`` dict, a third-party ``XError: …`` line outside a traceback), table cells
+    whose text is clipped, report tables
     wider than the page, each report table's declared and shown row counts, tables with
     elided ("…") rows, and viewer pictures of a continuous layer without a colour bar."""
     return page.evaluate(_READABILITY)
@@ -100,6 +111,7 @@ def readability(page) -> dict[str, Any]:
 
 def assert_readable(found: dict[str, Any], name: str) -> None:
     assert found["residue"] == [], f"{name}: developer residue on the page: {found['residue']}"
+    assert found["raw"] == [], f"{name}: raw output instead of a readable one: {found['raw']}"
     assert found["clipped"] == [], f"{name}: clipped table text: {found['clipped']}"
     assert found["overflowing"] == [], f"{name}: tables wider than the page: {found['overflowing']}"
     short = [t for t in found["tables"] if t["rows"] != t["declared"]]

@@ -33,6 +33,8 @@ def test_every_curated_notebook_passes_at_smoke_size(real_report):
     assert summary["parameters"] == {"smoke": True}
     for nb in summary["notebooks"]:
         assert nb["summary"], f"{nb['name']} wrote an empty summary"
+        # the index shows these; without them it falls back to the summary's raw keys
+        assert nb["summary"].get("highlights"), f"{nb['name']} wrote no highlights"
 
 
 @pytest.mark.browser
@@ -57,7 +59,8 @@ def test_real_report_renders_offline(real_report, artifacts_dir):
 def test_index_shows_key_numbers_not_internal_keys(real_report):
     _, out = real_report
     page = (out / "index.html").read_text(encoding="utf-8")
-    for internal in ("report_mode", "plotly_traces", "summary_path", "/tmp/"):
+    for internal in ("report_mode", "plotly_traces", "summary_path", "/tmp/", "model_requested",
+                     "base_is_trained"):  # fmt: skip
         assert internal not in page
     assert "trained weights not available here → demo-b0" in page  # why 02 fell back
     assert "bits per byte, zstd-19 (all subsets)" in page
