@@ -221,7 +221,9 @@ def bpb_case(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
         warnings.simplefilter("ignore", sl.UntrainedModelWarning)
         model, tokenizer = demo_causal_lm("gpt2", layers=4, hidden_size=256, heads=4)
     scorer = HFCausalLMScorer(model, tokenizer, name="demo-gpt2", max_length=args.bpb_length)
-    ray_bpb.UNIT_BYTES = max(1, int(df["n_bytes"].sum()) // (4 * 2))  # 8 units: 4 per worker
+    # 8 units, 4 per worker: sized from the texts scored (n_bytes is the uncut document's size)
+    scored_bytes = sum(len(text.encode("utf-8")) for text in df["text"].to_list())
+    ray_bpb.UNIT_BYTES = max(1, scored_bytes // (4 * 2))
     warm = df.head(2)
     sl.evaluate_bpb(warm, scorer, bootstrap=0, progress=False)  # warm-up
     threads = torch.get_num_threads()
@@ -268,6 +270,7 @@ def bpb_case(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
         "chars_per_document_max": args.bpb_chars,
         "max_length": args.bpb_length,
         "model": "untrained demo GPT-2, 4 layers, width 256 (demo_causal_lm)",
+        "units": len(ray_bpb.bpb_units(df["text"].to_list(), scorer)),
         "runs": rows,
     }
 
