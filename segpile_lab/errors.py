@@ -15,6 +15,7 @@
     │   └── CheckpointError           weights are there but unsafe (a pickle of objects) or
     │                                 broken (corrupt file, shapes that do not fit the config)
     ├── BackendError                  an inference backend failed to export, quantize or run
+    ├── EngineError                   a unit on the distributed engine (Ray) failed or was lost
     ├── MissingExtraError             an optional dependency is not installed (names the extra)
     └── ReportError                   a notebook of the report failed (names notebook and cell)
 
@@ -33,6 +34,8 @@ Policy, held across the package:
 - Problems with inputs, models, backends and the environment raise the most specific class
   below, never a bare `SegpileError` when one fits; the CLI turns any `SegpileError` into one
   line and exit status 2.
+- An output folder that is a file raises `NotADirectoryError` (an `OSError`, as ``mkdir``
+  would), from one check: `segpile_lab._output.output_folder`.
 - Third-party errors are wrapped with the file (and position, where known) where they
   happened, through `wrap_errors`, so users never have to read a deep library traceback to
   learn what went wrong; the original stays chained as ``__cause__``.
@@ -53,6 +56,7 @@ __all__ = [
     "CorruptArchiveError",
     "DamagedFileWarning",
     "DataError",
+    "EngineError",
     "FilterWarning",
     "GenericLabelsWarning",
     "ImageLoadError",
@@ -155,6 +159,11 @@ class CheckpointError(ModelNotAvailableError, DataError):
 
 class BackendError(SegpileError):
     """An inference backend failed to export, quantize, compile or run."""
+
+
+class EngineError(SegpileError):
+    """A unit run on the distributed engine (Ray) failed with an error that is not
+    segpile_lab's own (those come out as themselves), or Ray lost it; names the unit."""
 
 
 class MissingExtraError(SegpileError, ImportError):

@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from segpile_lab._output import output_folder
 from segpile_lab.pile.manifests import paper_bpb
 from segpile_lab.provenance import Provenance
 
@@ -167,8 +168,7 @@ class BPBResult:
         and (with `plots`) the figures as ``*.html`` (plotly) and ``*.png`` (matplotlib)."""
         from segpile_lab.bpb import plots as bpb_plots
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = output_folder(out_dir)
         written = []
         for name in ("documents", "subsets", "loss_by_position"):
             frame: pl.DataFrame = getattr(self, name)

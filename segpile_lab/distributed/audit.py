@@ -31,7 +31,7 @@ from segpile_lab._cpus import apply_cpu_budget
 from segpile_lab.distributed._ray import cluster_slots, connect, worker_options
 from segpile_lab.distributed.engine import MAX_RETRIES, RunSummary, run_units
 from segpile_lab.distributed.run_folder import Encoded, Unit, file_identity, open_run_folder
-from segpile_lab.errors import SegpileError, SegpileWarning
+from segpile_lab.errors import SegpileWarning
 from segpile_lab.pile._paths import InputFile
 from segpile_lab.pile._sampling import SubsetReservoir
 from segpile_lab.pile.composition import CompositionStats
@@ -195,7 +195,7 @@ def read_shards_on_ray(
     from segpile_lab.pile.reader import _PileReader
 
     if limit is not None:
-        raise SegpileError(
+        raise ValueError(
             "limit= reads the first N documents in file order, which does not split into "
             "shard units; with engine='ray' use sample_per_subset= or fewer files"
         )

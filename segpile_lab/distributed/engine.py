@@ -13,7 +13,7 @@ from typing import Any
 
 from segpile_lab._progress import progress_bar
 from segpile_lab.distributed.run_folder import Encoded, RunFolder, Unit
-from segpile_lab.errors import SegpileError
+from segpile_lab.errors import EngineError, SegpileError
 
 __all__ = ["RunSummary", "run_units"]
 
@@ -55,6 +55,7 @@ def run_units(
 
     Raises:
         The `SegpileError` a unit raised (e.g. a damaged shard in strict mode), unwrapped.
+        EngineError: a unit failed with another error (chained), or Ray lost it.
     """
     from segpile_lab.distributed._ray import require_ray
 
@@ -117,8 +118,8 @@ def _fetch(ray: Any, ref: Any, unit: Unit) -> Encoded:
     except ray.exceptions.RayTaskError as exc:
         if isinstance(exc.cause, SegpileError):
             raise exc.cause from None
-        raise SegpileError(f"unit {unit.key} failed on Ray: {exc.cause!r}") from exc
+        raise EngineError(f"unit {unit.key} failed on Ray: {exc.cause!r}") from exc
     except ray.exceptions.RayError as exc:
-        raise SegpileError(
+        raise EngineError(
             f"unit {unit.key} failed on Ray after {MAX_RETRIES} retries: {exc}"
         ) from exc

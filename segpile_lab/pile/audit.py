@@ -26,8 +26,8 @@ from typing import Any
 import polars as pl
 
 from segpile_lab._figures import save_figures
+from segpile_lab._output import output_folder
 from segpile_lab.distributed._ray import check_engine
-from segpile_lab.errors import SegpileError
 from segpile_lab.pile import plots
 from segpile_lab.pile.composition import CompositionStats
 from segpile_lab.pile.dedup import ExactDuplicates, near_duplicates
@@ -147,20 +147,10 @@ class PileAudit:
         """Write ``composition.csv``, ``composition.json`` and the figures (``*.html`` from
         plotly, ``*.png`` from matplotlib) into `out_dir`; returns the paths written."""
         out = output_folder(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         written = [out / "composition.csv", out / "composition.json"]
         self.table().write_csv(written[0])
         written[1].write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
         return written + save_figures(self.figures, out)
-
-
-def output_folder(out_dir: PathLike) -> Path:
-    """`out_dir` as a Path; `SegpileError` when it exists and is not a folder (checked by the
-    CLI before the audit runs, so a bad --out does not cost a pass over the shards)."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SegpileError(f"{out}: exists and is not a folder; choose another --out")
-    return out
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import importlib
 from typing import Any
 
 from segpile_lab._cli_options import (
+    UsageError,
     add_command,
     add_engine,
     add_out,
@@ -109,6 +110,9 @@ def run_audit(args: argparse.Namespace) -> int:
 
     from segpile_lab.pile.audit import audit_pile
 
+    if args.limit is not None and args.engine is not None:
+        raise UsageError("--limit reads the first N documents in file order, which does not "
+                         "split into shard units; with --engine ray use --sample-per-subset")
     prepare_out(args.out)  # fail before reading
     result = audit_pile(
         args.paths or None,

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from segpile_lab._output import output_folder
 from segpile_lab.errors import DataError
 from segpile_lab.pile._ngrams import window_hashes
 
@@ -448,10 +449,7 @@ class ContaminationReport:
     def write(self, out_dir: PathLike) -> list[Path]:
         """Write ``contamination.csv`` (per subset), ``contaminated_documents.csv``,
         ``contaminated_items.csv`` and ``contamination.json`` into `out_dir`."""
-        out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise DataError(f"{out}: exists and is not a folder; choose another --out")
-        out.mkdir(parents=True, exist_ok=True)
+        out = output_folder(out_dir)
         names = ("contamination.csv", "contaminated_documents.csv", "contaminated_items.csv")
         paths = [out / name for name in (*names, "contamination.json")]
         self.table.write_csv(paths[0])

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import nbformat
 
+from segpile_lab._output import output_folder
 from segpile_lab._progress import bars_disabled
 from segpile_lab._resources import notebooks_dir
 from segpile_lab.errors import ReportError
@@ -160,10 +161,9 @@ def build_report(
     Raises:
         ReportError: a parameter no notebook defines (before anything runs), or after the
             report is written, one or more notebooks failed (each named with cell and error).
+        NotADirectoryError: `out_dir` is a file (before anything runs).
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ReportError(f"--out {out} exists and is not a folder")
+    out = output_folder(out_dir, create=False)  # before any notebook runs
     paths = find_notebooks(notebooks)
     given = dict(params or {})
     values = _values_to_inject(paths, given, smoke=smoke)

@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from segpile_lab._output import output_folder
 from segpile_lab._progress import progress_bar
 from segpile_lab.errors import DataError
 from segpile_lab.seg.ade20k import IGNORE_INDEX
@@ -379,7 +380,7 @@ def save_checkpoint(
     and the history, in `path`."""
     saved = copy.deepcopy(model.config)
     _mark_trained(saved, segmenter, dataset, mode, step)
-    path.mkdir(parents=True, exist_ok=True)
+    output_folder(path)
     original, model.config = model.config, saved
     try:
         with _quiet_transformers():  # its "Writing model shards" bar is a widget in notebooks

@@ -195,6 +195,15 @@ def test_out_that_is_a_file_fails_before_any_reading(tmp_path: Path, monkeypatch
     assert code == 2 and "exists and is not a folder" in err
 
 
+def test_limit_with_engine_ray_is_a_usage_error_before_any_reading(tmp_path, monkeypatch):
+    from segpile_lab.pile import audit
+
+    monkeypatch.setattr(audit, "audit_pile", lambda *a, **k: pytest.fail("the audit ran"))
+    code, _, err = _run("--limit", "5", "--engine", "ray", "--out", str(tmp_path / "o"))
+    assert code == 2 and "--limit" in err and "--sample-per-subset" in err
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("columns", [60, 100, 250])
 def test_printed_table_fits_the_terminal_and_files_are_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: int

@@ -162,7 +162,7 @@ def test_a_warning_is_a_styled_note_without_kernel_paths(tmp_path, make_notebook
 
 def test_out_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "out").write_text("not a folder")
-    with pytest.raises(ReportError, match="is not a folder"):
+    with pytest.raises(NotADirectoryError, match="is not a folder"):
         build_report(tmp_path / "out", notebooks=[FIXTURES / "passing.ipynb"], progress=False)
 
 
