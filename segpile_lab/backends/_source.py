@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from segpile_lab.provenance import Provenance
+from segpile_lab.seg.model import Segmenter, is_demo_model
 
 #: What numbers from untrained demo weights still say about backends.
 UNTRAINED_REASON = "ranks backends only"
@@ -53,21 +54,18 @@ def model_source(segmenter: Any) -> ModelSource:
             model=segmenter.eval(),
             name=getattr(config, "name_or_path", "") or type(segmenter).__name__,
             num_labels=int(config.num_labels),
-            is_trained=True,
+            is_trained=not is_demo_model(segmenter),
             segmenter=None,
         )
-    model = getattr(segmenter, "model", None)
-    if not isinstance(model, nn.Module):
+    if not isinstance(segmenter, Segmenter):
         raise TypeError(
             f"expected a Segmenter (sl.load_segmenter) or a SegFormer model, got {type(segmenter)}"
         )
-    model_config: Any = model.config
-    labels = getattr(segmenter, "num_labels", None) or model_config.num_labels
     return ModelSource(
-        model=model.eval(),
-        name=str(getattr(segmenter, "name", type(model).__name__)),
-        num_labels=int(labels),
-        is_trained=bool(getattr(segmenter, "is_trained", True)),
+        model=segmenter.model.eval(),
+        name=segmenter.name,
+        num_labels=segmenter.num_labels,
+        is_trained=segmenter.is_trained,
         segmenter=segmenter,
     )
 

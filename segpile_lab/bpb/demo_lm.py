@@ -1,7 +1,8 @@
 """A tiny causal LM with seeded random weights, for notebooks and tests that run offline.
 
 Its numbers say nothing about language: they exercise the scoring pipeline. The model carries
-``is_trained = False`` so every table and figure made from it says "untrained demo weights".
+``untrained_demo_weights`` in its config (read by `is_demo_model`), so every table and figure
+made from it says "untrained demo weights".
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["byte_level_tokenizer", "demo_causal_lm"]
 
 END_OF_TEXT = "<|endoftext|>"
+
+
+def is_demo_model(model: Any) -> bool:
+    """Whether `model` (a transformers causal LM) holds `demo_causal_lm`'s untrained weights,
+    also after ``save_pretrained`` / ``from_pretrained``."""
+    return bool(getattr(getattr(model, "config", None), "untrained_demo_weights", False))
 
 
 def _bytes_to_unicode() -> dict[int, str]:
@@ -72,7 +79,7 @@ def demo_causal_lm(
         seed: seeds the weights (same seed, same model).
         layers, hidden_size, heads: model size; max_length: maximum positions.
     Returns:
-        ``(model, tokenizer)``; ``model.is_trained`` is False.
+        ``(model, tokenizer)``; `is_demo_model` is True for the model.
     Warns:
         UntrainedModelWarning: always; its scores come from untrained demo weights.
     """
@@ -104,7 +111,6 @@ def demo_causal_lm(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = AutoModelForCausalLM.from_config(config).eval()
-    model.is_trained = False
     model.config.untrained_demo_weights = True  # survives save_pretrained / from_pretrained
     model.name_or_path = f"demo-{arch}"
     warnings.warn(

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from segpile_lab._hub import load_model, load_pretrained
 from segpile_lab._progress import progress_bar
 from segpile_lab._torch_utils import resolve_device, resolve_dtype
+from segpile_lab.bpb.demo_lm import demo_causal_lm, is_demo_model
 from segpile_lab.bpb.scores import DocumentScores
 from segpile_lab.bpb.windows import rolling_windows
 from segpile_lab.errors import CheckpointError, UntrainedModelWarning, wrap_errors
@@ -149,8 +150,6 @@ class HFCausalLMScorer:
         source = model if isinstance(model, (str, os.PathLike)) else None
         untrained_reason = None
         if source is not None and os.fspath(source) in DEMO_LM_NAMES:
-            from segpile_lab.bpb.demo_lm import demo_causal_lm
-
             model, demo_tokenizer = demo_causal_lm(os.fspath(source).removeprefix("demo-"))
             tokenizer = tokenizer if tokenizer is not None else demo_tokenizer
             source = None
@@ -207,12 +206,7 @@ class HFCausalLMScorer:
         if prefix_token is None:
             raise ValueError("the tokenizer has neither BOS nor EOS; pass prefix_token=")
         self.prefix_token = int(prefix_token)
-        untrained_config = getattr(getattr(model, "config", None), "untrained_demo_weights", False)
-        self.is_trained = (
-            bool(getattr(model, "is_trained", True))
-            and not untrained_config
-            and untrained_reason is None
-        )
+        self.is_trained = not is_demo_model(model) and untrained_reason is None
         #: why the scores mean nothing (random weights), or None
         self.untrained_reason = untrained_reason or (
             None if self.is_trained else UNTRAINED

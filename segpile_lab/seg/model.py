@@ -92,6 +92,12 @@ def demo_model(name: str, *, seed: int = DEMO_SEED) -> Any:
     return model.eval()
 
 
+def is_demo_model(model: Any) -> bool:
+    """Whether `model` (a SegFormer) holds `demo_model`'s seeded random weights, also after
+    ``save_pretrained`` / ``from_pretrained`` (fine-tuning removes the marker)."""
+    return bool(getattr(getattr(model, "config", None), _DEMO_MARKER, False))
+
+
 class Segmenter:
     """A SegFormer semantic-segmentation model ready for inference.
 
@@ -125,7 +131,7 @@ class Segmenter:
         self.dtype = dtype
         # softmax temperature (`segpile_lab.seg.calibration.fit_temperature`); 1.0 = as trained
         self.temperature = float(getattr(model.config, "segpile_temperature", 1.0))
-        if getattr(model.config, _DEMO_MARKER, False):
+        if is_demo_model(model):
             untrained_reason = DEMO_REASON
         self.untrained_reason = untrained_reason
         self.is_trained = untrained_reason is None

@@ -171,7 +171,7 @@ def build_panel(
     ids, probs, cell_maps = cell_numbers(result)
     return Panel(
         title=title,
-        is_trained=bool(getattr(result, "is_trained", True)),
+        is_trained=bool(result.is_trained),
         mc_samples=int(getattr(result, "mc_samples", 0) or 0),
         labels=downsample_nearest(full_labels, factor),
         maps=maps,
