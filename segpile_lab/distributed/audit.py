@@ -1,18 +1,23 @@
 """The Pile audit's streaming pass on Ray: one unit per shard file, merged exactly.
 
-A unit reads one shard with `read_pile` and returns what the in-process audit gathers in its
-single pass: the composition (`CompositionStats`), the exact-duplicate counts
-(`ExactDuplicates`, one row per subset and distinct text), the `LoadReport` and the shard's
-part of the sample (its bottom-k rows per subset, or all its rows without a sample). The driver
-merges them into exactly what one process reading every shard would hold: counts add, the
-load reports join in file order (the same first examples), and the global bottom-k sample is
-the bottom-k of the shards' bottom-k samples (the keys depend on file name, line and seed
-only). `audit_pile` then runs the text audits on the merged sample as it always does.
+A unit reads one shard with `read_pile` and stores (from its worker, in the run folder) what
+the in-process audit gathers in its single pass: the composition (`CompositionStats`), the
+exact-duplicate counts (`ExactDuplicates`, one row per subset and distinct text), the
+`LoadReport` and the shard's part of the sample (its bottom-k rows per subset, or all its rows
+without a sample). The driver merges them into exactly what one process reading every shard
+would hold: counts add, the load reports join in file order (the same first examples), and the
+global bottom-k sample is the bottom-k of the shards' bottom-k samples (the keys depend on file
+name, line and seed only). The driver merges the sample's keys first (subset, source, line: no
+text) and reads the winning rows alone at the end (a filter on ``line`` pushed into each
+shard's Parquet file). `audit_pile` then runs the text audits on the merged sample as it
+always does.
 
 Driver memory: the sample (≤ k rows per subset, or every document without `sample_per_subset`,
-as in-process), the exact-duplicate table (~40 bytes per distinct document: the statistic
-itself), one `FileReport` per shard with ≤ 3 examples per reason, and one unit's result at a
-time. Workers hold one shard's reader (bounded chunks) plus that shard's sample and hashes.
+as in-process) plus the keys of ≤ k candidate rows per subset (~40 bytes each), the
+exact-duplicate table (~40 bytes per distinct document: the statistic itself), one
+`FileReport` per shard with ≤ 3 examples per reason, and one shard's sample keys and duplicate
+table at a time. Workers hold one shard's reader (bounded chunks) plus that shard's sample and
+hashes.
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ import polars as pl
 from segpile_lab import errors
 from segpile_lab._cpus import apply_cpu_budget
 from segpile_lab.distributed._ray import cluster_slots, connect, worker_options
-from segpile_lab.distributed.engine import MAX_RETRIES, RunSummary, run_units
-from segpile_lab.distributed.run_folder import Encoded, Unit, file_identity, open_run_folder
+from segpile_lab.distributed.engine import MAX_RETRIES, RunSummary, compute_and_keep, run_units
+from segpile_lab.distributed.run_folder import Encoded, Stored, Unit, file_identity, open_run_folder
 from segpile_lab.errors import SegpileWarning
 from segpile_lab.pile._paths import InputFile
 from segpile_lab.pile._sampling import SubsetReservoir
@@ -120,7 +125,10 @@ class ShardPass:
 
 
 class AuditMerge:
-    """Folds unit results into the state of one in-process pass (see the module docstring)."""
+    """Folds stored unit results into the state of one in-process pass (see the module
+    docstring)."""
+
+    KEYS = ("subset", "source", "line")  # what the sample's merge reads of each shard's sample
 
     def __init__(self, n_units: int, sample_per_subset: int | None, seed: int) -> None:
         self.warnings: list[list[list[str]]] = [[] for _ in range(n_units)]
@@ -129,23 +137,26 @@ class AuditMerge:
             None if sample_per_subset is None else SubsetReservoir(sample_per_subset, seed)
         )
         self.reports: list[LoadReport | None] = [None] * n_units
+        self.stored: list[Stored | None] = [None] * n_units
         self.frames: list[pl.DataFrame | None] = [None] * n_units
         self.quality: list[pl.DataFrame | None] = [None] * n_units
         self.pii: list[pl.DataFrame | None] = [None] * n_units
 
-    def add(self, index: int, result: Encoded) -> None:
+    def add(self, index: int, result: Stored) -> None:
         self.stats.merge(CompositionStats.from_dict(result.meta["composition"]))
         self.duplicates.merge(
-            ExactDuplicates.from_counts(result.frames["duplicates"], result.meta["synthetic"])
+            ExactDuplicates.from_counts(result.read("duplicates"), result.meta["synthetic"])
         )
         self.reports[index] = LoadReport.from_dict(result.meta["report"])
         self.warnings[index] = result.meta["warnings"]
-        if self.reservoir is not None:
-            self.reservoir.add(result.frames["sample"], index)
+        self.stored[index] = result
+        if self.reservoir is not None:  # the keys only; the winners' text is read at the end
+            keys = result.read("sample", columns=list(self.KEYS))
+            self.reservoir.add(keys.with_columns(pl.lit(index, pl.UInt32).alias("_unit")), index)
         else:
-            self.frames[index] = result.frames["sample"]
-            self.quality[index] = result.frames.get("quality")
-            self.pii[index] = result.frames.get("pii")
+            self.frames[index] = result.read("sample")
+            if result.has("quality"):
+                self.quality[index], self.pii[index] = result.read("quality"), result.read("pii")
 
     def text_audits(self) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
         """Without a sample: every shard's quality signals (one row per document) and PII
@@ -155,14 +166,31 @@ class AuditMerge:
             return [], []
         return list(self.quality), list(self.pii)  # type: ignore[arg-type]
 
+    def _sample(self) -> pl.DataFrame | None:
+        """The merged sample: the reservoir's winning keys, their rows read from each shard's
+        stored sample (in file order, then line order, as `SubsetReservoir.result`)."""
+        assert self.reservoir is not None
+        winners = self.reservoir.result()
+        if winners is None:
+            return None
+        parts = []
+        for (index,), lines in winners.group_by("_unit", maintain_order=True):
+            stored = self.stored[int(index)]
+            assert stored is not None, "every unit is added before the merge ends"
+            parts.append(
+                stored.scan("sample").filter(pl.col("line").is_in(lines["line"].implode()))
+            )
+        return pl.concat(pl.collect_all(parts))
+
     def result(self, report: LoadReport) -> tuple[pl.DataFrame, LoadReport]:
         """The frame and the load report of the whole pass; `report` holds what the inputs'
-        expansion found (unread, duplicate and ignored paths) and receives every shard's."""
+        expansion found (unread, duplicate and ignored paths) and receives every shard's.
+        Reads the sample's rows from the run folder, which must still exist."""
         for part in self.reports:
             assert part is not None, "every unit reports before the merge ends"
             report.merge(part)
         if self.reservoir is not None:
-            df = self.reservoir.result()
+            df = self._sample()
         else:
             parts = [f for f in self.frames if f is not None and f.height]
             df = pl.concat(parts, rechunk=False) if parts else None
@@ -207,19 +235,19 @@ def read_shards_on_ray(
     params = {"sample_per_subset": sample_per_subset, "seed": seed, "strict": strict}
     units = audit_units(inputs.files, params)
     ray = connect(address)
-    task = ray.remote(audit_unit).options(
+    task = ray.remote(compute_and_keep).options(
         **worker_options(1, max_retries=MAX_RETRIES, retry_exceptions=False)
     )
     merge = AuditMerge(len(units), sample_per_subset, seed)
     with open_run_folder(run_dir) as folder:
         summary = run_units(
             units,
-            lambda payload, _slot: task.remote(payload),
+            lambda unit, handle, _slot: task.remote(audit_unit, unit, handle),
             folder=folder,
             on_result=merge.add,
             slots=2 * cluster_slots(ray, "CPU"),
             desc="Pile audit (ray)",
             progress=progress,
         )
-    df, report = merge.result(inputs.report)
+        df, report = merge.result(inputs.report)  # reads the sample's rows from the folder
     return ShardPass(df, report, merge.stats, merge.duplicates, *merge.text_audits(), summary)

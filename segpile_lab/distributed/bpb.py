@@ -4,13 +4,13 @@ The documents are cut, in order, into contiguous batches of about `UNIT_BYTES` U
 (a document is never split), so units cost about the same and their identity does not depend
 on the cluster's size. Each actor receives the scorer once (a model is loaded or unpickled
 once per actor; with a CUDA scorer each actor holds one GPU, ``num_gpus=1``, and sees it as
-``cuda:0``). A unit's `DocumentScores` are stored in the run folder; the merge concatenates
-the per-document NLL and token counts in document order and adds the per-position sums, so
-`evaluate_bpb` builds the same per-document frame, subset table and bootstrap intervals as in
-one process.
+``cuda:0``). A unit's `DocumentScores` are stored in the run folder by its actor; the merge
+concatenates the per-document NLL and token counts in document order and adds the
+per-position sums, so `evaluate_bpb` builds the same per-document frame, subset table and
+bootstrap intervals as in one process.
 
-Driver memory: the texts being scored (as in-process), their per-document scores (what the
-bootstrap needs) and one unit's result at a time.
+Driver memory: the texts being scored (as in-process) and their per-document scores (what
+the bootstrap needs), read back from the run folder unit by unit.
 """
 
 from __future__ import annotations
@@ -27,7 +27,13 @@ from segpile_lab._cpus import apply_cpu_budget
 from segpile_lab.bpb.scores import DocumentScores, Scorer
 from segpile_lab.distributed._ray import cluster_slots, connect, worker_options
 from segpile_lab.distributed.engine import MAX_RETRIES, run_units
-from segpile_lab.distributed.run_folder import Encoded, Unit, open_run_folder
+from segpile_lab.distributed.run_folder import (
+    Encoded,
+    FolderHandle,
+    Stored,
+    Unit,
+    open_run_folder,
+)
 
 __all__ = ["UNIT_BYTES", "bpb_units", "score_on_ray"]
 
@@ -83,18 +89,18 @@ def encode_scores(scores: DocumentScores) -> Encoded:
 
 
 class ScoresMerge:
-    """Unit scores → the `DocumentScores` of all texts in order."""
+    """Stored unit scores → the `DocumentScores` of all texts in order."""
 
     def __init__(self, n_units: int) -> None:
-        self.parts: list[Encoded | None] = [None] * n_units
+        self.parts: list[tuple[pl.DataFrame, Any] | None] = [None] * n_units
 
-    def add(self, index: int, result: Encoded) -> None:
-        self.parts[index] = result
+    def add(self, index: int, result: Stored) -> None:
+        self.parts[index] = (result.read("scores"), result.meta["positions"])
 
     def result(self) -> DocumentScores:
         parts = [p for p in self.parts if p is not None]
-        frame = pl.concat([p.frames["scores"] for p in parts])
-        positions = [p.meta["positions"] for p in parts]
+        frame = pl.concat([scores for scores, _ in parts])
+        positions = [p for _, p in parts]
         position_nll = position_tokens = None
         if positions and all(p is not None for p in positions):
             width = max(len(p[0]) for p in positions)
@@ -118,13 +124,14 @@ class _ScorerActor:
     def __init__(self) -> None:
         self.scorer: Scorer | None = None
 
-    def score(self, shared: list[Any], texts: list[str]) -> Encoded:
+    def score(self, shared: list[Any], unit: Unit, handle: FolderHandle) -> Encoded | None:
+        """Score the unit's texts; store them (`FolderHandle.keep`)."""
         if self.scorer is None:
             import ray
 
             self.scorer = ray.get(shared[0])
             apply_cpu_budget()  # torch threads = the CPUs Ray granted this actor
-        return encode_scores(self.scorer.score(texts, progress=False))
+        return handle.keep(unit, encode_scores(self.scorer.score(unit.payload, progress=False)))
 
 
 def score_on_ray(
@@ -159,13 +166,13 @@ def score_on_ray(
     pool: list[Any] = []  # actors start on first use: none when every unit is stored
     shared: list[Any] = []  # the scorer in Ray's object store, put there once
 
-    def submit(payload: list[str], slot: int) -> Any:
+    def submit(unit: Unit, handle: FolderHandle, slot: int) -> Any:
         index = slot % count
         while len(pool) <= index:
             if not shared:
                 shared.append(ray.put(scorer))
             pool.append(actor_class.remote())
-        return pool[index].score.remote(shared, payload)
+        return pool[index].score.remote(shared, unit, handle)
 
     with open_run_folder(run_dir) as folder:
         try:

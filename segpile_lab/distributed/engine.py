@@ -1,7 +1,11 @@
-"""The driver loop shared by the distributed audit and BPB: skip, submit, save, merge, report.
+"""The driver loop shared by the distributed audit and BPB: skip, submit, merge, report.
 
-Memory on the driver: the units' descriptions, at most one fetched result at a time on top of
-what the caller's `on_result` keeps, and Ray's references to the results still in flight.
+Workers store their units in the run folder themselves (`FolderHandle.keep`) and return None;
+a worker that cannot see the folder returns its result and the driver stores it. The driver
+then hands `on_result` the stored unit (`Stored`), which reads only the frames it is asked for.
+
+Memory on the driver: the units' descriptions, at most one result a worker could not store on
+top of what the caller's `on_result` keeps, and Ray's references to the units in flight.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from segpile_lab._progress import progress_bar
-from segpile_lab.distributed.run_folder import Encoded, RunFolder, Unit
+from segpile_lab.distributed.run_folder import Encoded, FolderHandle, RunFolder, Stored, Unit
 from segpile_lab.errors import EngineError, SegpileError
 
-__all__ = ["RunSummary", "run_units"]
+__all__ = ["RunSummary", "compute_and_keep", "run_units"]
 
 #: Retries of a unit whose worker process died (killed, out of memory, node lost); an exception
 #: raised by the unit's own code is not retried (it would fail the same way again).
@@ -33,7 +37,17 @@ class RunSummary:
     invalidated: int
 
 
-Submit = Callable[[Any, int], Any]  # (payload, slot) -> ObjectRef
+#: (unit, handle, slot) -> the reference of a task that computes the unit and returns
+#: ``handle.keep(unit, result)``
+Submit = Callable[[Unit, FolderHandle, int], Any]
+
+
+def compute_and_keep(
+    compute: Callable[[Any], Encoded], unit: Unit, handle: FolderHandle
+) -> Encoded | None:
+    """A unit's Ray task: ``compute(unit.payload)``, stored by this worker when it sees the run
+    folder (returns None), else returned for the driver to store."""
+    return handle.keep(unit, compute(unit.payload))
 
 
 def run_units(
@@ -41,25 +55,27 @@ def run_units(
     submit: Submit,
     *,
     folder: RunFolder,
-    on_result: Callable[[int, Encoded], None],
+    on_result: Callable[[int, Stored], None],
     slots: int,
     desc: str,
     progress: bool | None = None,
 ) -> RunSummary:
-    """Run `units` on Ray, at most `slots` at once; `on_result(index, result)` sees each result
-    once, stored ones first (in unit order), then computed ones as they finish.
+    """Run `units` on Ray, at most `slots` at once; `on_result(index, stored)` sees each unit
+    once, from `folder`: stored ones first (in unit order), then computed ones as they finish.
 
-    `submit(payload, slot)` starts one unit and returns its Ray reference. A unit's result is
-    saved in `folder` before `on_result` sees it. Ctrl-C (or any error) cancels what is still
-    running; every unit finished before stays in `folder` for the next run.
+    `submit(unit, handle, slot)` starts one unit and returns its Ray reference; the task
+    returns ``handle.keep(unit, result)`` (None when it stored the unit itself). Ctrl-C (or any
+    error) cancels what is still running; every unit stored before stays for the next run.
 
     Raises:
         The `SegpileError` a unit raised (e.g. a damaged shard in strict mode), unwrapped.
-        EngineError: a unit failed with another error (chained), or Ray lost it.
+        EngineError: a unit failed with another error (chained), Ray lost it, or a worker
+            stored it where the driver cannot read it.
     """
     from segpile_lab.distributed._ray import require_ray
 
     ray = require_ray()
+    handle = folder.handle()
     todo, skipped, invalidated = [], 0, 0
     for index, unit in enumerate(units):
         status = folder.status(unit)
@@ -87,14 +103,22 @@ def run_units(
             while queue or pending:
                 while queue and free:
                     index, slot = queue.pop(), free.pop()
-                    pending[submit(units[index].payload, slot)] = (index, slot)
+                    pending[submit(units[index], handle, slot)] = (index, slot)
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
                 for ref in ready:
                     index, slot = pending.pop(ref)
                     free.append(slot)
-                    result = _fetch(ray, ref, units[index])
-                    folder.save(units[index], result)
-                    on_result(index, result)
+                    unit = units[index]
+                    result = _fetch(ray, ref, unit)
+                    if result is not None:  # the worker did not see the run folder
+                        folder.save(unit, result)
+                    elif folder.status(unit) != "done":
+                        raise EngineError(
+                            f"unit {unit.key} was stored by its worker, but not in the run "
+                            f"folder this driver reads ({folder.path}): is it on storage that "
+                            "the driver and every worker share?"
+                        )
+                    on_result(index, folder.load(unit))
                     done += 1
                     bar.update(units[index].size)
                     bar.set_postfix_str(f"{done}/{len(todo)} units")
@@ -111,8 +135,9 @@ def run_units(
     return RunSummary(len(units), skipped, done, invalidated)
 
 
-def _fetch(ray: Any, ref: Any, unit: Unit) -> Encoded:
-    """The unit's result; a `SegpileError` raised inside it comes out as itself."""
+def _fetch(ray: Any, ref: Any, unit: Unit) -> Encoded | None:
+    """What the unit's task returned (None: it stored the unit); a `SegpileError` raised inside
+    it comes out as itself."""
     try:
         return ray.get(ref)
     except ray.exceptions.RayTaskError as exc:

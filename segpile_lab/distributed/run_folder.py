@@ -1,12 +1,21 @@
 """A run folder: one sub-folder per completed unit, written atomically, checked on reuse.
 
 Layout: ``<run_dir>/units/<key>/`` holds the unit's result, ``meta.json`` (JSON values) and one
-Parquet file per frame, plus ``done.json`` with the unit's identity (its input's path, size and
-modification time or checksum, and every parameter that changes the result). A unit folder is
-built under a temporary name and renamed into place, so a folder with its final name is always
-complete, whatever kill or Ctrl-C came before. On a rerun a unit whose ``done.json`` holds the
-same identity is loaded instead of computed; a different identity (a changed file, other
-parameters) makes the unit run again and replaces the folder. Nothing here is pickled.
+Parquet file per frame (uncompressed: writing is then ~4× cheaper than zstd, which matters when
+a shard's sample is a large part of the shard), plus ``done.json`` with the unit's identity (its
+input's path, size and modification time or checksum, and every parameter that changes the
+result). A unit folder is built under a temporary name and renamed into place (a stale one is
+renamed away first), so a folder with its final name is always complete, whatever kill or
+Ctrl-C came before; the temporary folders a killed writer leaves are removed when the next run
+starts. On a rerun a unit whose ``done.json`` holds the same identity is loaded instead of
+computed; a different identity (a changed file, other parameters) makes the unit run again and
+replaces the folder. Nothing here is pickled.
+
+Who writes: the worker that computed the unit, when it sees the run folder (`FolderHandle.keep`:
+the driver writes a fresh token into ``driver.json`` and a worker that reads the same token
+writes the unit itself, then returns None); otherwise (a cluster node without the driver's
+storage) the worker returns the result and the driver writes it. Either way the driver reads
+results back from the folder (`Stored`), only the parts it needs.
 """
 
 from __future__ import annotations
@@ -25,10 +34,14 @@ from typing import Any, Literal
 
 import polars as pl
 
-__all__ = ["Encoded", "RunFolder", "Unit", "file_identity", "open_run_folder"]
+__all__ = [
+    "Encoded", "FolderHandle", "RunFolder", "Stored", "Unit", "file_identity", "open_run_folder",
+]  # fmt: skip
 
 DONE = "done.json"
 META = "meta.json"
+DRIVER = "driver.json"  # the token of the driver now using the folder
+_PARTIAL = (".tmp-", ".old-")  # prefixes of a unit folder being written or replaced
 
 
 @dataclass
@@ -48,6 +61,50 @@ class Unit:
     identity: dict[str, Any]
     size: int
     payload: Any
+
+
+@dataclass
+class Stored:
+    """A stored unit's result, read on demand: `meta` (JSON values) now, frames when asked."""
+
+    meta: dict[str, Any]
+    folder: Path
+
+    def read(self, name: str, columns: list[str] | None = None) -> pl.DataFrame:
+        """The frame `name` (only `columns`, if given)."""
+        return pl.read_parquet(self.folder / f"{name}.parquet", columns=columns)
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """The frame `name`, lazily (filters are pushed down to the file)."""
+        return pl.scan_parquet(self.folder / f"{name}.parquet")
+
+    def has(self, name: str) -> bool:
+        """Whether the frame `name` was stored."""
+        return (self.folder / f"{name}.parquet").is_file()
+
+
+@dataclass(frozen=True)
+class FolderHandle:
+    """What a worker needs to store a unit in the driver's run folder: its path and the token
+    the driver wrote there (small, picklable)."""
+
+    path: str
+    token: str
+
+    def visible(self) -> bool:
+        """True when this process sees the driver's run folder (same token in it)."""
+        try:
+            return json.loads((Path(self.path) / DRIVER).read_text()) == {"token": self.token}
+        except (OSError, ValueError):
+            return False
+
+    def keep(self, unit: Unit, result: Encoded) -> Encoded | None:
+        """Run in a worker: store `result` for `unit` when the run folder is visible here and
+        return None; otherwise return `result` for the driver to store."""
+        if not self.visible():
+            return result
+        RunFolder(self.path).save(unit, result)
+        return None
 
 
 def file_identity(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -83,27 +140,40 @@ class RunFolder:
         return "done" if stored == _canonical(unit.identity) else "stale"
 
     def save(self, unit: Unit, result: Encoded) -> None:
-        """Store `result` for `unit` atomically (temporary folder, then one rename)."""
+        """Store `result` for `unit` atomically (temporary folder, then one rename; a stored
+        folder it replaces is first renamed away, so the final name never holds a part)."""
         self.units.mkdir(parents=True, exist_ok=True)
         final = self._dir(unit)
-        tmp = self.units / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
+        tag = f"{final.name}-{uuid.uuid4().hex[:8]}"
+        tmp, old = self.units / f".tmp-{tag}", self.units / f".old-{tag}"
         tmp.mkdir()
         try:
             (tmp / META).write_text(json.dumps(result.meta))
             for name, frame in result.frames.items():
-                frame.write_parquet(tmp / f"{name}.parquet")
+                frame.write_parquet(tmp / f"{name}.parquet", compression="uncompressed")
             (tmp / DONE).write_text(json.dumps(_canonical(unit.identity)))
             if final.exists():
-                shutil.rmtree(final)
+                os.replace(final, old)
             os.replace(tmp, final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
 
-    def load(self, unit: Unit) -> Encoded:
-        """The stored result of a ``done`` unit."""
+    def load(self, unit: Unit) -> Stored:
+        """The stored result of a ``done`` unit (its frames are read when asked for)."""
         folder = self._dir(unit)
-        frames = {p.stem: pl.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
-        return Encoded(json.loads((folder / META).read_text()), frames)
+        return Stored(json.loads((folder / META).read_text()), folder)
+
+    def handle(self) -> FolderHandle:
+        """Start a run: drop what killed writers left (temporary and replaced unit folders),
+        write a fresh token and return the handle that lets workers store units here."""
+        self.units.mkdir(parents=True, exist_ok=True)
+        for path in self.units.iterdir():
+            if path.name.startswith(_PARTIAL):
+                shutil.rmtree(path, ignore_errors=True)
+        token = uuid.uuid4().hex
+        (self.path / DRIVER).write_text(json.dumps({"token": token}))
+        return FolderHandle(str(self.path.resolve()), token)
 
 
 def _canonical(identity: dict[str, Any]) -> Any:

@@ -13,9 +13,9 @@ import pytest
 import ray.cloudpickle
 
 import segpile_lab as sl
-from segpile_lab.distributed.audit import AuditMerge, audit_units
-from segpile_lab.distributed.engine import run_units
-from segpile_lab.distributed.run_folder import RunFolder
+from segpile_lab.distributed.audit import AuditMerge, audit_unit, audit_units
+from segpile_lab.distributed.engine import compute_and_keep, run_units
+from segpile_lab.distributed.run_folder import FolderHandle, RunFolder
 from segpile_lab.pile.load_report import LoadReport
 from segpile_lab.pile.reader import expand_paths
 
@@ -71,17 +71,20 @@ def test_rerun_skips_completed_units_and_redoes_changed_ones(
 
 
 @pytest.mark.slow
-def test_a_killed_worker_is_retried_and_nothing_counts_twice(shards: Path, tmp_path: Path) -> None:
+def test_a_worker_killed_while_storing_its_unit_is_retried_and_nothing_counts_twice(
+    shards: Path, tmp_path: Path
+) -> None:
     files = expand_paths(shards).files
-    params = {"sample_per_subset": None, "seed": 0, "strict": False}
+    params = {"sample_per_subset": 3, "seed": 0, "strict": False}
     units = audit_units(files, params)
-    merge = AuditMerge(len(units), None, 0)
+    merge = AuditMerge(len(units), 3, 0)
     (tmp_path / "marks").mkdir()
-    task = ray.remote(engine_helpers.dies_first_time).options(max_retries=3)
+    task = ray.remote(engine_helpers.dies_while_storing).options(max_retries=3)
+    folder = RunFolder(tmp_path / "run")
     summary = run_units(
         units,
-        lambda payload, _slot: task.remote(payload, str(tmp_path / "marks")),
-        folder=RunFolder(tmp_path / "run"),
+        lambda unit, handle, _slot: task.remote(unit, handle, str(tmp_path / "marks")),
+        folder=folder,
         on_result=merge.add,
         slots=2,
         desc="test",
@@ -89,10 +92,50 @@ def test_a_killed_worker_is_retried_and_nothing_counts_twice(shards: Path, tmp_p
     )
     assert len(list((tmp_path / "marks").iterdir())) == len(units)  # each worker died once
     assert summary.computed == len(units)
-    df, report = merge.result(LoadReport())
-    local_df, local_report = sl.read_pile(shards, with_report=True, progress=False)
+    # each death left a half-written temporary folder, never a unit under its final name
+    assert len(list(folder.units.glob(".tmp-*"))) == len(units)
+    assert all(folder.status(unit) == "done" for unit in units)
+    df, report = merge.result(LoadReport(sample_per_subset=3))
+    local_df, local_report = sl.read_pile(
+        shards, sample_per_subset=3, with_report=True, progress=False
+    )
     assert df.equals(local_df) and report.to_dict() == local_report.to_dict()
-    assert merge.stats.to_frame().equals(sl.composition(local_df))
+    assert merge.stats.to_frame().equals(sl.composition(sl.read_pile(shards, progress=False)))
+
+    # the next run resumes from the stored units and clears what the dead workers left
+    again = AuditMerge(len(units), 3, 0)
+    summary = run_units(units, lambda u, h, _s: task.remote(u, h, str(tmp_path / "marks")),
+                        folder=folder, on_result=again.add, slots=2, desc="test",
+                        progress=False)  # fmt: skip
+    assert (summary.skipped, summary.computed) == (len(units), 0)
+    assert not list(folder.units.glob(".tmp-*"))
+    assert again.result(LoadReport())[0].equals(local_df)
+
+
+def test_a_worker_that_cannot_see_the_run_folder_returns_its_unit_to_the_driver(
+    shards: Path, tmp_path: Path
+) -> None:
+    """On a cluster without shared storage the driver stores the units (same result)."""
+    units = audit_units(expand_paths(shards).files, {"sample_per_subset": 2, "seed": 0,
+                                                     "strict": False})  # fmt: skip
+    folder = RunFolder(tmp_path / "run")
+    task = ray.remote(compute_and_keep)
+    returned = []
+
+    def submit(unit: object, handle: FolderHandle, _slot: int) -> object:
+        elsewhere = FolderHandle(handle.path, "another driver's token")  # not visible
+        ref = task.remote(audit_unit, unit, elsewhere)
+        returned.append(ref)
+        return ref
+
+    merge = AuditMerge(len(units), 2, 0)
+    run_units(units, submit, folder=folder, on_result=merge.add, slots=2, desc="test",
+              progress=False)  # fmt: skip
+    assert all(result is not None for result in ray.get(returned))  # the workers stored nothing
+    assert all(folder.status(unit) == "done" for unit in units)  # the driver did
+    assert merge.result(LoadReport())[0].equals(
+        sl.read_pile(shards, sample_per_subset=2, progress=False)
+    )
 
 
 @pytest.mark.slow
@@ -131,15 +174,15 @@ def test_ctrl_c_stops_the_run_and_keeps_completed_units(shards: Path, tmp_path: 
     threading.Thread(target=interrupt_after_first_unit, daemon=True).start()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        run_units(units, lambda p, _s: task.remote(p), folder=folder,
+        run_units(units, lambda u, h, _s: task.remote(u, h), folder=folder,
                   on_result=lambda i, r: None, slots=2, desc="test", progress=False)  # fmt: skip
     assert time.monotonic() - started < 30  # the minute-long units were cancelled
     assert [folder.status(u) for u in units].count("done") == 1
 
     merge = AuditMerge(len(units), None, 0)
-    summary = run_units(units, lambda p, _s: ray.remote(engine_helpers.audit_unit).remote(p),
-                        folder=folder, on_result=merge.add, slots=2, desc="test",
-                        progress=False)  # fmt: skip
+    summary = run_units(units, lambda u, h, _s: ray.remote(compute_and_keep).remote(
+                            audit_unit, u, h), folder=folder, on_result=merge.add, slots=2,
+                        desc="test", progress=False)  # fmt: skip
     assert (summary.skipped, summary.computed) == (1, len(units) - 1)
     assert merge.result(LoadReport())[0].equals(sl.read_pile(shards, progress=False))
 
