@@ -19,6 +19,8 @@ from segpile_lab.provenance import Provenance, combine, title
 if TYPE_CHECKING:
     import polars as pl
 
+    from segpile_lab.report.display import HTMLBlock
+
 
 def _title(text: str, provenance: Provenance) -> str:
     """`text` with the results' provenance note on a second line."""
@@ -127,7 +129,7 @@ CARD_COLUMNS: dict[str, tuple[str, str | None]] = {
 """Backend-card column → (header with unit, format), shared by the HTML table and the figure."""
 
 
-def show_backend_card(card: Any, note: str = "") -> Any:
+def show_backend_card(card: pl.DataFrame, note: str = "") -> HTMLBlock:
     """The backend card as a readable HTML table (every row, headers with units, wrapping
     error text); `note` goes above it."""
     from segpile_lab.report.display import show_table

@@ -89,7 +89,7 @@ def format_value(value: Any, fmt: Format | None = None) -> str:
 
 def show_table(
     frame: pl.DataFrame,
-    columns: Mapping[str, str | tuple[str, Format]] | None = None,
+    columns: Mapping[str, str | tuple[str, Format | None]] | None = None,
     *,
     top: int | None = None,
     caption: str | None = None,

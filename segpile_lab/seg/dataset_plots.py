@@ -6,17 +6,22 @@ provenance in the title, drawn from a `DatasetEvaluation` (``sl.evaluate_dataset
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from segpile_lab._figures import literal, matplotlib_figure
 from segpile_lab.seg.plots import set_title
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from segpile_lab.seg.evaluate_dataset import DatasetEvaluation
+
 LABELLED_CLASSES = 6  # classes named in the IoU figure: the rarest and the most frequent
 
 
-def plot_class_iou_vs_frequency(evaluation: Any) -> Any:
+def plot_class_iou_vs_frequency(evaluation: DatasetEvaluation) -> Figure:
     """Scatter of per-class IoU against the class's share of labelled pixels (log x), one
     point per class present in the ground truth; the rarest and commonest are named."""
     per_class = evaluation.metrics.per_class()
@@ -37,7 +42,9 @@ def plot_class_iou_vs_frequency(evaluation: Any) -> Any:
     return fig
 
 
-def plot_error_vs_uncertainty(evaluation: Any, score: str = "mean_entropy") -> Any:
+def plot_error_vs_uncertainty(
+    evaluation: DatasetEvaluation, score: str = "mean_entropy"
+) -> Figure:
     """Scatter of each image's error rate against its mean uncertainty `score` (a per-image
     column such as ``mean_entropy``, ``mean_confidence``, ``mean_mutual_information``), with
     the Spearman rank correlation in the title."""
