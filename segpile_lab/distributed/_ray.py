@@ -36,7 +36,8 @@ def connect(address: str | None) -> Any:
     ``"auto"`` joins the cluster this machine belongs to (``ray start --head`` ran here);
     ``"ray://host:10001"`` or ``"host:6379"`` joins that cluster. An instance this process
     already joined (e.g. ``ray.init(num_cpus=2)`` in a notebook) is reused whatever `address`
-    says. The dashboard address is printed when the instance has one.
+    says. The dashboard address is printed when the instance has one. Inside a Jupyter kernel,
+    Ray stops when the kernel is asked to shut down (`_stop_with_kernel`).
     """
     ray = require_ray()
     if ray.is_initialized():
@@ -49,10 +50,37 @@ def connect(address: str | None) -> Any:
             ray.shutdown()
             if attempt == 2:
                 raise
+    _stop_with_kernel(ray)
     url = getattr(context, "dashboard_url", None)
     if url:
         print(f"Ray dashboard: http://{url}")
     return ray
+
+
+def _stop_with_kernel(ray: Any) -> None:
+    """Shut Ray down first when this process's IPython kernel gets its shutdown request.
+
+    ipykernel terminates its child processes (a local Ray's GCS and raylet among them) before
+    Python's exit handlers run, so Ray's own exit handler then waits for processes that are
+    gone until the kernel is sent SIGTERM, and Ray's signal handler prints a stack dump on the
+    terminal of whoever started the kernel (``segpile-lab report``, ``jupyter lab``).
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    kernel = getattr(get_ipython(), "kernel", None)
+    if kernel is None or getattr(kernel, "_segpile_stops_ray", False):
+        return
+    shutdown = kernel.do_shutdown
+
+    def do_shutdown(restart: bool) -> Any:
+        if ray.is_initialized():
+            ray.shutdown()
+        return shutdown(restart)
+
+    kernel.do_shutdown = do_shutdown
+    kernel._segpile_stops_ray = True
 
 
 def worker_options(num_cpus: int = 1, **options: Any) -> dict[str, Any]:

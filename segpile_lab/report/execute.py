@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -20,6 +21,12 @@ KERNEL_NAME = "python3"
 KERNEL_ARGUMENTS = ["--IPKernelApp.extensions=segpile_lab.report.kernel"]
 # Unix sockets where available: no TCP port opened, no "unencrypted TCP" warning per kernel.
 _USE_IPC = os.name == "posix"
+# what the kernel process writes outside a cell (its start-up, its exit, native libraries such as
+# Ray's) goes to this file in the working folder, not to the terminal of `segpile-lab report`
+KERNEL_LOG = "kernel.log"
+# seconds a kernel has to exit after the shutdown request (half of it) before SIGTERM: a kernel
+# that ran local Ray stops it first (distributed/_ray.py), ~1-2 s on a busy 2-core machine
+SHUTDOWN_WAIT_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,8 @@ def execute_notebook(nb: nbformat.NotebookNode, *, workdir: Path, timeout: float
 
     `timeout` is per cell, in seconds. Widget state is not stored: exported pages then fall
     back to each widget's PNG/HTML representation instead of loading a renderer from a CDN.
+    The kernel process's own stdout and stderr go to `KERNEL_LOG` in `workdir`; its last lines
+    join the reason when the kernel died or could not start.
 
     Raises:
         CellFailure: a cell raised, timed out or the kernel died; names the cell index.
@@ -62,21 +71,36 @@ def execute_notebook(nb: nbformat.NotebookNode, *, workdir: Path, timeout: float
     def current() -> int | None:
         return started[-1] if started else None
 
+    log = workdir / KERNEL_LOG
     try:
-        client.execute(env={**os.environ, **REPORT_ENV})
+        with log.open("wb") as kernel_output:
+            client.execute(
+                env={**os.environ, **REPORT_ENV}, stdout=kernel_output, stderr=kernel_output
+            )
     except CellExecutionError as exc:
         raise CellFailure(current(), f"{exc.ename}: {exc.evalue}") from None
     except CellTimeoutError:
         reason = f"the cell ran longer than the {timeout:g} s limit (see --timeout)"
         raise CellFailure(current(), reason) from None
     except DeadKernelError:
-        raise CellFailure(current(), "the kernel died (out of memory or a crash)") from None
+        reason = "the kernel died (out of memory or a crash)"
+        raise CellFailure(current(), reason + _last_lines(log)) from None
     except Exception as exc:  # a kernel that cannot start: name it, no deep traceback
-        raise CellFailure(current(), f"{type(exc).__name__}: {exc}") from None
+        raise CellFailure(current(), f"{type(exc).__name__}: {exc}{_last_lines(log)}") from None
 
 
-def _kernel_manager_config(workdir: Path) -> dict[str, dict[str, str]]:
-    if not _USE_IPC:
-        return {}
-    # an absolute socket path: kernel (cwd = workdir) and client must agree on it
-    return {"KernelManager": {"transport": "ipc", "ip": str(workdir / "kernel")}}
+def _last_lines(log: Path, count: int = 3) -> str:
+    """``"; kernel output: …"`` with the last `count` non-blank lines of `log`, or ``""``."""
+    try:
+        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return f"; kernel output: {' | '.join(lines[-count:])}" if lines else ""
+
+
+def _kernel_manager_config(workdir: Path) -> dict[str, dict[str, Any]]:
+    config: dict[str, Any] = {"shutdown_wait_time": SHUTDOWN_WAIT_S}
+    if _USE_IPC:
+        # an absolute socket path: kernel (cwd = workdir) and client must agree on it
+        config.update(transport="ipc", ip=str(workdir / "kernel"))
+    return {"KernelManager": config}

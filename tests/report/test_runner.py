@@ -254,10 +254,25 @@ def test_kernel_runs_in_report_mode(tmp_path, make_notebook):
 
 
 def test_a_dying_kernel_names_the_cell(tmp_path, make_notebook):
-    path = make_notebook("dies", "x = 1", "import os\nos._exit(1)")
+    # a native library's last words go to the kernel's own stderr, not the cell's output
+    dies = "import os\nos.write(2, b'native: out of luck\\n')\nos._exit(1)"
+    path = make_notebook("dies", "x = 1", dies)
     result = _single_failure(tmp_path, path)
     assert result["cell_index"] == 2
     assert "cell 2 ('import os'): the kernel died" in result["error"]
+    assert result["error"].endswith("kernel output: native: out of luck")
+
+
+def test_kernel_output_outside_cells_stays_off_the_terminal(tmp_path, make_notebook, capfd):
+    # what Ray's signal handler did when the report stopped its kernel: native lines on fd 2
+    # as the kernel exits, after the last cell
+    last_words = "import atexit, os\natexit.register(os.write, 2, b'*** SIG' + b'TERM ***\\n')"
+    path = make_notebook("exits", last_words, "summary = {}\n" + WRITE_SUMMARY)
+    build_report(tmp_path / "out", notebooks=[path], progress=False)
+    captured = capfd.readouterr()
+    assert "SIGTERM" not in captured.out + captured.err
+    page = (tmp_path / "out" / "exits.html").read_text(encoding="utf-8")
+    assert "SIGTERM" not in page
 
 
 def test_progress_lines_go_to_stderr(tmp_path, make_notebook, capsys):
