@@ -12,10 +12,28 @@ from collections.abc import Sequence
 
 import polars as pl
 
-__all__ = ["pile_bytes", "project_wall_time"]
+__all__ = ["pile_bytes", "project_wall_time", "readable_duration"]
 
 GIB = 1 << 30
 TEST_SHARE = 0.001  # the paper's validation and test splits: 0.1 % of the data each
+# (unit, seconds in it, largest value written in it): each duration in the first unit it fits
+_UNITS = (
+    ("s", 1.0, 90.0),
+    ("minutes", 60.0, 90.0),
+    ("hours", 3600.0, 48.0),
+    ("days", 86400.0, 730.0),
+    ("years", 365.25 * 86400.0, float("inf")),
+)
+
+
+def readable_duration(seconds: float) -> str:
+    """`seconds` in the unit that keeps it readable: ``"45 s"``, ``"12 minutes"``,
+    ``"7.4 hours"``, ``"118 days"``, ``"2.6 years"`` (two or three significant digits)."""
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"a duration is a finite number of seconds ≥ 0, got {seconds!r}")
+    unit, value = next((u, seconds / size) for u, size, most in _UNITS if seconds / size < most)
+    text = f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
+    return f"{text} {unit}"
 
 
 def pile_bytes(split: str = "train") -> int:
@@ -37,16 +55,19 @@ def project_wall_time(
 ) -> pl.DataFrame:
     """One row per worker count: ``workers``, ``hours`` and ``days`` to process
     `corpus_bytes` at the per-worker rate measured (`measured_bytes` in `seconds` on
-    `workers_used` workers), and that rate in ``mb_per_s_per_worker``."""
+    `workers_used` workers), the same time as a reader reads it in ``wall_time``
+    (`readable_duration`: seconds to years, whichever each row needs) and the rate in
+    ``mb_per_s_per_worker``."""
     if measured_bytes <= 0 or seconds <= 0 or workers_used < 1:
         raise ValueError("a projection needs a measured run: bytes > 0, seconds > 0, workers ≥ 1")
     rate = measured_bytes / seconds / workers_used
-    hours = [corpus_bytes / (rate * n) / 3600 for n in workers]
+    wall = [corpus_bytes / (rate * n) for n in workers]
     return pl.DataFrame(
         {
             "workers": list(workers),
-            "hours": hours,
-            "days": [h / 24 for h in hours],
+            "hours": [s / 3600 for s in wall],
+            "days": [s / 86400 for s in wall],
+            "wall_time": [readable_duration(s) for s in wall],
             "mb_per_s_per_worker": [rate / 1e6] * len(workers),
         }
     )

@@ -23,3 +23,26 @@ def test_pile_sizes_come_from_the_paper_table() -> None:
     assert sl.pile_bytes("test") == round(1254.2 * 2**30 * 0.001)
     with pytest.raises(ValueError, match="split"):
         sl.pile_bytes("val")
+
+
+def test_every_row_of_the_projection_reads_in_its_own_unit() -> None:
+    # 04's case: the test split (~1.3 GiB) at ~1 MB/s per worker; hours with one decimal
+    # wrote "0.0 hours" for 128 and 512 workers
+    table = sl.project_wall_time(1_000_000, 1.0, 1, sl.pile_bytes("test"))
+    assert table["wall_time"].to_list() == ["22 minutes", "2.8 minutes", "42 s", "11 s", "2.6 s"]
+    assert table["hours"][0] == pytest.approx(sl.pile_bytes("test") / 1e6 / 3600)
+    # 01's case: the training set at 16 kB/s per worker
+    table = sl.project_wall_time(16_400, 1.0, 1, sl.pile_bytes("train"))
+    assert table["wall_time"].to_list() == [
+        "2.6 years", "119 days", "30 days", "7.4 days", "45 hours"]  # fmt: skip
+
+
+def test_readable_duration_switches_units_where_numbers_grow_long() -> None:
+    from segpile_lab.distributed.projection import readable_duration
+
+    cases = {0.25: "0.2 s", 45: "45 s", 90: "1.5 minutes", 5399: "90 minutes",
+             5400: "1.5 hours", 47 * 3600: "47 hours", 48 * 3600: "2.0 days",
+             729 * 86400: "729 days", 730 * 86400: "2.0 years"}  # fmt: skip
+    assert {s: readable_duration(s) for s in cases} == cases
+    with pytest.raises(ValueError, match="seconds"):
+        readable_duration(float("nan"))
