@@ -21,6 +21,7 @@ from segpile_lab._figures import (
 )
 from segpile_lab._figures import save_figures as _save_figures
 from segpile_lab.bpb.result import OVERALL, BPBResult, paper_reference
+from segpile_lab.pile.manifests import paper_model_name
 from segpile_lab.pile.subsets import subset_order
 from segpile_lab.provenance import Provenance
 from segpile_lab.provenance import title as provenance_title
@@ -98,7 +99,7 @@ def plot_subset_bpb(
         for model in paper_models:
             part = paper.filter(pl.col("model") == model)
             fig.add_scatter(
-                name=f"paper: {model}",
+                name=f"paper: {paper_model_name(model)}",
                 x=part["subset"].to_list(),
                 y=part["bpb"].to_list(),
                 mode="markers",
@@ -126,7 +127,7 @@ def plot_subset_bpb(
     for model in paper_models:
         part = paper.filter(pl.col("model") == model)
         ax.scatter([subsets.index(s) for s in part["subset"]], part["bpb"].to_list(),
-                   marker="D", zorder=3, label=f"paper: {model}")  # fmt: skip
+                   marker="D", zorder=3, label=f"paper: {paper_model_name(model)}")  # fmt: skip
     ax.set_xticks(x, [literal(s) for s in subsets], rotation=30, ha="right")
     _finish(ax, title, None, "bits per byte")
     return fig

@@ -26,6 +26,7 @@ from segpile_lab.errors import ChecksumMismatchError, ManifestError
 __all__ = [
     "SUMS_FILE",
     "paper_bpb",
+    "paper_model_name",
     "pile_files",
     "published_composition",
     "read_sums_file",
@@ -35,6 +36,17 @@ __all__ = [
 SUMS_FILE = "SHA256SUMS.txt"
 _SUM_LINE = re.compile(r"^(?P<digest>[0-9a-fA-F]{64}) [ *](?P<name>.+)$")
 _BLOCK = 4 << 20
+# the models of the paper's GPT-2/GPT-3 table as the paper names them: `paper_bpb`'s columns
+PAPER_MODEL_NAMES = {
+    "gpt2_small": "GPT-2 small",
+    "gpt2_medium": "GPT-2 medium",
+    "gpt2_large": "GPT-2 large",
+    "gpt2_xl": "GPT-2 XL",
+    "gpt3_ada": "GPT-3 Ada",
+    "gpt3_babbage": "GPT-3 Babbage",
+    "gpt3_curie": "GPT-3 Curie",
+    "gpt3_davinci": "GPT-3 DaVinci",
+}
 
 
 def _manifest(name: str, schema: Mapping[str, Any]) -> pl.DataFrame:
@@ -58,6 +70,12 @@ def paper_bpb() -> pl.DataFrame:
     ``gpt2_small`` … ``gpt2_xl``, ``gpt3_ada`` … ``gpt3_davinci`` (Float64, bits/byte).
     """
     return _manifest("pile_paper_bpb.csv", {"component": pl.String})
+
+
+def paper_model_name(column: str) -> str:
+    """How a reader sees a `paper_bpb` column: ``"gpt2_small"`` → ``"GPT-2 small"``,
+    ``"gpt3_davinci"`` → ``"GPT-3 DaVinci"``; other names unchanged."""
+    return PAPER_MODEL_NAMES.get(column, column)
 
 
 def pile_files() -> pl.DataFrame:

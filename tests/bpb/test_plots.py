@@ -28,13 +28,13 @@ def test_subset_bars_show_paper_reference_points_and_the_synthetic_label(result,
     if backend == "plotly":
         assert "synthetic demo data" in fig.layout.title.text
         names = [trace.name for trace in fig.data]
-        paper = next(t for t in fig.data if t.name == "paper: gpt2_small")
+        paper = next(t for t in fig.data if t.name == "paper: GPT-2 small")  # not the column key
         assert dict(zip(paper.x, paper.y, strict=True))["Github"] == pytest.approx(1.7912)
     else:
         ax = fig.axes[0]
         assert "synthetic demo data" in ax.get_title()
         names = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "table" in names and "paper: gpt3_davinci" in names
+    assert "table" in names and "paper: GPT-3 DaVinci" in names
 
 
 @pytest.mark.parametrize("backend", ["plotly", "matplotlib"])

@@ -187,3 +187,10 @@ def test_verify_files_outside_the_folder_refused(tmp_path: Path) -> None:
     _shards(tmp_path)
     with pytest.raises(sl.ManifestError, match="leave"):
         sl.verify_shards(tmp_path, files=["../val.jsonl.zst"], progress=False)
+
+
+def test_every_paper_model_has_a_reader_name() -> None:
+    names = [sl.paper_model_name(c) for c in sl.paper_bpb().columns[1:]]
+    assert names == ["GPT-2 small", "GPT-2 medium", "GPT-2 large", "GPT-2 XL",
+                     "GPT-3 Ada", "GPT-3 Babbage", "GPT-3 Curie", "GPT-3 DaVinci"]  # fmt: skip
+    assert sl.paper_model_name("demo-gpt2") == "demo-gpt2"
