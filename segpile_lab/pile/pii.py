@@ -8,6 +8,10 @@ of *look-alikes*, not a PII detector:
   ``1.2.3.4`` counts too).
 - `PHONE`: North-American style 10-digit numbers with separators, optional ``+1``:
   ``(555) 123-4567``, ``555-123-4567``, ``555.123.4567``, ``+1 555 123 4567``.
+
+`PHONE` has no literal for the regex engine to skip ahead on, so it runs only on documents
+that can hold a match (`phone_counts`): every match contains ``\\d{3}[ .-]\\d{4}``, which on
+ASCII text is `PHONE_TAIL` (Unicode ``\\d`` adds only non-ASCII digits); the others count 0.
 """
 
 from __future__ import annotations
@@ -21,6 +25,20 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 IPV4 = rf"\b{_OCTET}(?:\.{_OCTET}){{3}}\b"
 PHONE = r"(?:\+1[ .-]?)?(?:\(\d{3}\)\s?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b"
 PATTERNS = {"emails": EMAIL, "ipv4": IPV4, "phones": PHONE}
+#: in every `PHONE` match, written for ASCII text (a digit class the engine can skip ahead on)
+PHONE_TAIL = r"[0-9]{3}[ .-][0-9]{4}"
+
+
+def phone_counts(texts: pl.Series) -> pl.Series:
+    """``texts.str.count_matches(PHONE)`` (UInt32, null for null rows), running `PHONE` only on
+    the documents that are not ASCII or hold `PHONE_TAIL` (2.4x less CPU on the benchmark's
+    Pile-like text, where 8% of documents hold it)."""
+    maybe = texts.str.contains(PHONE_TAIL) | (texts.str.len_bytes() != texts.str.len_chars())
+    rows = maybe.fill_null(False).arg_true()
+    counts = pl.zeros(texts.len(), pl.UInt32, eager=True).alias(texts.name)
+    if rows.len():
+        counts = counts.scatter(rows, texts.gather(rows).str.count_matches(PHONE))
+    return counts.set(texts.is_null(), None) if texts.null_count() else counts
 
 
 def pii_counts(df: pl.DataFrame) -> pl.DataFrame:
@@ -33,8 +51,10 @@ def pii_counts(df: pl.DataFrame) -> pl.DataFrame:
         *(
             pl.col("text").str.count_matches(p).cast(pl.UInt64).alias(k)
             for k, p in PATTERNS.items()
+            if k != "phones"
         ),
-    )
+        phones=pl.col("text").map_batches(phone_counts, return_dtype=pl.UInt32).cast(pl.UInt64),
+    ).select(*keep, *PATTERNS)
     any_match = pl.sum_horizontal(*PATTERNS) > 0
     return (
         counts.group_by("subset")

@@ -66,3 +66,37 @@ def test_counts_of_batches_merge_into_the_counts_of_all(demo_path) -> None:
     parts = [pii_counts(batch) for batch in df.iter_slices(50)]
     assert len(parts) > 5
     assert_frame_equal(merge_pii_counts(parts), pii_counts(df))
+
+
+PHONE_CORNERS = [
+    "",
+    None,
+    "555-123-4567",
+    "\u0665\u0665\u0665-\u0661\u0662\u0663-\u0664\u0665\u0666\u0667",  # Arabic-Indic digits: \d
+    "\uff15\uff15\uff15 123 4567",  # fullwidth digits in the area code
+    "caf\u00e9 (555) 123-4567",  # non-ASCII elsewhere in the document
+    "x555-123-4567 and 555-123-45678",  # no word boundary: no match, though the tail is there
+    "123 4567 alone",  # the tail alone
+    "+1 555 123 4567\n" * 2_000,  # one long document
+    "digits 0123456789 but no separators",
+]
+
+
+def test_phone_prefilter_equals_the_pattern_on_every_row() -> None:
+    from audit_reference import CATALOG, demo_frame
+
+    from segpile_lab.pile.pii import PHONE, phone_counts
+
+    texts = pl.Series([*PHONE_CORNERS, *CATALOG, *demo_frame()["text"].to_list()], dtype=pl.String)
+    assert phone_counts(texts).to_list() == texts.str.count_matches(PHONE).to_list()
+    assert phone_counts(pl.Series(PHONE_CORNERS[2:5], dtype=pl.String)).to_list() == [1, 1, 1]
+
+
+@pytest.mark.shared
+def test_phone_prefilter_equals_the_pattern_on_real_documents(shared_data) -> None:
+    from audit_reference import real_frame
+
+    from segpile_lab.pile.pii import PHONE, phone_counts
+
+    texts = real_frame(shared_data)["text"]
+    assert phone_counts(texts).to_list() == texts.str.count_matches(PHONE).to_list()
