@@ -216,9 +216,49 @@ def test_exact_duplicates_hold_about_40_bytes_per_distinct_text() -> None:
     assert held.estimated_size() / held.height <= 40  # the docstring's "about 40 bytes"
 
 
+def _previous_normalisation(texts: list[str | None]) -> list[str | None]:
+    """The expression `normalized_text` was: NFC of every row, lowercase, one regex for the
+    whitespace runs, strip."""
+    every_row = pl.Series(
+        [None if t is None else unicodedata.normalize("NFC", t) for t in texts], dtype=pl.String
+    )
+    return (
+        every_row.str.to_lowercase().str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
+    ).to_list()
+
+
+def _normalised(texts: list[str | None]) -> list[str | None]:
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
+    return frame.select(normalized_text(pl.col("t")))["t"].to_list()
+
+
 def test_normalisation_of_non_ascii_rows_only_equals_nfc_of_every_row() -> None:
     texts = [*CATALOG, *demo_frame()["text"].to_list()]
-    every_row = pl.Series([unicodedata.normalize("NFC", t) for t in texts], dtype=pl.String)
-    expected = every_row.str.to_lowercase().str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
-    out = pl.DataFrame({"t": texts}).select(normalized_text(pl.col("t")))["t"]
-    assert out.to_list() == expected.to_list()
+    assert _normalised(texts) == _previous_normalisation(texts)
+
+
+WHITESPACE_CORNERS = [
+    "",
+    None,
+    " ",
+    "\n\n\n",
+    "\t\x0b\x0c\r\n ",  # every ASCII whitespace character, nothing else
+    "a\r\n\r\nb",
+    "line\n   \n\t\nline",  # lines holding only whitespace
+    "a \n b\t\tc\x0b\x0cd  ",
+    "x\x1cy\x1fz",  # separators that regex \s does not count as whitespace
+    "\u0085a\u00a0 \nb\u2003\u3000",  # Unicode whitespace beside ASCII whitespace
+    "KELVIN \u212a and \u0130stanbul",  # lowercase turns them into (partly) ASCII
+    "caf\u00e9\n\ncafe\u0301",
+    "word " * 50_000 + "\n" * 1000 + "end",  # one long document
+]
+
+
+def test_normalisation_equals_the_previous_expression_on_whitespace_corners() -> None:
+    assert _normalised(WHITESPACE_CORNERS) == _previous_normalisation(WHITESPACE_CORNERS)
+
+
+@pytest.mark.shared
+def test_normalisation_equals_the_previous_expression_on_real_documents(shared_data) -> None:
+    texts = real_frame(shared_data)["text"].to_list()
+    assert _normalised(texts) == _previous_normalisation(texts)
