@@ -11,10 +11,12 @@ Definitions (characters are Unicode code points; empty documents get null signal
   share that repeat an earlier line of the same document: (lines − distinct lines) / lines.
 - ``code_char_share``: characters from `CODE_CHARACTERS` / characters.
 
-How (same values as the regex definitions, tested against them): one byte histogram per
-document gives the ASCII letters, ASCII whitespace, code characters and UTF-8 lead bytes
-(= non-ASCII characters); words are whitespace → non-whitespace transitions in one vectorised
-pass. Only documents with non-ASCII characters run two Polars regexes (non-ASCII letters and
+How (same values as the regex definitions, tested against them): one ``bytes.translate`` pass
+over the column's bytes gives each byte its class (ASCII letter, ASCII whitespace, code
+character, UTF-8 lead byte = non-ASCII character); each class becomes a bit mask, 64 bytes per
+uint64 word, counted per document by popcount prefix sums at the document offsets, and words
+are whitespace → non-whitespace transitions in the whitespace bits (no per-document loop).
+Only documents with non-ASCII characters run two Polars regexes (non-ASCII letters and
 whitespace), and only those with non-ASCII whitespace count words by regex. Lines are split,
 stripped and counted by Polars.
 """
@@ -45,30 +47,76 @@ def _share(count: pl.Expr, total: pl.Expr) -> pl.Expr:
     return pl.when(total > 0).then(count.cast(pl.Float64) / total).otherwise(None)
 
 
+def _class_table() -> bytes:
+    """Byte → class for ``bytes.translate``: 1 ASCII letter, 2 ASCII whitespace, 3 code
+    character, 4 UTF-8 lead byte (one per non-ASCII character), 0 anything else."""
+    table = bytearray(256)
+    for cls, members in enumerate(
+        (_ASCII_LETTERS, _ASCII_SPACE, _CODE_BYTES, range(0xC0, 0x100)), start=1
+    ):
+        for byte in members:
+            table[byte] = cls
+    return bytes(table)
+
+
+_CLASSES = _class_table()
+_LETTER, _SPACE, _CODE, _LEAD = 1, 2, 3, 4
+_ONE = np.uint64(1)
+
+
+def _bit_words(mask: np.ndarray) -> np.ndarray:
+    """`mask` (bool, n) as bits, 64 per uint64 word, bit i of the whole = bit i % 64 of word
+    i // 64; zero padding, so that position n has a word too (``n // 64 + 1`` words)."""
+    packed = np.packbits(mask, bitorder="little")
+    words = np.zeros(len(packed) // 8 + 1, "<u8")
+    words.view(np.uint8)[: len(packed)] = packed
+    return words
+
+
+def _bit_at(words: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Bit `at` (int64 positions) of `_bit_words` output, as uint64 0/1."""
+    return (words[at >> 6] >> (at & 63).astype(np.uint64)) & _ONE
+
+
+def _ones_before(words: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """int64 count of set bits before each position of `at` (≤ n) in `_bit_words` output:
+    a running sum of per-word popcounts plus the popcount of the word holding the position,
+    masked below it (work ~1/64 of the bits, plus per position)."""
+    running = np.zeros(len(words) + 1, np.int64)
+    np.cumsum(np.bitwise_count(words), out=running[1:])
+    below = (_ONE << (at & 63).astype(np.uint64)) - _ONE
+    return running[at >> 6] + np.bitwise_count(words[at >> 6] & below)
+
+
 def _byte_counts(texts: pl.Series) -> pl.DataFrame:
     """Per document: ASCII ``letters``, ASCII ``spaces``, ``code`` characters, ``non_ascii``
-    characters (UTF-8 lead bytes) and ``words`` counted at ASCII whitespace only."""
+    characters (UTF-8 lead bytes) and ``words`` counted at ASCII whitespace only.
+
+    One ``bytes.translate`` pass gives each byte its class; each class becomes a bit mask
+    (`_bit_words`), counted per document by prefix sums at the document offsets. A word starts
+    at a byte that is not whitespace and follows whitespace or starts its document.
+    """
     data, offsets = utf8_buffer(texts)
-    space = data == 32
-    space |= (data - np.uint8(9)) < 5  # \t \n \v \f \r
-    word_start = np.empty_like(space)  # byte i starts a word: not space, byte i-1 space
-    if len(space):
-        word_start[0] = False
-        np.greater(space[:-1], space[1:], out=word_start[1:])
-    histograms = np.zeros((len(offsets) - 1, 256), np.int64)
-    words = np.zeros(len(offsets) - 1, np.int64)
-    for row, (start, end) in enumerate(
-        zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
-    ):
-        if start < end:
-            histograms[row] = np.bincount(data[start:end], minlength=256)
-            words[row] = np.count_nonzero(word_start[start + 1 : end]) + (not space[start])
+    classes = np.frombuffer(data.tobytes().translate(_CLASSES), np.uint8)
+    bits = {cls: _bit_words(classes == cls) for cls in (_LETTER, _SPACE, _CODE, _LEAD)}
+    counts = {cls: np.diff(_ones_before(words, offsets)) for cls, words in bits.items()}
+    space = bits[_SPACE]
+    after_space = space << _ONE  # bit i: whether byte i - 1 is whitespace …
+    after_space[1:] |= space[:-1] >> np.uint64(63)  # … across words too
+    word_starts = after_space & ~space
+    words = np.diff(_ones_before(word_starts, offsets))
+    # at a document's first byte `word_starts` looked at the byte before it (the previous
+    # document's last, or none): a word starts there when the byte is not whitespace
+    nonempty = offsets[:-1] < offsets[1:]
+    first = offsets[:-1][nonempty]
+    counted = _bit_at(word_starts, first).astype(np.int64)
+    words[nonempty] += 1 - _bit_at(space, first).astype(np.int64) - counted
     return pl.DataFrame(
         {
-            "letters": histograms[:, _ASCII_LETTERS].sum(axis=1),
-            "spaces": histograms[:, _ASCII_SPACE].sum(axis=1),
-            "code": histograms[:, _CODE_BYTES].sum(axis=1),
-            "non_ascii": histograms[:, 0xC0:].sum(axis=1),  # one lead byte per character
+            "letters": counts[_LETTER],
+            "spaces": counts[_SPACE],
+            "code": counts[_CODE],
+            "non_ascii": counts[_LEAD],
             "words": words,
         }
     )

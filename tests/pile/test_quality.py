@@ -73,3 +73,44 @@ def test_kernels_equal_the_regex_definitions_on_the_demo_sample() -> None:
 @pytest.mark.shared
 def test_kernels_equal_the_regex_definitions_on_real_pile_documents(shared_data) -> None:
     _assert_same_as_reference(real_frame(shared_data)["text"].to_list())
+
+
+def _byte_counts_by_hand(text: str | None) -> dict[str, int]:
+    """`_byte_counts`' definitions, one character at a time."""
+    text = text or ""
+    ascii_space = "\t\n\x0b\x0c\r "
+    return {
+        "letters": sum(c.isascii() and c.isalpha() for c in text),
+        "spaces": sum(c in ascii_space for c in text),
+        "code": sum(c in CODE_CHARACTERS for c in text),
+        "non_ascii": sum(ord(c) > 0x7F for c in text),
+        "words": sum(
+            c not in ascii_space and (i == 0 or text[i - 1] in ascii_space)
+            for i, c in enumerate(text)
+        ),
+    }
+
+
+def test_byte_count_kernel_equals_a_count_by_hand_at_every_word_boundary() -> None:
+    """The bit-mask prefix counts, with documents starting at every bit of a 64-bit word,
+    documents that start or end in whitespace next to ones that do not, and one long one."""
+    from segpile_lab.pile.quality import _byte_counts
+
+    texts: list[str | None] = ["", None, " ", "\n\n", "a", " a", "a ", "  \t \n", "x\n  \ny"]
+    texts += ["ab{c} d" * (n // 7) + "é " + "z" * (n % 7) for n in range(0, 140)]
+    texts += [" lead", "trail ", "", "é", "日本 語", " \u00a0 ", "f(x);\n\t\n", *CATALOG]
+    texts.append(("word; " * 30_000 + "\n" * 65) * 3)  # one long document (~540 kB)
+    expected = pl.DataFrame([_byte_counts_by_hand(t) for t in texts])
+    for shift in range(9):  # every offset of the first document within a uint64 word
+        got = _byte_counts(pl.Series(["x" * shift, *texts], dtype=pl.String))
+        assert got.slice(1).to_dicts() == expected.to_dicts(), shift
+
+
+def test_byte_count_kernel_of_an_empty_column() -> None:
+    from segpile_lab.pile.quality import _byte_counts
+
+    assert _byte_counts(pl.Series([], dtype=pl.String)).height == 0
+    assert (
+        _byte_counts(pl.Series(["", None], dtype=pl.String)).to_dicts()
+        == [dict.fromkeys(("letters", "spaces", "code", "non_ascii", "words"), 0)] * 2
+    )
