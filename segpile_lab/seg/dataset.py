@@ -54,6 +54,8 @@ class SegmentationDataset:
         synthetic: True for generated data (`segpile_lab.seg.synthetic`).
         id2label: the class names of the targets when they are not the model's own (a new
             label set for fine-tuning); None = the model's.
+        sources: a name per image (e.g. its file name) for images held in memory, which
+            `source` shows instead of ``name[index]``; None = none.
     """
 
     images: Sequence[Any]
@@ -62,10 +64,13 @@ class SegmentationDataset:
     name: str = "dataset"
     synthetic: bool = False
     id2label: dict[int, str] | None = None
+    sources: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         if len(self.images) != len(self.targets):
             raise DataError(f"{len(self.images)} images but {len(self.targets)} masks")
+        if self.sources is not None and len(self.sources) != len(self.images):
+            raise ValueError(f"{len(self.images)} images but {len(self.sources)} sources")
         if self.label_format not in ("ade20k", "index"):
             raise ValueError(f"label_format must be 'ade20k' or 'index', got {self.label_format!r}")
 
@@ -93,10 +98,12 @@ class SegmentationDataset:
         return read_mask(target, self.label_format)
 
     def source(self, index: int) -> str:
-        """The image's file name, or a short description of an in-memory image."""
+        """The image's path, its name in `sources`, or else ``name[index]``."""
         item = self.images[index]
         if isinstance(item, (str, os.PathLike)):
             return os.fspath(item)
+        if self.sources is not None:
+            return self.sources[index]
         return f"{self.name}[{index}]"
 
     def subset(self, indices: Sequence[int]) -> SegmentationDataset:
@@ -108,6 +115,7 @@ class SegmentationDataset:
             self.name,
             self.synthetic,
             self.id2label,
+            None if self.sources is None else [self.sources[i] for i in indices],
         )
 
 

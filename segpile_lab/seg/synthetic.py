@@ -45,11 +45,14 @@ def synthetic_shapes(
 
     from segpile_lab.seg.images import demo_images
 
-    photos = list(demo_images().values())
+    photos = demo_images()
+    names = list(photos)
     rng = np.random.default_rng(seed)
-    images, masks = [], []
+    images, masks, sources = [], [], []
     for _ in range(count):
-        photo = photos[int(rng.integers(len(photos)))]
+        behind = names[int(rng.integers(len(names)))]
+        photo = photos[behind]
+        sources.append(f"shapes on {behind}")
         side = int(rng.uniform(0.5, 1.0) * min(photo.size))
         left = int(rng.integers(photo.size[0] - side + 1))
         top = int(rng.integers(photo.size[1] - side + 1))
@@ -81,4 +84,5 @@ def synthetic_shapes(
         name=f"synthetic shapes (seed {seed})",
         synthetic=True,
         id2label=dict(SHAPE_CLASSES),
+        sources=sources,
     )

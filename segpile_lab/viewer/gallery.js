@@ -36,7 +36,8 @@ function render({ model, el }) {
 
   function fillSelects() {
     sort.replaceChildren();
-    for (const c of model.get("columns")) option(sort, c, c);
+    const labels = model.get("column_labels");
+    for (const c of model.get("columns")) option(sort, c, labels[c] || c);
     sort.value = model.get("sort_by");
     classes.replaceChildren();
     option(classes, "", "(any)");

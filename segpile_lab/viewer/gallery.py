@@ -175,6 +175,7 @@ class SegmentationGallery(anywidget.AnyWidget):
     total = traitlets.Int(0).tag(sync=True)
     items: traitlets.List[Any] = traitlets.List().tag(sync=True)
     columns: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    column_labels: traitlets.Dict[str, Any] = traitlets.Dict().tag(sync=True)  # for the menu
     class_names: traitlets.List[Any] = traitlets.List().tag(sync=True)
     banner = traitlets.Unicode("").tag(sync=True)
 
@@ -195,8 +196,10 @@ class SegmentationGallery(anywidget.AnyWidget):
         self._where: Any = None
         self.output = ipywidgets.Output()
         classes = sorted(set(self._frame["classes"].explode().drop_nulls().to_list()))
+        columns = sortable_columns(self._frame)
         super().__init__(
-            columns=sortable_columns(self._frame),
+            columns=columns,
+            column_labels={c: evaluation.metrics.column_label(c) for c in columns},
             class_names=classes,
             banner=_provenance(evaluation),
             page_size=page_size,

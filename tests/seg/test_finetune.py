@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from segpile_lab.seg.finetune import finetune
+from segpile_lab.seg.images import demo_images
 from segpile_lab.seg.synthetic import SHAPE_CLASSES, synthetic_shapes
 
 SMALL = {"image_size": 64, "batch_size": 4, "progress": False, "live_plot": False}
@@ -31,6 +32,15 @@ def test_synthetic_shapes_are_seeded_and_labelled(shapes):
     assert shapes.synthetic and shapes.id2label == SHAPE_CLASSES
     present = np.unique(np.concatenate([m.ravel() for m in shapes.targets]))
     assert set(present) == {0, 1, 2, 3}
+    # each image is named by the demo photo behind its shapes (the gallery's cards), and a
+    # subset keeps the names of its images
+    photos = demo_images()
+    for index in range(len(shapes)):
+        behind = shapes.source(index).removeprefix("shapes on ")
+        assert behind in photos and shapes.source(index) == f"shapes on {behind}"
+    assert shapes.subset([5, 2]).sources == [shapes.source(5), shapes.source(2)]
+    with pytest.raises(ValueError, match="8 images but 1 sources"):
+        type(shapes)(shapes.images, shapes.targets, sources=["one"])
 
 
 @pytest.mark.parametrize("mode", ["decoder", pytest.param("full", marks=pytest.mark.slow)])

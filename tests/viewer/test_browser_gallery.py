@@ -44,6 +44,12 @@ def test_gallery_pages_sorts_filters_and_opens_the_viewer(tmp_path, artifacts_di
         assert "untrained demo weights" in gallery.locator(".sg-banner").inner_text()
         first = _indices(page)
         page.screenshot(path=str(artifacts_dir / "gallery_live.png"))
+        # reader names in the sort menu, the image's own name on each card
+        options = gallery.locator(".sg-sort option").all_inner_texts()
+        assert "error rate" in options and "mean entropy (nats)" in options
+        assert [o for o in options if "_" in o] == []
+        names = gallery.locator(".sg-name").all_inner_texts()
+        assert all(name.split(" ", 1)[1].startswith("shapes on ") for name in names), names
 
         gallery.locator(".sg-next").click()
         page.wait_for_function(

@@ -36,7 +36,8 @@ def evaluation(b0):
         changed = rng.random(labels.shape) < i / 12
         targets.append(np.where(changed, (labels.astype(int) + 1) % 150, labels).astype(np.uint8))
         images.append(image)
-    data = SegmentationDataset(images, targets, name="test set")
+    names = [f"photo_{i:02d}.jpg" for i in range(11)]
+    data = SegmentationDataset(images, targets, name="test set", sources=names)
     return sl.evaluate_dataset(b0, data, thumbnail_size=64, progress=False)
 
 
@@ -69,12 +70,16 @@ def test_widget_sends_one_page_and_follows_its_controls(evaluation, b0):
     gallery.set_filter(pl.col("error_rate") > 0.5)
     assert gallery.total == (evaluation.per_image["error_rate"] > 0.5).sum()
     assert "error_rate" in gallery.columns and "mean_entropy" in gallery.columns
+    # the sort menu shows reader names; cards the image's own name, not "test set[3]"
+    assert gallery.column_labels["mean_entropy"] == "mean entropy (nats)"
+    assert gallery.column_labels["error_rate"] == "error rate"
+    assert all(item["name"] == f"photo_{item['index']:02d}.jpg" for item in gallery.items)
 
 
 def test_clicking_a_card_opens_the_viewer_below(evaluation, b0):
     gallery = SegmentationGallery(evaluation, b0, page_size=4)
     viewer = gallery.viewer(3)
-    assert isinstance(viewer, sl.SegmentationViewer) and "#3" in viewer.title
+    assert isinstance(viewer, sl.SegmentationViewer) and viewer.title == "#3 photo_03.jpg"
     gallery.selected = 3  # what a click sets
     assert len(gallery.output.outputs) == 1
 
