@@ -64,22 +64,34 @@ _LETTER, _SPACE, _CODE, _LEAD = 1, 2, 3, 4
 _ONE = np.uint64(1)
 
 
-def _bit_words(mask: np.ndarray) -> np.ndarray:
-    """`mask` (bool, n) as bits, 64 per uint64 word, bit i of the whole = bit i % 64 of word
-    i // 64; zero padding, so that position n has a word too (``n // 64 + 1`` words)."""
-    packed = np.packbits(mask, bitorder="little")
-    words = np.zeros(len(packed) // 8 + 1, "<u8")
-    words.view(np.uint8)[: len(packed)] = packed
-    return words
+_BLOCK = 1 << 20  # bytes classified at a time (a multiple of 64): scratch stays in cache
+
+
+def _class_bits(data: np.ndarray) -> dict[int, np.ndarray]:
+    """Per class of `_CLASSES`, a bit mask of the bytes in `data` (uint8, n): 64 bits per
+    uint64 word, bit i of the whole = bit i % 64 of word i // 64, zero padding so that
+    position n has a word too (``n // 64 + 1`` words). Classified a block at a time, so the
+    scratch memory (one block's classes and one mask) is reused and stays in cache."""
+    bits = {cls: np.zeros(len(data) // 64 + 1, "<u8") for cls in (_LETTER, _SPACE, _CODE, _LEAD)}
+    mask = np.empty(_BLOCK, bool)
+    for start in range(0, len(data), _BLOCK):
+        block = data[start : start + _BLOCK].tobytes().translate(_CLASSES)
+        classes = np.frombuffer(block, np.uint8)
+        for cls, words in bits.items():
+            packed = np.packbits(
+                np.equal(classes, cls, out=mask[: len(classes)]), bitorder="little"
+            )
+            words.view(np.uint8)[start // 8 : start // 8 + len(packed)] = packed
+    return bits
 
 
 def _bit_at(words: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Bit `at` (int64 positions) of `_bit_words` output, as uint64 0/1."""
+    """Bit `at` (int64 positions) of a `_class_bits` mask, as uint64 0/1."""
     return (words[at >> 6] >> (at & 63).astype(np.uint64)) & _ONE
 
 
 def _ones_before(words: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """int64 count of set bits before each position of `at` (≤ n) in `_bit_words` output:
+    """int64 count of set bits before each position of `at` (≤ n) in a `_class_bits` mask:
     a running sum of per-word popcounts plus the popcount of the word holding the position,
     masked below it (work ~1/64 of the bits, plus per position)."""
     running = np.zeros(len(words) + 1, np.int64)
@@ -93,12 +105,11 @@ def _byte_counts(texts: pl.Series) -> pl.DataFrame:
     characters (UTF-8 lead bytes) and ``words`` counted at ASCII whitespace only.
 
     One ``bytes.translate`` pass gives each byte its class; each class becomes a bit mask
-    (`_bit_words`), counted per document by prefix sums at the document offsets. A word starts
+    (`_class_bits`), counted per document by prefix sums at the document offsets. A word starts
     at a byte that is not whitespace and follows whitespace or starts its document.
     """
     data, offsets = utf8_buffer(texts)
-    classes = np.frombuffer(data.tobytes().translate(_CLASSES), np.uint8)
-    bits = {cls: _bit_words(classes == cls) for cls in (_LETTER, _SPACE, _CODE, _LEAD)}
+    bits = _class_bits(data)
     counts = {cls: np.diff(_ones_before(words, offsets)) for cls, words in bits.items()}
     space = bits[_SPACE]
     after_space = space << _ONE  # bit i: whether byte i - 1 is whitespace …

@@ -91,18 +91,24 @@ def _byte_counts_by_hand(text: str | None) -> dict[str, int]:
     }
 
 
-def test_byte_count_kernel_equals_a_count_by_hand_at_every_word_boundary() -> None:
+@pytest.mark.parametrize("block", [64, 192, 1 << 20])
+def test_byte_count_kernel_equals_a_count_by_hand_at_every_word_boundary(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The bit-mask prefix counts, with documents starting at every bit of a 64-bit word,
-    documents that start or end in whitespace next to ones that do not, and one long one."""
-    from segpile_lab.pile.quality import _byte_counts
+    documents that start or end in whitespace next to ones that do not, one long document,
+    and blocks of classified bytes (`_BLOCK`) that end inside documents."""
+    from segpile_lab.pile import quality
 
+    monkeypatch.setattr(quality, "_BLOCK", block)
     texts: list[str | None] = ["", None, " ", "\n\n", "a", " a", "a ", "  \t \n", "x\n  \ny"]
     texts += ["ab{c} d" * (n // 7) + "é " + "z" * (n % 7) for n in range(0, 140)]
     texts += [" lead", "trail ", "", "é", "日本 語", " \u00a0 ", "f(x);\n\t\n", *CATALOG]
     texts.append(("word; " * 30_000 + "\n" * 65) * 3)  # one long document (~540 kB)
+    texts += ["tail after the long one", "  "]
     expected = pl.DataFrame([_byte_counts_by_hand(t) for t in texts])
     for shift in range(9):  # every offset of the first document within a uint64 word
-        got = _byte_counts(pl.Series(["x" * shift, *texts], dtype=pl.String))
+        got = quality._byte_counts(pl.Series(["x" * shift, *texts], dtype=pl.String))
         assert got.slice(1).to_dicts() == expected.to_dicts(), shift
 
 
