@@ -24,6 +24,8 @@ LABELLED_CLASSES = 6  # classes named in the IoU figure: the rarest and the most
 def plot_class_iou_vs_frequency(evaluation: DatasetEvaluation) -> Figure:
     """Scatter of per-class IoU against the class's share of labelled pixels (log x), one
     point per class present in the ground truth; the rarest and commonest are named."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     per_class = evaluation.metrics.per_class()
     per_class = per_class.filter(per_class["target_pixels"] > 0)
     share = per_class["target_pixels"].to_numpy() / max(per_class["target_pixels"].sum(), 1)
@@ -31,6 +33,11 @@ def plot_class_iou_vs_frequency(evaluation: DatasetEvaluation) -> Figure:
     fig, ax = matplotlib_figure(6.4, 4.2)
     ax.scatter(share, iou, s=22, color="#1f77b4", alpha=0.8)
     ax.set_xscale("log")
+    # labels at 1-2-5 steps as percentages: matplotlib's own labels every minor tick of a
+    # range under a decade ("3×10⁻²4×10⁻²…"), which overlap
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{100 * value:g}%"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set(xlabel="share of labelled pixels (ground truth)", ylabel="IoU", ylim=(-0.02, 1.02))
     set_title(ax, "per-class IoU vs pixel frequency", evaluation.provenance, fontsize=10)
     order = np.argsort(share)

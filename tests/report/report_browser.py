@@ -70,6 +70,9 @@ _READABILITY = r"""() => {
     const layerOf = img => ((img.getAttribute('alt') || '').match(/, (\w+) layer;/) || [])[1];
     const categorical = new Set(['labels', 'ground_truth', 'errors', 'disagreement']);
     return {
+        // inline TeX that no MathJax typeset (only $$ display math is drawn: display_math.py)
+        tex: [...document.querySelectorAll('.jp-MarkdownOutput')]
+            .flatMap(md => md.innerText.match(/\$[A-Za-z\\][^$\n]*\$/g) || []),
         residue: ['/tmp/', 'ipykernel_', '<Figure size', 'polars.config']
             .filter(s => text.includes(s))
             .concat(/Out\s*\[\d*\]/.test(text) ? ['Out[n]'] : []),
@@ -102,7 +105,8 @@ def readability(page) -> dict[str, Any]:
     """What a reader would trip over on an open page: developer residue in the text
     (``/tmp/``, ``ipykernel_``, ``Out[n]``, a figure's text repr instead of its picture, a
     polars config object), raw reprs in what a cell showed (a DataFrame's ``shape: (r, c)``, a
-    ``{'key': …}`` dict, a third-party ``XError: …`` line outside a traceback), table cells
+    ``{'key': …}`` dict, a third-party ``XError: …`` line outside a traceback), inline TeX
+    (``$T$``) left raw in a markdown cell, table cells
     whose text is clipped, report tables
     wider than the page, each report table's declared and shown row counts, tables with
     elided ("…") rows, and viewer pictures of a continuous layer without a colour bar."""
@@ -112,6 +116,7 @@ def readability(page) -> dict[str, Any]:
 def assert_readable(found: dict[str, Any], name: str) -> None:
     assert found["residue"] == [], f"{name}: developer residue on the page: {found['residue']}"
     assert found["raw"] == [], f"{name}: raw output instead of a readable one: {found['raw']}"
+    assert found["tex"] == [], f"{name}: TeX left raw in the text: {found['tex']}"
     assert found["clipped"] == [], f"{name}: clipped table text: {found['clipped']}"
     assert found["overflowing"] == [], f"{name}: tables wider than the page: {found['overflowing']}"
     short = [t for t in found["tables"] if t["rows"] != t["declared"]]

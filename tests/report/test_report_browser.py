@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from report_browser import OfflinePage, check_page, chromium
+from report_browser import OfflinePage, check_page, chromium, readability
 
 pytestmark = pytest.mark.browser
 
@@ -43,5 +43,21 @@ def test_index_links_open_the_pages(browser, mixed_report):
         offline.page.wait_for_selector(".plotly-graph-div .main-svg", timeout=15_000)
         assert offline.page.url.endswith("/passing.html")
         assert offline.blocked == []
+    finally:
+        offline.close()
+
+
+def test_readability_finds_inline_tex_left_raw(browser, tmp_path):
+    # only $$ display math is drawn offline (report/display_math.py); "$T$" stayed as typed
+    page = tmp_path / "tex.html"
+    page.write_text(
+        "<div class='jp-MarkdownOutput'><p>divide the logits by $T$, or $\\tau$; "
+        "it costs $5 or $10</p></div><pre>code: x = $y$</pre>",
+        encoding="utf-8",
+    )
+    offline = OfflinePage(browser)
+    try:
+        offline.open(page)
+        assert readability(offline.page)["tex"] == ["$T$", "$\\tau$"]
     finally:
         offline.close()

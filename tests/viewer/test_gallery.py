@@ -108,3 +108,25 @@ def test_dataset_figures(evaluation):
     assert f"error rate vs mean confidence, Spearman ρ = {rho:.2f}" in fig.axes[0].get_title()
     assert fig.axes[0].get_xlabel() == "mean confidence per image"
     assert len(fig.axes[0].collections[0].get_offsets()) == 11
+
+
+def test_iou_figure_labels_a_range_under_a_decade_without_overlap(evaluation):
+    # 05's synthetic shapes: four classes holding 3 %-82 % of the pixels; matplotlib labelled
+    # every minor tick ("3×10⁻²4×10⁻²6×10⁻²…"), one label over the next
+    from itertools import pairwise
+    from types import SimpleNamespace
+
+    metrics = sl.SegmentationMetrics(4, id2label=dict(enumerate("abcd")))
+    truth = np.repeat(np.arange(4), [3, 6, 9, 82]).reshape(10, 10)
+    metrics.update(truth, truth)
+    fig = sl.plot_class_iou_vs_frequency(
+        SimpleNamespace(metrics=metrics, provenance=evaluation.provenance)
+    )
+    ax = fig.axes[0]
+    fig.draw_without_rendering()
+    shown = [t for t in ax.get_xticklabels(which="both") if t.get_visible() and t.get_text()]
+    low, high = ax.get_xlim()
+    shown = [t for t in shown if low <= t.get_position()[0] <= high]
+    assert [t.get_text() for t in shown] == ["5%", "10%", "20%", "50%"]
+    boxes = sorted((t.get_window_extent() for t in shown), key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in pairwise(boxes))
