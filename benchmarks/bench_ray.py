@@ -22,10 +22,12 @@ fresh run folder. BPB's Ray runs start their scorer actors and ship the model in
 ``actor_start_seconds`` times a call that does only that (one short document per actor), and
 ``steady_state_seconds`` is the run minus it (an estimate). Every Ray result is checked against
 the in-process one. Each run records wall seconds, the CPU-seconds the whole machine spent
-(``/proc/stat``: this benchmark, Ray's daemons and anyone else's jobs) and the driver's own,
-and the 1-minute load average before and after. MB/s are uncompressed megabytes (10^6 bytes)
-per second; the speed-ups are wall-time ratios; ``cores`` says how many cores each
-configuration may keep busy.
+(``/proc/stat``: this benchmark, Ray's daemons and anyone else's jobs), the driver's own, on
+Ray those of its workers and daemons (``/proc/PID/stat`` of Ray's processes), and the 1-minute
+load average before and after; ``own_cpu_seconds_per_gb`` counts this benchmark's processes
+alone (driver, Ray workers and daemons), which other people's jobs disturb less than wall
+time. MB/s are uncompressed megabytes (10^6 bytes) per second; the speed-ups are wall-time
+ratios; ``cores`` says how many cores each configuration may keep busy.
 
 Usage::
 
@@ -92,21 +94,67 @@ def machine_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def ray_cpu_seconds() -> dict[tuple[str, int], float]:
+    """CPU-seconds so far of each process of the local Ray instance this process started (its
+    descendants: another session's Ray on the same machine is not counted), by (kind, pid):
+    ``workers`` (task and actor processes) or ``daemons`` (raylet, GCS, agents, the rest)."""
+    tick, parent, seconds, command = os.sysconf("SC_CLK_TCK"), {}, {}, {}
+    for folder in Path("/proc").iterdir():
+        if not folder.name.isdigit():
+            continue
+        try:
+            text = (folder / "cmdline").read_bytes().replace(b"\0", b" ")
+            fields = (folder / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended
+            continue
+        pid = int(folder.name)
+        parent[pid], command[pid] = int(fields[1]), text.decode("utf-8", "replace")
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+    found = {}
+    for pid, cpu in seconds.items():
+        ancestor = parent.get(pid)
+        while ancestor not in (None, 0, 1, os.getpid()):
+            ancestor = parent.get(ancestor)
+        if ancestor != os.getpid() or "ray" not in command[pid]:
+            continue
+        name = command[pid].split(" ", 1)[0]
+        is_worker = name.startswith("ray::") and not name.endswith("Agent")
+        found["workers" if is_worker else "daemons", pid] = cpu
+    return found
+
+
 def timed(fn: Any) -> tuple[Any, dict[str, Any]]:
-    """`fn()`, its wall seconds, CPU-seconds (machine, this process) and load averages."""
+    """`fn()`, its wall seconds, CPU-seconds (machine, this process, Ray's processes) and load
+    averages."""
     load_before = os.getloadavg()[0]
-    machine, mine = machine_cpu_seconds(), os.times()
+    machine, mine, ray_before = machine_cpu_seconds(), os.times(), ray_cpu_seconds()
     start = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - start
-    after = os.times()
-    return result, {
+    after, ray_after = os.times(), ray_cpu_seconds()
+    row = {
         "seconds": seconds,
         "machine_cpu_seconds": machine_cpu_seconds() - machine,
         "driver_cpu_seconds": after.user - mine.user + after.system - mine.system,
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
     }
+    if ray_after:  # a Ray instance is up: its workers' and daemons' CPU during the run
+        for kind in ("workers", "daemons"):
+            row[f"ray_{kind}_cpu_seconds"] = sum(
+                cpu - ray_before.get(key, 0.0) for key, cpu in ray_after.items() if key[0] == kind
+            )
+    return result, row
+
+
+def own_cpu_seconds(row: dict[str, Any]) -> float:
+    """The CPU-seconds this benchmark's processes spent in a run: the driver, Ray's workers
+    and daemons (an in-process run: the process alone)."""
+    return (
+        row["driver_cpu_seconds"]
+        + row.get("ray_workers_cpu_seconds", 0.0)
+        + row.get("ray_daemons_cpu_seconds", 0.0)
+    )
 
 
 def start_ray(cpus: int, warm_up: Any) -> dict[str, Any]:
@@ -202,6 +250,7 @@ def audit_case(folder: Path, warm: Path, args: argparse.Namespace, total: int) -
             run = row[part]
             run["mb_per_s"] = total / 1e6 / run["seconds"]
             run["machine_cpu_seconds_per_gb"] = run["machine_cpu_seconds"] / (total / 1e9)
+            run["own_cpu_seconds_per_gb"] = own_cpu_seconds(run) / (total / 1e9)
     return rows
 
 
@@ -357,12 +406,15 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{'case':<18}{'pass MB/s':>10}{'all MB/s':>10}{'CPU-s/GB':>10}{'bpb docs/s':>12}")
+    print(
+        f"{'case':<18}{'pass MB/s':>10}{'all MB/s':>10}{'CPU-s/GB':>10}{'own':>6}{'bpb docs/s':>12}"
+    )
     for name in audit:
         a, b = audit[name], bpb["runs"][name]
         print(
             f"{name:<18}{a['shard_pass']['mb_per_s']:>10.1f}{a['end_to_end']['mb_per_s']:>10.1f}"
             f"{a['shard_pass']['machine_cpu_seconds_per_gb']:>10.1f}"
+            f"{a['shard_pass']['own_cpu_seconds_per_gb']:>6.1f}"
             f"{b.get('steady_state_documents_per_s', b['documents_per_s']):>12.2f}"
         )
     for case, part in (("audit", "shard_pass"), ("audit", "end_to_end"), ("bpb", "steady_state"),
