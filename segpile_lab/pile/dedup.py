@@ -196,15 +196,17 @@ def shingle_hashes(texts: pl.Series, words: int = SHINGLE_WORDS) -> tuple[np.nda
     starts = np.concatenate([[0], np.cumsum(lengths)])  # first word of each text
     counts = np.where(lengths >= words, lengths - words + 1, 1)
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    out = np.empty(offsets[-1], np.uint64)
+    out = window_hashes(h, lengths, _MIX[:words])  # a new array: shifted in place below
     short = np.flatnonzero(lengths < words)
-    in_long = np.ones(len(out), bool)
-    in_long[offsets[short]] = False
-    out[in_long] = window_hashes(h, lengths, _MIX[:words])
-    for k in range(1, words):  # texts of k < words words: one shingle of all of them
-        of_k = short[lengths[short] == k]
-        out[offsets[of_k]] = sum(h[starts[of_k] + i] * _MIX[i] for i in range(k))
-    return out >> np.uint64(32), offsets
+    if short.size:  # texts of k < words words: one shingle of all of them
+        long_windows, out = out, np.empty(offsets[-1], np.uint64)
+        in_long = np.ones(len(out), bool)
+        in_long[offsets[short]] = False
+        out[in_long] = long_windows
+        for k in range(1, words):
+            of_k = short[lengths[short] == k]
+            out[offsets[of_k]] = sum(h[starts[of_k] + i] * _MIX[i] for i in range(k))
+    return np.right_shift(out, np.uint64(32), out=out), offsets
 
 
 def shingle_sets(texts: pl.Series, words: int = SHINGLE_WORDS) -> list[np.ndarray]:
