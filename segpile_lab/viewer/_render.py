@@ -311,6 +311,15 @@ def _gradient_css(layer: str) -> str:
     return f"linear-gradient(to right, {stops})"
 
 
+def _look_alike(row: dict) -> str:
+    """`` ≈ other, names`` after a class whose colour reads as theirs (_stats.mark_look_alikes)."""
+    names = row.get("look_alike") or []
+    if not names:
+        return ""
+    words = html.escape(", ".join(names))
+    return f"<span style='color:#666;font-size:11px'> &asymp; {words}</span>"
+
+
 def _class_rows(rows: list[dict], extra: list[str]) -> list[str]:
     out = []
     for row in rows[:LEGEND_ROWS]:
@@ -318,7 +327,8 @@ def _class_rows(rows: list[dict], extra: list[str]) -> list[str]:
         cells = "".join(f"<td>{_pct(row.get(key))}</td>" for key in extra)
         out.append(
             f"<tr><td style='background:rgb({r},{g},{b});width:14px'></td>"
-            f"<td>{html.escape(row['name'])}</td><td>{row['share']:.1%}</td>{cells}</tr>"
+            f"<td>{html.escape(row['name'])}{_look_alike(row)}</td><td>{row['share']:.1%}</td>"
+            f"{cells}</tr>"
         )
     more = len(rows) - LEGEND_ROWS
     if more > 0:

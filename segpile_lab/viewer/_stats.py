@@ -12,6 +12,13 @@ from typing import Any
 import numpy as np
 
 IGNORE_INDEX = 255
+# CIE94 colour difference (ΔE*94, graphic arts) under which two legend swatches read as one
+# colour. The official ADE20K palette (CSAIL semseg = mmseg; Hugging Face's demos) gives road
+# and skyscraper the same grey and steps many saturated hues by 10 RGB levels (box 0,255,20 vs
+# bottle 0,255,10: ΔE94 0.2; swivel chair 10,0,255 vs sconce 0,41,255: 3.9); wall 120,120,120
+# vs road 140,140,140 (7.8) stays apart. The legend names the look-alikes instead of changing
+# the palette that every other tool draws.
+LOOK_ALIKE_DELTA_E = 5.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,45 @@ def confusion_matrix(
     return counts.reshape(num_classes, num_classes)
 
 
+def cielab(rgb: np.ndarray) -> np.ndarray:
+    """`(N, 3)` sRGB colours (0..255) as CIELAB `(N, 3)` (D65 white; L* 0..100)."""
+    c = np.asarray(rgb, dtype=np.float64).reshape(-1, 3) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    to_xyz = np.array(
+        [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]
+    )
+    xyz = linear @ to_xyz.T / np.array([0.95047, 1.0, 1.08883])
+    delta = 6 / 29
+    f = np.where(xyz > delta**3, np.cbrt(xyz), xyz / (3 * delta**2) + 4 / 29)
+    return np.stack(
+        [116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1
+    )
+
+
+def delta_e94(lab: np.ndarray) -> np.ndarray:
+    """`(N, N)` CIE94 differences (graphic-arts weights) between the CIELAB colours `lab`
+    `(N, 3)`; each pair's smaller value of the two directions, so the matrix is symmetric."""
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    d_l = lab[:, None, 0] - lab[None, :, 0]
+    d_c = chroma[:, None] - chroma[None, :]
+    d_ab2 = (lab[:, None, 1] - lab[None, :, 1]) ** 2 + (lab[:, None, 2] - lab[None, :, 2]) ** 2
+    d_h2 = np.maximum(d_ab2 - d_c**2, 0.0)
+    reference = chroma[:, None]  # the first colour's chroma weights the pair
+    d = np.sqrt(d_l**2 + (d_c / (1 + 0.045 * reference)) ** 2 + d_h2 / (1 + 0.015 * reference) ** 2)
+    return np.minimum(d, d.T)
+
+
+def mark_look_alikes(rows: list[dict]) -> list[dict]:
+    """Add ``look_alike`` to each legend row: the names of the other rows whose colour is
+    within `LOOK_ALIKE_DELTA_E` of its own (empty when none), in row order."""
+    if not rows:
+        return rows
+    close = delta_e94(cielab(np.array([row["color"] for row in rows]))) < LOOK_ALIKE_DELTA_E
+    for i, row in enumerate(rows):
+        row["look_alike"] = [rows[j]["name"] for j in np.flatnonzero(close[i]) if j != i]
+    return rows
+
+
 def class_table(
     labels: np.ndarray,
     confidence: np.ndarray,
@@ -84,8 +130,8 @@ def class_table(
     """One JSON-able row per class that is predicted (or present in the truth), sorted by share.
 
     Row keys: ``id``, ``name``, ``color`` (``[r, g, b]``), ``pixels``, ``share`` (0..1 of all
-    pixels), ``mean_confidence`` (None when not predicted) and, with ground truth, ``iou``
-    (None when the class is in neither map's labelled pixels).
+    pixels), ``mean_confidence`` (None when not predicted), ``look_alike`` (`mark_look_alikes`)
+    and, with ground truth, ``iou`` (None when the class is in neither map's labelled pixels).
     """
     num_classes = len(names)
     flat = labels.reshape(-1).astype(np.int64)
@@ -117,14 +163,15 @@ def class_table(
             row["iou"] = None if np.isnan(iou[cid]) else float(iou[cid])
         rows.append(row)
     rows.sort(key=lambda r: (-r["pixels"], r["id"]))
-    return rows
+    return mark_look_alikes(rows)
 
 
 def truth_table(
     ground_truth: np.ndarray, names: list[str], palette: np.ndarray, *, ignore_index: int
 ) -> list[dict]:
     """The ground-truth layer's legend: one row per annotated class, largest first, with keys
-    ``id``, ``name``, ``color``, ``pixels`` and ``share`` (of the labelled pixels, 0..1)."""
+    ``id``, ``name``, ``color``, ``pixels``, ``share`` (of the labelled pixels, 0..1) and
+    ``look_alike`` (`mark_look_alikes`)."""
     labelled = ground_truth[ground_truth != ignore_index].astype(np.int64)
     pixels = np.bincount(labelled, minlength=len(names))
     total = max(int(labelled.size), 1)
@@ -139,4 +186,4 @@ def truth_table(
         for cid in np.flatnonzero(pixels)
     ]
     rows.sort(key=lambda r: (-r["pixels"], r["id"]))
-    return rows
+    return mark_look_alikes(rows)

@@ -248,10 +248,17 @@ function render({ model, el: root }) {
     });
   }
 
+  // classes whose palette colours read as one (_stats.mark_look_alikes), after the name
+  function lookAlike(row) {
+    const names = row.look_alike || [];
+    return names.length ? [el("span", { className: "sv-look-alike", text: ` ≈ ${names.join(", ")}`,
+      title: "nearly the same colour in the picture (official palette)" })] : [];
+  }
+
   function classRow(row, extra, sel) {
     const tr = el("tr", { className: "sv-legend-row", "data-class-id": String(row.id) }, [
       el("td", {}, [swatch(row.color)]),
-      el("td", { text: row.name }),
+      el("td", { text: row.name }, lookAlike(row)),
       el("td", { text: pct(row.share) }),
     ].concat(extra.map((k) => el("td", { text: pct(row[k]) }))));
     if (sel >= 0) tr.classList.add(row.id === sel ? "sv-selected" : "sv-faded");

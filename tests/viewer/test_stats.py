@@ -98,3 +98,46 @@ def test_the_viewer_imports_without_torch():
 
     code = "import sys, segpile_lab.viewer.widget; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_legend_names_classes_whose_official_colours_look_alike():
+    # the official ADE20K palette (CSAIL semseg = mmseg's ADE20KDataset): road and skyscraper
+    # share 140,140,140; box 0,255,20 and bottle 0,255,10 differ by ΔE 1; pot and wall do not
+    from segpile_lab.seg.ade20k import ADE20K
+
+    names = [ADE20K.id2label[i] for i in range(150)]
+    ids = {name: i for i, name in enumerate(names)}
+    assert ADE20K.palette[ids["road"]].tolist() == ADE20K.palette[ids["skyscraper"]].tolist()
+    pred = np.array([[ids["road"], ids["skyscraper"], ids["box"], ids["bottle"], ids["pot"],
+                      ids["wall"]]])  # fmt: skip
+    rows = {r["name"]: r for r in class_table(pred, np.ones(pred.shape), names, ADE20K.palette)}
+    assert rows["road"]["look_alike"] == ["skyscraper"]
+    assert rows["skyscraper"]["look_alike"] == ["road"]
+    assert rows["box"]["look_alike"] == ["bottle"] and rows["bottle"]["look_alike"] == ["box"]
+    assert rows["pot"]["look_alike"] == [] and rows["wall"]["look_alike"] == []
+    # the exported page's legend says so after the name (the widget's viewer.js alike)
+    from segpile_lab.viewer._render import _class_rows
+
+    page = "".join(_class_rows(list(rows.values()), []))
+    assert "road<span style='color:#666;font-size:11px'> &asymp; skyscraper</span>" in page
+    assert "<td>pot</td>" in page
+
+
+def test_cielab_matches_published_values():
+    from segpile_lab.viewer._stats import cielab
+
+    # sRGB → CIELAB (D65) reference values: white, black, pure red, pure blue
+    lab = cielab(np.array([[255, 255, 255], [0, 0, 0], [255, 0, 0], [0, 0, 255]]))
+    expected = [[100, 0, 0], [0, 0, 0], [53.24, 80.09, 67.20], [32.30, 79.19, -107.86]]
+    assert lab == pytest.approx(np.array(expected), abs=0.05)
+
+
+def test_delta_e94_by_hand():
+    from segpile_lab.viewer._stats import delta_e94
+
+    # greys: lightness alone (10); a chroma step of 10 at C* = 100 weighs 10 / (1 + 0.045·100)
+    lab = np.array([[50.0, 0, 0], [60.0, 0, 0], [50.0, 100, 0], [50.0, 90, 0]])
+    d = delta_e94(lab)
+    assert d[0, 1] == pytest.approx(10.0) and d[1, 0] == pytest.approx(10.0)
+    assert d[2, 3] == pytest.approx(10 / 5.5) and d[3, 2] == pytest.approx(10 / 5.5)
+    assert np.diag(d) == pytest.approx(np.zeros(4))
