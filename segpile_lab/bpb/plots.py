@@ -236,7 +236,9 @@ def thin_labels(
 
 
 def plot_loss_by_position(result: BPBResult, *, backend: Backend = "plotly") -> AnyFigure:
-    """Mean NLL (bits per token) by position in the window: how loss falls with more context."""
+    """Mean NLL (bits per token) by position in the window: how loss falls with more context.
+    The y axis starts at 0, so an untrained model's flat line (near log2 of its vocabulary)
+    reads as flat rather than as noise blown up to fill the plot."""
     check_backend(backend)
     table = result.loss_by_position
     title = provenance_title("Loss by token position in the window", result.provenance)
@@ -246,11 +248,13 @@ def plot_loss_by_position(result: BPBResult, *, backend: Backend = "plotly") -> 
         fig = px.line(table, x="position", y="mean_nll_bits", color="scorer", title=title)
         fig.update_layout(xaxis_title="position (tokens of context)",
                           yaxis_title="mean NLL (bits per token)")  # fmt: skip
+        fig.update_yaxes(rangemode="tozero")
         return fig
     fig, ax = matplotlib_figure(9.0, 4.5)
     for name in table["scorer"].unique(maintain_order=True) if table.height else []:
         part = table.filter(pl.col("scorer") == name)
         ax.plot(part["position"], part["mean_nll_bits"], label=literal(name))
+    ax.set_ylim(bottom=0)
     _finish(ax, title, "position (tokens of context)", "mean NLL (bits per token)")
     return fig
 

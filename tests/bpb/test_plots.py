@@ -141,3 +141,17 @@ def test_thin_labels_drops_labels_that_would_overlap():
     # spans 2 and 1: (1.01, 1) is 0.005 of the x span from (1, 1); the others are far apart
     assert plots.thin_labels(x, y, list("abcde")) == ["a", "", "c", "d", "e"]
     assert plots.thin_labels([], [], []) == []
+
+
+@pytest.mark.parametrize("backend", ["plotly", "matplotlib"])
+def test_loss_by_position_starts_at_zero(result, backend):
+    # an untrained LM's flat line near 8 bits/token drew as noise filling 7.92-8.10 (page 04)
+    from dataclasses import replace
+
+    flat = pl.DataFrame({"scorer": "lm", "position": range(64),
+                         "mean_nll_bits": [8.0 + 0.05 * (-1) ** i for i in range(64)]})  # fmt: skip
+    fig = plots.plot_loss_by_position(replace(result, loss_by_position=flat), backend=backend)
+    if backend == "plotly":
+        assert fig.layout.yaxis.rangemode == "tozero"
+    else:
+        assert fig.axes[0].get_ylim()[0] == 0
