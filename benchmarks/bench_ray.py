@@ -22,12 +22,13 @@ fresh run folder. BPB's Ray runs start their scorer actors and ship the model in
 ``actor_start_seconds`` times a call that does only that (one short document per actor), and
 ``steady_state_seconds`` is the run minus it (an estimate). Every Ray result is checked against
 the in-process one. Each run records wall seconds, the CPU-seconds the whole machine spent
-(``/proc/stat``: this benchmark, Ray's daemons and anyone else's jobs), the driver's own, on
-Ray those of its workers and daemons (``/proc/PID/stat`` of Ray's processes), and the 1-minute
-load average before and after; ``own_cpu_seconds_per_gb`` counts this benchmark's processes
-alone (driver, Ray workers and daemons), which other people's jobs disturb less than wall
-time. MB/s are uncompressed megabytes (10^6 bytes) per second; the speed-ups are wall-time
-ratios; ``cores`` says how many cores each configuration may keep busy.
+(``/proc/stat``: this benchmark, Ray's daemons and anyone else's jobs), the driver's own, for
+the audit on Ray those of its workers and daemons (``/proc/PID/stat`` of Ray's processes), and
+the 1-minute load average before and after; the audit's ``own_cpu_seconds_per_gb`` counts
+this benchmark's processes alone (driver, Ray workers and daemons), which other people's jobs
+disturb less than wall time. MB/s are uncompressed megabytes (10^6 bytes) per second; the
+speed-ups are wall-time ratios; ``cores`` says how many cores each configuration may keep
+busy.
 
 Usage::
 
@@ -123,15 +124,19 @@ def ray_cpu_seconds() -> dict[tuple[str, int], float]:
     return found
 
 
-def timed(fn: Any) -> tuple[Any, dict[str, Any]]:
-    """`fn()`, its wall seconds, CPU-seconds (machine, this process, Ray's processes) and load
-    averages."""
+def timed(fn: Any, ray_processes: bool = False) -> tuple[Any, dict[str, Any]]:
+    """`fn()`, its wall seconds, CPU-seconds (machine, this process and, with `ray_processes`,
+    the Ray instance's workers and daemons) and load averages. Ray processes that end during
+    the call are not counted (their time is lost with them): the audit's workers live on, BPB's
+    actors are killed at the end of each call, so BPB's rows go without."""
     load_before = os.getloadavg()[0]
-    machine, mine, ray_before = machine_cpu_seconds(), os.times(), ray_cpu_seconds()
+    ray_before = ray_cpu_seconds() if ray_processes else {}
+    machine, mine = machine_cpu_seconds(), os.times()
     start = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - start
-    after, ray_after = os.times(), ray_cpu_seconds()
+    after = os.times()
+    ray_after = ray_cpu_seconds() if ray_processes else {}
     row = {
         "seconds": seconds,
         "machine_cpu_seconds": machine_cpu_seconds() - machine,
@@ -220,6 +225,8 @@ def audit_child(folder: Path, warm: Path, sample: int) -> dict[str, Any]:
 
 
 def audit_case(folder: Path, warm: Path, args: argparse.Namespace, total: int) -> dict[str, Any]:
+    import ray
+
     import segpile_lab as sl
     from segpile_lab.distributed.audit import read_shards_on_ray
 
@@ -233,10 +240,12 @@ def audit_case(folder: Path, warm: Path, args: argparse.Namespace, total: int) -
         _, shard_pass = timed(
             lambda t=tmp: read_shards_on_ray(
                 folder, run_dir=t / "pass", sample_per_subset=args.sample, progress=False
-            )
+            ),
+            ray_processes=True,
         )
         on_ray, end_to_end = timed(
-            lambda t=tmp: sl.audit_pile(folder, engine="ray", run_dir=t / "all", **options)
+            lambda t=tmp: sl.audit_pile(folder, engine="ray", run_dir=t / "all", **options),
+            ray_processes=True,
         )
         rows[f"ray_{workers}_worker{'s' * (workers > 1)}"] = setup | {
             "shard_pass": shard_pass,
@@ -245,6 +254,7 @@ def audit_case(folder: Path, warm: Path, args: argparse.Namespace, total: int) -
             "cores": f"{workers} worker(s) of 1 CPU; the driver merges and runs the text "
             "audits of the sample",
         }
+    ray.shutdown()  # no idle Ray in the next runs' CPU-seconds
     for row in rows.values():
         for part in ("shard_pass", "end_to_end"):
             run = row[part]
