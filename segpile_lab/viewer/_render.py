@@ -26,13 +26,13 @@ from segpile_lab.seg.layers import (
     colormap_stops,
 )
 from segpile_lab.viewer._data import UNTRAINED_BANNER, Panel, ViewerData
+from segpile_lab.viewer._stats import LEGEND_ROWS
 
 # drawing constants shared with viewer.js (sent in the widget's meta)
 DISAGREE_DIM = 0.45
 OUTSIDE_SELECTION_DIM = 0.35
 MAX_STATIC_WIDTH = 960
 MIN_STATIC_WIDTH = 420
-LEGEND_ROWS = 12
 # photos barely compress: a low zlib level spends far less time than optimize=True
 PNG_COMPRESS_LEVEL = 3
 # the HTML fallback saved in notebooks carries a JPEG: ~5x smaller than the PNG of a photo

@@ -19,6 +19,7 @@ IGNORE_INDEX = 255
 # vs road 140,140,140 (7.8) stays apart. The legend names the look-alikes instead of changing
 # the palette that every other tool draws.
 LOOK_ALIKE_DELTA_E = 5.0
+LEGEND_ROWS = 12  # rows of a static legend (the largest classes); look-alikes are sought there
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,15 @@ def delta_e94(lab: np.ndarray) -> np.ndarray:
 
 
 def mark_look_alikes(rows: list[dict]) -> list[dict]:
-    """Add ``look_alike`` to each legend row: the names of the other rows whose colour is
-    within `LOOK_ALIKE_DELTA_E` of its own (empty when none), in row order."""
-    if not rows:
-        return rows
-    close = delta_e94(cielab(np.array([row["color"] for row in rows]))) < LOOK_ALIKE_DELTA_E
+    """Add ``look_alike`` to each legend row: among the first `LEGEND_ROWS` rows (the largest
+    classes, which a reader compares), the names of the others whose colour is within
+    `LOOK_ALIKE_DELTA_E` of its own, in row order; empty for the rest. (Against every row,
+    the official palette pairs nearly every class of a busy picture with a tiny one.)"""
+    top = rows[:LEGEND_ROWS]
+    close = delta_e94(cielab(np.array([r["color"] for r in top]).reshape(-1, 3)))
     for i, row in enumerate(rows):
-        row["look_alike"] = [rows[j]["name"] for j in np.flatnonzero(close[i]) if j != i]
+        near = close[i] < LOOK_ALIKE_DELTA_E if i < len(top) else np.zeros(len(top), bool)
+        row["look_alike"] = [top[j]["name"] for j in np.flatnonzero(near) if j != i]
     return rows
 
 

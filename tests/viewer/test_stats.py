@@ -141,3 +141,22 @@ def test_delta_e94_by_hand():
     assert d[0, 1] == pytest.approx(10.0) and d[1, 0] == pytest.approx(10.0)
     assert d[2, 3] == pytest.approx(10 / 5.5) and d[3, 2] == pytest.approx(10 / 5.5)
     assert np.diag(d) == pytest.approx(np.zeros(4))
+
+
+def test_look_alikes_are_sought_among_the_largest_classes_only():
+    # a busy untrained picture predicts ~100 classes: against all of them nearly every row
+    # had a look-alike; only the legend's first LEGEND_ROWS rows are compared
+    from segpile_lab.seg.ade20k import ADE20K
+    from segpile_lab.viewer._stats import LEGEND_ROWS
+
+    names = [ADE20K.id2label[i] for i in range(150)]
+    road, skyscraper = names.index("road"), names.index("skyscraper")
+    others = [i for i in range(13) if i != road][: LEGEND_ROWS - 2]  # 10 classes, 10 px each
+    pred = np.array([road] * 20 + [i for i in others for _ in range(10)] + [skyscraper] * 5)
+    rows = class_table(pred[None], np.ones((1, pred.size)), names, ADE20K.palette)
+    assert [r["name"] for r in rows][LEGEND_ROWS - 1] == "skyscraper"  # the 12th row: compared
+    assert "skyscraper" in rows[0]["look_alike"]
+    pred = np.concatenate([pred[:-5], [12] * 6, [skyscraper] * 5])  # one class more above it
+    rows = class_table(pred[None], np.ones((1, pred.size)), names, ADE20K.palette)
+    assert [r["name"] for r in rows][LEGEND_ROWS] == "skyscraper"  # the 13th row: not shown
+    assert rows[LEGEND_ROWS]["look_alike"] == [] and "skyscraper" not in rows[0]["look_alike"]
