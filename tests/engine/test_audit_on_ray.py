@@ -65,6 +65,7 @@ def test_rerun_skips_completed_units_and_redoes_changed_ones(
     err = capsys.readouterr().err
     assert "4 of 5 units already complete" in err and "1 stored units were stale" in err
     assert_same_audit(sl.audit_pile(shards, sample_per_subset=3, progress=False), rerun)
+    assert not list((run / "units").glob(".*"))  # the replaced unit left nothing behind
 
     sl.audit_pile(shards, sample_per_subset=3, seed=1, engine="ray", run_dir=run, progress=False)
     assert "5 stored units were stale" in capsys.readouterr().err  # another seed: all redone
