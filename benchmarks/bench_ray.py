@@ -249,7 +249,9 @@ def audit_case(folder: Path, warm: Path, args: argparse.Namespace, total: int) -
     rows = {"in_process": row | {"cores": os.cpu_count()}}
     rows["in_process_1_cpu"] = audit_child(folder, warm, args.sample, args.repeats) | {"cores": 1}
     for workers in (1, 2):
-        tmp = Path(tempfile.mkdtemp(prefix="bench-ray-"))
+        tmp = Path(
+            tempfile.mkdtemp(prefix="bench-ray-", dir=folder.parent)
+        )  # removed with the data
         setup = start_ray(workers, lambda: sl.audit_pile(warm, engine="ray", **options))
         shard_pass = fastest(
             args.repeats,
@@ -313,7 +315,7 @@ def bpb_case(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     rows["in_process_1_cpu"] = row | {"cores": 1, "torch_threads": 1}
     short = [text[:200] for text in warm["text"].to_list()]
     for workers in (1, 2):
-        tmp = Path(tempfile.mkdtemp(prefix="bench-ray-bpb-"))
+        tmp = Path(tempfile.mkdtemp(prefix="bench-ray-bpb-", dir=folder.parent))
         setup = start_ray(
             workers,
             lambda: sl.evaluate_bpb(warm, scorer, bootstrap=0, engine="ray", progress=False),
