@@ -249,9 +249,7 @@ def audit_case(folder: Path, warm: Path, args: argparse.Namespace, total: int) -
     rows = {"in_process": row | {"cores": os.cpu_count()}}
     rows["in_process_1_cpu"] = audit_child(folder, warm, args.sample, args.repeats) | {"cores": 1}
     for workers in (1, 2):
-        tmp = Path(
-            tempfile.mkdtemp(prefix="bench-ray-", dir=folder.parent)
-        )  # removed with the data
+        tmp = Path(tempfile.mkdtemp(prefix="bench-ray-", dir=folder.parent))  # goes with the data
         setup = start_ray(workers, lambda: sl.audit_pile(warm, engine="ray", **options))
         shard_pass = fastest(
             args.repeats,
