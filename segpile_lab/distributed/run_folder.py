@@ -1,8 +1,8 @@
 """A run folder: one sub-folder per completed unit, written atomically, checked on reuse.
 
 Layout: ``<run_dir>/units/<key>/`` holds the unit's result, ``meta.json`` (JSON values) and one
-Parquet file per frame (uncompressed: writing is then ~4× cheaper than zstd, which matters when
-a shard's sample is a large part of the shard), plus ``done.json`` with the unit's identity (its
+Parquet file per frame (uncompressed: cheaper to write than zstd, which matters when a shard's
+sample is a large part of the shard), plus ``done.json`` with the unit's identity (its
 input's path, size and modification time or checksum, and every parameter that changes the
 result). A unit folder is built under a temporary name and renamed into place (a stale one is
 renamed away first), so a folder with its final name is always complete, whatever kill or

@@ -31,8 +31,8 @@ PHONE_TAIL = r"[0-9]{3}[ .-][0-9]{4}"
 
 def phone_counts(texts: pl.Series) -> pl.Series:
     """``texts.str.count_matches(PHONE)`` (UInt32, null for null rows), running `PHONE` only on
-    the documents that are not ASCII or hold `PHONE_TAIL` (2.4x less CPU on the benchmark's
-    Pile-like text, where 8% of documents hold it)."""
+    the documents that are not ASCII or hold `PHONE_TAIL` (few documents do; the PII
+    stage's speed is in ``benchmarks/results/pile_audit.json``)."""
     maybe = texts.str.contains(PHONE_TAIL) | (texts.str.len_bytes() != texts.str.len_chars())
     rows = maybe.fill_null(False).arg_true()
     counts = pl.zeros(texts.len(), pl.UInt32, eager=True).alias(texts.name)

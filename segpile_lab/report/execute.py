@@ -25,7 +25,7 @@ _USE_IPC = os.name == "posix"
 # Ray's) goes to this file in the working folder, not to the terminal of `segpile-lab report`
 KERNEL_LOG = "kernel.log"
 # seconds a kernel has to exit after the shutdown request (half of it) before SIGTERM: a kernel
-# that ran local Ray stops it first (distributed/_ray.py), ~1-2 s on a busy 2-core machine
+# that ran local Ray stops it first (distributed/_ray.py), which takes a few seconds
 SHUTDOWN_WAIT_S = 20.0
 
 
