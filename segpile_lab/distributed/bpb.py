@@ -1,13 +1,13 @@
 """BPB scoring on Ray: balanced batches of documents, one scorer actor per CPU or GPU.
 
-The documents are cut, in order, into contiguous batches of about `UNIT_BYTES` UTF-8 bytes
-(a document is never split), so units cost about the same and their identity does not depend
-on the cluster's size. Each actor receives the scorer once (a model is loaded or unpickled
-once per actor; with a CUDA scorer each actor holds one GPU, ``num_gpus=1``, and sees it as
-``cuda:0``). A unit's `DocumentScores` are stored in the run folder by its actor; the merge
-concatenates the per-document NLL and token counts in document order and adds the
-per-position sums, so `evaluate_bpb` builds the same per-document frame, subset table and
-bootstrap intervals as in one process.
+The documents are cut, in order, into contiguous batches of nearly equal UTF-8 bytes, at most
+about `UNIT_BYTES` each (a document is never split), so units cost about the same, the last one
+is no stray remainder, and their identity does not depend on the cluster's size. Each actor
+receives the scorer once (a model is loaded or unpickled once per actor; with a CUDA scorer
+each actor holds one GPU, ``num_gpus=1``, and sees it as ``cuda:0``). A unit's `DocumentScores`
+are stored in the run folder by its actor; the merge concatenates the per-document NLL and
+token counts in document order and adds the per-position sums, so `evaluate_bpb` builds the
+same per-document frame, subset table and bootstrap intervals as in one process.
 
 Driver memory: the texts being scored (as in-process) and their per-document scores (what
 the bootstrap needs), read back from the run folder unit by unit.
@@ -16,6 +16,7 @@ the bootstrap needs), read back from the run folder unit by unit.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -53,27 +54,35 @@ def scorer_identity(scorer: Scorer) -> dict[str, Any]:
 
 
 def bpb_units(texts: Sequence[str], scorer: Scorer, *, unit_bytes: int | None = None) -> list[Unit]:
-    """Contiguous batches of `texts` of about `unit_bytes` bytes each (default `UNIT_BYTES`);
-    a unit's identity is its position, its texts' SHA-256 and the scorer's identity."""
+    """`texts` cut, in order, into ``ceil(total bytes / unit_bytes)`` contiguous batches of
+    nearly equal UTF-8 bytes (default `UNIT_BYTES`). A document is never split: each cut falls
+    on the document boundary nearest its share of the bytes, so a long document can make its
+    batch larger and a batch can vanish. A unit's identity is its position, its texts' SHA-256
+    and the scorer's identity."""
+    if not texts:
+        return []
     unit_bytes = unit_bytes or UNIT_BYTES
-    sizes = [len(t.encode("utf-8")) for t in texts]
+    ends = np.cumsum([len(t.encode("utf-8")) for t in texts], dtype=np.int64)
+    total = int(ends[-1])
+    count = max(1, -(-total // unit_bytes))
+    targets = np.arange(1, count, dtype=np.int64) * total // count
+    after = np.minimum(np.searchsorted(ends, targets), len(texts) - 1)  # first end >= target
+    before_end = np.where(after > 0, ends[np.maximum(after - 1, 0)], 0)
+    cuts = np.where(ends[after] - targets <= targets - before_end, after + 1, after)
+    bounds = sorted({0, len(texts), *cuts.tolist()})
     who = scorer_identity(scorer)
-    units, start = [], 0
-    while start < len(texts):
-        stop, size = start, 0
-        while stop < len(texts) and (stop == start or size + sizes[stop] <= unit_bytes):
-            size += sizes[stop]
-            stop += 1
+    units = []
+    for start, stop in itertools.pairwise(bounds):
         digest = hashlib.sha256()
         for text in texts[start:stop]:
             data = text.encode("utf-8")
             digest.update(len(data).to_bytes(8, "little") + data)
+        size = int(ends[stop - 1] - (ends[start - 1] if start else 0))
         identity = {
             "unit": UNIT_VERSION, "scorer": who, "first": start, "documents": stop - start,
             "bytes": size, "sha256": digest.hexdigest(),
         }  # fmt: skip
         units.append(Unit(f"{scorer.name}/{start}", identity, size, list(texts[start:stop])))
-        start = stop
     return units
 
 
@@ -178,7 +187,7 @@ def score_on_ray(
         try:
             run_units(
                 units, submit, folder=folder, on_result=merge.add, slots=2 * count,
-                desc=f"BPB {scorer.name} (ray)", progress=progress,
+                desc=f"BPB {scorer.name} (ray)", progress=progress, actor_tasks=True,
             )  # fmt: skip
         finally:
             for actor in pool:

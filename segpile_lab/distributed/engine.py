@@ -59,6 +59,7 @@ def run_units(
     slots: int,
     desc: str,
     progress: bool | None = None,
+    actor_tasks: bool = False,
 ) -> RunSummary:
     """Run `units` on Ray, at most `slots` at once; `on_result(index, stored)` sees each unit
     once, from `folder`: stored ones first (in unit order), then computed ones as they finish.
@@ -66,6 +67,8 @@ def run_units(
     `submit(unit, handle, slot)` starts one unit and returns its Ray reference; the task
     returns ``handle.keep(unit, result)`` (None when it stored the unit itself). Ctrl-C (or any
     error) cancels what is still running; every unit stored before stays for the next run.
+    With `actor_tasks` (the references are actor method calls, which Ray cannot force-cancel)
+    the queued calls are cancelled and the caller kills its actors to stop the running ones.
 
     Raises:
         The `SegpileError` a unit raised (e.g. a damaged shard in strict mode), unwrapped.
@@ -124,7 +127,7 @@ def run_units(
                     bar.set_postfix_str(f"{done}/{len(todo)} units")
         except BaseException as exc:
             for ref in pending:
-                ray.cancel(ref, force=True)
+                ray.cancel(ref, force=not actor_tasks)
             if isinstance(exc, KeyboardInterrupt):
                 print(
                     f"\n{desc}: interrupted; {skipped + done} of {len(units)} units are complete "

@@ -14,12 +14,13 @@ pytest.importorskip("ray", reason="the Ray tests need the 'ray' extra (pip insta
 
 @pytest.fixture(scope="session")
 def ray_session() -> Iterator[None]:
-    """A local Ray instance with 2 CPUs, shared by every test of the session."""
+    """A local Ray instance with 2 CPUs and 2 logical GPUs (Ray schedules them; no hardware
+    behind them), shared by every test of the session."""
     import ray
 
     for attempt in range(5):  # Ray waits 30 s for its node; a busy 2-core machine may need more
         try:
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False)
             break
         except Exception:
             ray.shutdown()

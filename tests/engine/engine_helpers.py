@@ -1,4 +1,5 @@
-"""Helpers of the engine tests: a damaged shard, and unit tasks that fail on purpose.
+"""Helpers of the engine tests: a damaged shard, unit tasks that fail on purpose, and a BPB
+scorer that says where it ran.
 
 Ray workers cannot import this folder, so the tests register this module with cloudpickle to
 ship its functions by value.
@@ -8,12 +9,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
+import torch
 import zstandard
 
+from segpile_lab.bpb.scores import DocumentScores
 from segpile_lab.distributed.audit import audit_unit
 from segpile_lab.distributed.run_folder import Encoded, FolderHandle, Unit
 
@@ -53,3 +58,46 @@ def slow_after_first(unit: Unit, handle: FolderHandle) -> Encoded | None:
     if not unit.payload["file"][1].startswith("00"):
         time.sleep(60)
     return handle.keep(unit, result)
+
+
+class WitnessScorer:
+    """A model-free scorer (NLL = 0.5 nats per byte) that appends to ``log`` one line per
+    event, ``"<event> <pid> <CUDA_VISIBLE_DEVICES>"``: ``load`` when it is unpickled (once per
+    Ray actor), ``score`` for each batch. A text containing ``"boom"`` raises `DataError`; one
+    containing ``"slow"`` waits while the file ``hold`` exists; the first batch with a text
+    containing ``"die"`` ends its process (``os._exit``) half-way. `device` makes it ask for GPUs
+    (``torch.device("cuda")`` needs no GPU to exist)."""
+
+    is_trained = True
+    description = "0.5 nats per byte, for the engine tests"
+
+    def __init__(self, log: Path, *, device: str = "cpu", hold: Path | None = None) -> None:
+        self.name, self.log, self.hold = "witness", log, hold
+        self.device = torch.device(device)
+
+    def _note(self, event: str) -> None:
+        with open(self.log, "a") as out:
+            out.write(f"{event} {os.getpid()} {os.environ.get('CUDA_VISIBLE_DEVICES', '-')}\n")
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._note("load")
+
+    def score(self, texts: Sequence[str], *, progress: bool | None = None) -> DocumentScores:
+        from segpile_lab.errors import DataError
+
+        self._note("score")
+        if any("boom" in text for text in texts):
+            raise DataError("a document says boom")
+        died = self.log.with_suffix(".died")
+        if any("die" in text for text in texts) and not died.exists():
+            died.touch()
+            os._exit(1)
+        while self.hold is not None and self.hold.exists() and any("slow" in t for t in texts):
+            time.sleep(0.1)
+        return DocumentScores(np.array([0.5 * len(t.encode("utf-8")) for t in texts]))
+
+    def events(self) -> list[tuple[str, int, str]]:
+        """The log's lines as (event, pid, CUDA_VISIBLE_DEVICES)."""
+        lines = self.log.read_text().splitlines() if self.log.exists() else []
+        return [(event, int(pid), gpu) for event, pid, gpu in map(str.split, lines)]

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import _thread
+import threading
+import time
 import warnings
 from pathlib import Path
 
+import engine_helpers
 import numpy as np
 import polars as pl
 import pytest
+import ray
 
 import segpile_lab as sl
 from segpile_lab.bpb.demo_lm import demo_causal_lm
 from segpile_lab.bpb.hf_scorer import HFCausalLMScorer
 from segpile_lab.distributed import bpb as ray_bpb
+from segpile_lab.distributed.run_folder import RunFolder
 
 pytestmark = pytest.mark.usefixtures("ray_session")
+ray.cloudpickle.register_pickle_by_value(engine_helpers)  # workers cannot import tests/
 
 
 # A language model's float32 NLL of a document depends, in its last bits, on the other
@@ -85,3 +92,94 @@ def test_ray_bpb_equals_in_process_and_resumes(
     err = capsys.readouterr().err
     assert f"{len(units)} of {len(units)} units already complete" in err
     assert again.subsets.equals(on_ray.subsets)  # loaded from the run folder, bit for bit
+
+
+def test_units_are_contiguous_nearly_equal_and_never_split_a_document() -> None:
+    scorer = sl.ZstdScorer(3)
+    texts = ["x" * 100] * 16 + ["é" * 50]  # 17 documents of 100 UTF-8 bytes
+    units = ray_bpb.bpb_units(texts, scorer, unit_bytes=425)  # ceil(1700 / 425) = 4 units
+    # each cut at the document boundary nearest to 425, 850, 1275 bytes (a tie: the later one)
+    assert [u.size for u in units] == [400, 500, 400, 400]
+    assert [u.identity["first"] for u in units] == [0, 4, 9, 13]
+    assert [t for u in units for t in u.payload] == texts
+    # a document larger than a unit is its own unit; a cut that would be empty vanishes
+    long = ["a" * 10, "b" * 1000, "c" * 10]
+    assert [u.size for u in ray_bpb.bpb_units(long, scorer, unit_bytes=300)] == [10, 1000, 10]
+    assert ray_bpb.bpb_units([], scorer) == []
+
+
+def test_one_actor_per_gpu_each_loads_the_scorer_once(tmp_path: Path) -> None:
+    # the session's Ray declares 2 logical GPUs: Ray schedules them as it would real ones
+    scorer = engine_helpers.WitnessScorer(tmp_path / "log", device="cuda")
+    texts = [f"document {i} " * 20 for i in range(12)]
+    scores = ray_bpb.score_on_ray(
+        scorer, texts, unit_bytes=200, run_dir=tmp_path / "run", progress=False
+    )
+    assert np.array_equal(scores.nll_nats, [0.5 * len(t.encode()) for t in texts])
+    events = scorer.events()
+    loads = [(pid, gpu) for event, pid, gpu in events if event == "load"]
+    assert len(loads) == 2 and len({pid for pid, _ in loads}) == 2  # two actors, one load each
+    assert sorted(gpu for _, gpu in loads) == ["0", "1"]  # each sees only its own GPU
+    assert {(pid, gpu) for event, pid, gpu in events if event == "score"} == set(loads)
+    assert sum(event == "score" for event, _, _ in events) == 12  # one unit per document
+
+
+def test_an_actor_that_dies_mid_batch_is_restarted_and_nothing_counts_twice(
+    tmp_path: Path,
+) -> None:
+    scorer = engine_helpers.WitnessScorer(tmp_path / "log")
+    texts = [f"fine {i} " * 30 for i in range(3)] + ["die " * 30] + ["fine " * 30] * 3
+    scores = ray_bpb.score_on_ray(
+        scorer, texts, unit_bytes=150, run_dir=tmp_path / "run", progress=False
+    )
+    events = [event for event, _, _ in scorer.events()]
+    assert events.count("load") == 3  # two actors, and the one that died, restarted by Ray
+    # the batch that died ran again (and so may one whose reply died with the process): each
+    # unit is still stored once and merged once
+    assert events.count("score") >= len(texts) + 1
+    assert np.array_equal(scores.nll_nats, scorer.score(texts).nll_nats)
+
+
+def test_a_failing_batch_raises_its_own_error_while_others_run(tmp_path: Path) -> None:
+    hold = tmp_path / "hold"
+    hold.touch()
+    scorer = engine_helpers.WitnessScorer(tmp_path / "log", hold=hold)
+    texts = [f"fine {i} " * 30 for i in range(4)] + ["boom " * 30] + ["slow " * 30] * 3
+    started = time.monotonic()
+    with pytest.raises(sl.DataError, match="boom"):  # not Ray's refusal to force-cancel
+        ray_bpb.score_on_ray(scorer, texts, unit_bytes=150, run_dir=tmp_path / "run",
+                             progress=False)  # fmt: skip
+    assert time.monotonic() - started < 60  # the held batches were stopped with their actors
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_bpb_on_ray_and_keeps_the_scored_batches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hold = tmp_path / "hold"
+    hold.touch()
+    scorer = engine_helpers.WitnessScorer(tmp_path / "log", hold=hold)
+    texts = [f"fine {i} " * 30 for i in range(2)] + [f"slow {i} " * 30 for i in range(4)]
+    units = ray_bpb.bpb_units(texts, scorer, unit_bytes=150)
+    assert len(units) == len(texts)
+    folder = RunFolder(tmp_path / "run")
+
+    def interrupt_after_two_units() -> None:
+        deadline = time.monotonic() + 60
+        scored = units[:2]
+        while time.monotonic() < deadline and any(folder.status(u) != "done" for u in scored):
+            time.sleep(0.1)
+        _thread.interrupt_main()  # what Ctrl-C (or a notebook's interrupt) does
+
+    threading.Thread(target=interrupt_after_two_units, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        ray_bpb.score_on_ray(scorer, texts, unit_bytes=150, run_dir=folder.path, progress=False)
+    assert [folder.status(u) for u in units].count("done") == 2
+    assert "2 of 6 units are complete" in capsys.readouterr().err
+
+    hold.unlink()
+    scores = ray_bpb.score_on_ray(
+        scorer, texts, unit_bytes=150, run_dir=folder.path, progress=False
+    )
+    assert "2 of 6 units already complete" in capsys.readouterr().err
+    assert np.array_equal(scores.nll_nats, scorer.score(texts).nll_nats)
