@@ -21,7 +21,11 @@ seconds in ``seconds_each``). Ray's start-up (``ray.init``) and one warm-up call
 (worker processes, imports) are timed apart and not counted in any rate; each run writes a
 fresh run folder. BPB's Ray runs start their scorer actors and ship the model inside the call:
 ``actor_start_seconds`` times a call that does only that (one short document per actor), and
-``steady_state_seconds`` is the run minus it (an estimate). Every Ray result is checked against
+``steady_state_seconds`` is the run minus it (an estimate). BPB scores 512 documents by default
+(about 90 s on one CPU) in 8 balanced units: the actors' start, a fixed ~5 s per call in which a
+fresh process imports torch and transformers and unpickles the model, is then the small part of
+a call that it is in a corpus-sized run (at 128 documents it was a fifth of the call). Every
+Ray result is checked against
 the in-process one. Each run records wall seconds, the CPU-seconds the whole machine spent
 (``/proc/stat``: this benchmark, Ray's daemons and anyone else's jobs), the driver's own, for
 the audit on Ray those of its workers and daemons (``/proc/PID/stat`` of Ray's processes), and
@@ -297,9 +301,9 @@ def bpb_case(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
         warnings.simplefilter("ignore", sl.UntrainedModelWarning)
         model, tokenizer = demo_causal_lm("gpt2", layers=4, hidden_size=256, heads=4)
     scorer = HFCausalLMScorer(model, tokenizer, name="demo-gpt2", max_length=args.bpb_length)
-    # 8 units, 4 per worker: sized from the texts scored (n_bytes is the uncut document's size)
+    # 8 balanced units, 4 per worker: sized from the texts scored (n_bytes is the uncut size)
     scored_bytes = sum(len(text.encode("utf-8")) for text in df["text"].to_list())
-    ray_bpb.UNIT_BYTES = max(1, scored_bytes // (4 * 2))
+    ray_bpb.UNIT_BYTES = -(-scored_bytes // (4 * 2))
     warm = df.head(2)
     sl.evaluate_bpb(warm, scorer, bootstrap=0, progress=False)  # warm-up
     threads = torch.get_num_threads()
@@ -379,7 +383,7 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--mb", type=float, default=64.0, help="uncompressed MB per shard")
     parser.add_argument("--sample", type=int, default=200, help="sample_per_subset of the audit")
-    parser.add_argument("--bpb-docs", type=int, default=128)
+    parser.add_argument("--bpb-docs", type=int, default=512)
     parser.add_argument("--bpb-chars", type=int, default=4000)
     parser.add_argument("--bpb-length", type=int, default=256)
     parser.add_argument("--out", type=Path, default=RESULTS)

@@ -72,7 +72,7 @@ ray.init(num_gpus=gpus, include_dashboard=False, log_to_driver=False)
 df = sl.read_pile(demo_pile_shards(out / "ray_shards", shards=4, documents=400), progress=False)
 model, tokenizer = demo_causal_lm("gpt2", layers=12, hidden_size=768, heads=12, max_length=1024)
 scorer = HFCausalLMScorer(model, tokenizer, name="demo-gpt2", device="cuda")
-ray_bpb.UNIT_BYTES = max(1, int(df["n_bytes"].sum()) // (4 * gpus))
+ray_bpb.UNIT_BYTES = -(-int(df["n_bytes"].sum()) // (4 * gpus))  # 4 balanced units per GPU
 rows = {}
 for engine in (None, "ray"):
     start = time.perf_counter()
