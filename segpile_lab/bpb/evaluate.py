@@ -20,6 +20,7 @@ from segpile_lab.bpb.bootstrap import bootstrap_sums
 from segpile_lab.bpb.result import OVERALL, BPBResult
 from segpile_lab.bpb.scores import DocumentScores, Scorer
 from segpile_lab.distributed._ray import check_engine
+from segpile_lab.distributed.engine import RunSummary
 from segpile_lab.errors import DataError
 from segpile_lab.provenance import UNTRAINED
 
@@ -222,12 +223,13 @@ def evaluate_bpb(
         for subset, count in sorted(excluded.items())
     ]
     doc_frames, position_frames, subset_rows = [], [], []
+    ray_runs: dict[str, RunSummary] = {}
     texts = kept["text"].to_list()
     for scorer in scorer_list if texts else []:
         if engine == "ray":
             from segpile_lab.distributed.bpb import score_on_ray
 
-            scores = score_on_ray(
+            scores, ray_runs[scorer.name] = score_on_ray(
                 scorer, texts, address=address, run_dir=run_dir, progress=progress
             )
         else:
@@ -261,6 +263,7 @@ def evaluate_bpb(
         synthetic=bool(frame["synthetic"].any()) if "synthetic" in frame.columns else False,
         bootstrap=bootstrap,
         seed=seed,
+        ray_runs=ray_runs,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from segpile_lab._output import output_folder
+from segpile_lab.distributed.engine import RunSummary
 from segpile_lab.pile.manifests import paper_bpb
 from segpile_lab.provenance import Provenance
 
@@ -63,6 +64,8 @@ class BPBResult:
         scorers: ``scorer``, ``description``, ``is_trained``.
         notes: excluded zero-byte documents and subsets with nothing to score.
         synthetic: the input was synthetic demo data.
+        ray_runs: with ``engine="ray"``, what each scorer's run did (`RunSummary`: units
+            skipped and computed, the actors' own scoring seconds); empty in-process.
     """
 
     documents: pl.DataFrame
@@ -73,6 +76,7 @@ class BPBResult:
     synthetic: bool = False
     bootstrap: int = 1000
     seed: int = 0
+    ray_runs: dict[str, RunSummary] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         """One line per scorer: pooled BPB with its interval, documents and subsets."""

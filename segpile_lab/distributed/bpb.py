@@ -27,7 +27,7 @@ import polars as pl
 from segpile_lab._cpus import apply_cpu_budget
 from segpile_lab.bpb.scores import DocumentScores, Scorer
 from segpile_lab.distributed._ray import cluster_slots, connect, worker_options
-from segpile_lab.distributed.engine import MAX_RETRIES, run_units
+from segpile_lab.distributed.engine import MAX_RETRIES, RunSummary, compute_timed, run_units
 from segpile_lab.distributed.run_folder import (
     Encoded,
     FolderHandle,
@@ -140,7 +140,11 @@ class _ScorerActor:
 
             self.scorer = ray.get(shared[0])
             apply_cpu_budget()  # torch threads = the CPUs Ray granted this actor
-        return handle.keep(unit, encode_scores(self.scorer.score(unit.payload, progress=False)))
+        return handle.keep(unit, compute_timed(self._score, unit.payload))
+
+    def _score(self, texts: list[str]) -> Encoded:
+        assert self.scorer is not None, "score() fetches the scorer first"
+        return encode_scores(self.scorer.score(texts, progress=False))
 
 
 def score_on_ray(
@@ -152,8 +156,9 @@ def score_on_ray(
     unit_bytes: int | None = None,
     actors: int | None = None,
     progress: bool | None = None,
-) -> DocumentScores:
-    """`scorer.score(texts)` spread over Ray actors, resumable through `run_dir`.
+) -> tuple[DocumentScores, RunSummary]:
+    """`scorer.score(texts)` spread over Ray actors, resumable through `run_dir`, and what the
+    run did (`RunSummary`).
 
     Args:
         unit_bytes: text per unit (default `UNIT_BYTES`).
@@ -161,7 +166,7 @@ def score_on_ray(
             CPU of the cluster).
     """
     if not texts:
-        return scorer.score(texts, progress=False)
+        return scorer.score(texts, progress=False), RunSummary(0, 0, 0, 0)
     ray = connect(address)
     device = getattr(scorer, "device", None)
     on_gpu = getattr(device, "type", None) == "cuda"
@@ -185,11 +190,11 @@ def score_on_ray(
 
     with open_run_folder(run_dir) as folder:
         try:
-            run_units(
+            summary = run_units(
                 units, submit, folder=folder, on_result=merge.add, slots=2 * count,
                 desc=f"BPB {scorer.name} (ray)", progress=progress, actor_tasks=True,
             )  # fmt: skip
         finally:
             for actor in pool:
                 ray.kill(actor)
-    return merge.result()
+    return merge.result(), summary

@@ -11,6 +11,7 @@ top of what the caller's `on_result` keeps, and Ray's references to the units in
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,22 +20,30 @@ from segpile_lab._progress import progress_bar
 from segpile_lab.distributed.run_folder import Encoded, FolderHandle, RunFolder, Stored, Unit
 from segpile_lab.errors import EngineError, SegpileError
 
-__all__ = ["RunSummary", "compute_and_keep", "run_units"]
+__all__ = ["RunSummary", "compute_and_keep", "compute_timed", "run_units"]
 
 #: Retries of a unit whose worker process died (killed, out of memory, node lost); an exception
 #: raised by the unit's own code is not retried (it would fail the same way again).
 MAX_RETRIES = 3
+COMPUTE_SECONDS = "compute_seconds"  # a unit's own seconds, in its stored meta
 
 
 @dataclass
 class RunSummary:
-    """What a run did: units in all, loaded from the run folder, computed now, and how many
-    stored units were invalid (changed input or parameters) and ran again."""
+    """What a run on Ray did: units in all, loaded from the run folder (`skipped`), computed
+    now, and how many stored units were invalid (changed input or parameters) and ran again.
+
+    `compute_seconds` is the time the workers spent computing the units computed now, summed
+    over units: without starting processes, loading a model, scheduling or the driver's merge.
+    The bytes those units hold over it is one worker's working rate (what a projection of a
+    larger run needs; a short run's wall time is mostly start-up).
+    """
 
     units: int
     skipped: int
     computed: int
     invalidated: int
+    compute_seconds: float = 0.0
 
 
 #: (unit, handle, slot) -> the reference of a task that computes the unit and returns
@@ -42,12 +51,21 @@ class RunSummary:
 Submit = Callable[[Unit, FolderHandle, int], Any]
 
 
+def compute_timed(compute: Callable[[Any], Encoded], payload: Any) -> Encoded:
+    """``compute(payload)``, its own seconds recorded in the result's meta (`RunSummary`'s
+    ``compute_seconds`` adds them up)."""
+    start = time.perf_counter()
+    result = compute(payload)
+    result.meta[COMPUTE_SECONDS] = time.perf_counter() - start
+    return result
+
+
 def compute_and_keep(
     compute: Callable[[Any], Encoded], unit: Unit, handle: FolderHandle
 ) -> Encoded | None:
-    """A unit's Ray task: ``compute(unit.payload)``, stored by this worker when it sees the run
-    folder (returns None), else returned for the driver to store."""
-    return handle.keep(unit, compute(unit.payload))
+    """A unit's Ray task: ``compute(unit.payload)``, timed, stored by this worker when it sees
+    the run folder (returns None), else returned for the driver to store."""
+    return handle.keep(unit, compute_timed(compute, unit.payload))
 
 
 def run_units(
@@ -99,7 +117,7 @@ def run_units(
     pending: dict[Any, tuple[int, int]] = {}  # ref -> (unit index, slot)
     queue = list(reversed(todo))
     free = list(range(slots))
-    done = 0
+    done, compute_seconds = 0, 0.0
     with progress_bar(total=total, unit="B", unit_scale=True, desc=desc, progress=progress) as bar:
         bar.set_postfix_str(f"0/{len(todo)} units")
         try:
@@ -121,7 +139,9 @@ def run_units(
                             f"folder this driver reads ({folder.path}): is it on storage that "
                             "the driver and every worker share?"
                         )
-                    on_result(index, folder.load(unit))
+                    stored = folder.load(unit)
+                    compute_seconds += stored.meta.get(COMPUTE_SECONDS, 0.0)
+                    on_result(index, stored)
                     done += 1
                     bar.update(units[index].size)
                     bar.set_postfix_str(f"{done}/{len(todo)} units")
@@ -135,7 +155,7 @@ def run_units(
                     file=sys.stderr,
                 )
             raise
-    return RunSummary(len(units), skipped, done, invalidated)
+    return RunSummary(len(units), skipped, done, invalidated, compute_seconds)
 
 
 def _fetch(ray: Any, ref: Any, unit: Unit) -> Encoded | None:

@@ -1,9 +1,11 @@
 """Projected wall time of a whole-Pile run on N workers, from the throughput of a measured run.
 
 A projection, not a measurement: it assumes every worker keeps the measured per-worker rate
-(perfect scaling, no start-up, storage that keeps up). The corpus sizes come from The Pile
-paper's composition table (`published_composition`): the training set is the sum of the
-effective (epoch-weighted) sizes, and the test split is 0.1 % of it, as the paper splits it.
+(perfect scaling, no start-up, storage that keeps up); from a Ray run, that rate leaves out the
+start-up that a short run is mostly made of (`RunSummary.compute_seconds`). The corpus sizes
+come from The Pile paper's composition table (`published_composition`): the training set is the
+sum of the effective (epoch-weighted) sizes, and the test split is 0.1 % of it, as the paper
+splits it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
+
+from segpile_lab.distributed.engine import RunSummary
 
 __all__ = ["pile_bytes", "project_wall_time", "readable_duration"]
 
@@ -52,15 +56,33 @@ def project_wall_time(
     workers_used: int,
     corpus_bytes: int,
     workers: Sequence[int] = (1, 8, 32, 128, 512),
+    *,
+    run: RunSummary | None = None,
 ) -> pl.DataFrame:
     """One row per worker count: ``workers``, ``hours`` and ``days`` to process
     `corpus_bytes` at the per-worker rate measured (`measured_bytes` in `seconds` on
     `workers_used` workers), the same time as a reader reads it in ``wall_time``
-    (`readable_duration`: seconds to years, whichever each row needs) and the rate in
-    ``mb_per_s_per_worker``."""
+    (`readable_duration`: seconds to years, whichever each row needs), the rate in
+    ``mb_per_s_per_worker`` and its ``basis``.
+
+    With `run`, the `RunSummary` of the Ray run that processed `measured_bytes`, the rate is
+    `measured_bytes` over the workers' own seconds (`RunSummary.compute_seconds`): a short
+    run's wall time is mostly start-up (processes, imports, loading a model) and the driver's
+    merge, which a whole-corpus run pays once. A run that skipped stored units measured only
+    part of `measured_bytes` and is refused (ValueError)."""
     if measured_bytes <= 0 or seconds <= 0 or workers_used < 1:
         raise ValueError("a projection needs a measured run: bytes > 0, seconds > 0, workers ≥ 1")
-    rate = measured_bytes / seconds / workers_used
+    if run is not None and run.skipped:
+        raise ValueError(
+            f"the run loaded {run.skipped} of its {run.units} units from its run folder, so its "
+            "workers' seconds cover only part of the bytes measured: project from a fresh run"
+        )
+    if run is not None and run.compute_seconds > 0:
+        rate = measured_bytes / run.compute_seconds
+        basis = "the workers' own time on the units (start-up and merge excluded)"
+    else:
+        rate = measured_bytes / seconds / workers_used
+        basis = "the wall time of the run, start-up included"
     wall = [corpus_bytes / (rate * n) for n in workers]
     return pl.DataFrame(
         {
@@ -69,5 +91,6 @@ def project_wall_time(
             "days": [s / 86400 for s in wall],
             "wall_time": [readable_duration(s) for s in wall],
             "mb_per_s_per_worker": [rate / 1e6] * len(workers),
+            "basis": [basis] * len(workers),
         }
     )

@@ -28,6 +28,7 @@ import polars as pl
 from segpile_lab._figures import save_figures
 from segpile_lab._output import output_folder
 from segpile_lab.distributed._ray import check_engine
+from segpile_lab.distributed.engine import RunSummary
 from segpile_lab.pile import plots
 from segpile_lab.pile.composition import CompositionStats
 from segpile_lab.pile.dedup import ExactDuplicates, near_duplicates
@@ -63,6 +64,7 @@ class PileAudit:
     synthetic: bool
     parameters: dict[str, Any]
     languages: pl.DataFrame | None = None  # one row per identified document (a sample)
+    ray_run: RunSummary | None = None  # engine="ray": units skipped / computed, workers' seconds
 
     def __repr__(self) -> str:
         """Totals and the subsets that hold the most bytes, against the paper's weights."""
@@ -253,6 +255,7 @@ def audit_pile(
     pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="segpile-audit")
     stages = _FrameStages(pool, text_audits=sample_per_subset is None)
     check_engine(engine)
+    ray_run = None
     try:
         if engine == "ray":
             from segpile_lab.distributed.audit import read_shards_on_ray
@@ -262,7 +265,7 @@ def audit_pile(
                 seed=seed, strict=strict, limit=limit, progress=progress,
             )  # fmt: skip
             df, report, stats, duplicates = run.frame, run.report, run.stats, run.duplicates
-            quality_parts, pii_parts = run.quality, run.pii
+            quality_parts, pii_parts, ray_run = run.quality, run.pii, run.summary
         else:
             df, report = read_pile(
                 source,
@@ -320,4 +323,5 @@ def audit_pile(
         synthetic=synthetic,
         parameters=parameters,
         languages=language_frame,
+        ray_run=ray_run,
     )

@@ -48,6 +48,9 @@ def test_ray_audit_equals_in_process(shards: Path, tmp_path: Path, sample: int |
     report = on_ray.load_report
     assert len(report.files) == 5 and report.skipped["malformed_json"] == 1
     assert any(e.source == "04.jsonl.zst" and e.line == 1 for e in report.examples)
+    assert local.ray_run is None
+    run = on_ray.ray_run  # one unit per shard, each timed by its worker
+    assert run is not None and (run.units, run.computed) == (5, 5) and run.compute_seconds > 0
 
 
 def test_rerun_skips_completed_units_and_redoes_changed_ones(
@@ -64,6 +67,7 @@ def test_rerun_skips_completed_units_and_redoes_changed_ones(
     rerun = sl.audit_pile(shards, sample_per_subset=3, engine="ray", run_dir=run, progress=False)
     err = capsys.readouterr().err
     assert "4 of 5 units already complete" in err and "1 stored units were stale" in err
+    assert rerun.ray_run == sl.RunSummary(5, 4, 1, 1, rerun.ray_run.compute_seconds)
     assert_same_audit(sl.audit_pile(shards, sample_per_subset=3, progress=False), rerun)
     assert not list((run / "units").glob(".*"))  # the replaced unit left nothing behind
 

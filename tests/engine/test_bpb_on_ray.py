@@ -85,6 +85,11 @@ def test_ray_bpb_equals_in_process_and_resumes(
         assert_same(getattr(local, name), getattr(on_ray, name))
     assert local.notes == on_ray.notes
     assert local.loss_by_position.height > 0  # the language model's positions merged too
+    assert local.ray_runs == {}
+    for scorer in scorers:  # every unit computed now, each timed by its actor
+        summary = on_ray.ray_runs[scorer.name]
+        assert (summary.units, summary.skipped, summary.computed) == (len(units), 0, len(units))
+        assert summary.compute_seconds > 0
 
     again = sl.evaluate_bpb(
         held_out, scorers, bootstrap=200, engine="ray", run_dir=run, progress=False
@@ -92,6 +97,8 @@ def test_ray_bpb_equals_in_process_and_resumes(
     err = capsys.readouterr().err
     assert f"{len(units)} of {len(units)} units already complete" in err
     assert again.subsets.equals(on_ray.subsets)  # loaded from the run folder, bit for bit
+    resumed = again.ray_runs[scorers[0].name]
+    assert (resumed.skipped, resumed.computed, resumed.compute_seconds) == (len(units), 0, 0.0)
 
 
 def test_units_are_contiguous_nearly_equal_and_never_split_a_document() -> None:
@@ -112,7 +119,7 @@ def test_one_actor_per_gpu_each_loads_the_scorer_once(tmp_path: Path) -> None:
     # the session's Ray declares 2 logical GPUs: Ray schedules them as it would real ones
     scorer = engine_helpers.WitnessScorer(tmp_path / "log", device="cuda")
     texts = [f"document {i} " * 20 for i in range(12)]
-    scores = ray_bpb.score_on_ray(
+    scores, _ = ray_bpb.score_on_ray(
         scorer, texts, unit_bytes=200, run_dir=tmp_path / "run", progress=False
     )
     assert np.array_equal(scores.nll_nats, [0.5 * len(t.encode()) for t in texts])
@@ -129,7 +136,7 @@ def test_an_actor_that_dies_mid_batch_is_restarted_and_nothing_counts_twice(
 ) -> None:
     scorer = engine_helpers.WitnessScorer(tmp_path / "log")
     texts = [f"fine {i} " * 30 for i in range(3)] + ["die " * 30] + ["fine " * 30] * 3
-    scores = ray_bpb.score_on_ray(
+    scores, _ = ray_bpb.score_on_ray(
         scorer, texts, unit_bytes=150, run_dir=tmp_path / "run", progress=False
     )
     events = [event for event, _, _ in scorer.events()]
@@ -178,8 +185,9 @@ def test_ctrl_c_stops_bpb_on_ray_and_keeps_the_scored_batches(
     assert "2 of 6 units are complete" in capsys.readouterr().err
 
     hold.unlink()
-    scores = ray_bpb.score_on_ray(
+    scores, run = ray_bpb.score_on_ray(
         scorer, texts, unit_bytes=150, run_dir=folder.path, progress=False
     )
     assert "2 of 6 units already complete" in capsys.readouterr().err
+    assert (run.units, run.skipped, run.computed) == (6, 2, 4)
     assert np.array_equal(scores.nll_nats, scorer.score(texts).nll_nats)

@@ -17,6 +17,21 @@ def test_projection_scales_the_measured_rate_per_worker() -> None:
         sl.project_wall_time(0, 2.0, 1, 10)
 
 
+def test_a_ray_run_projects_from_its_workers_own_seconds() -> None:
+    # 100 MB in 30 s of wall time on 2 workers, 4 of them spent on the units themselves (summed
+    # over workers): 25 MB/s per worker, not the 1.67 of the wall time
+    run = sl.RunSummary(units=4, skipped=0, computed=4, invalidated=0, compute_seconds=4.0)
+    table = sl.project_wall_time(100_000_000, 30.0, 2, 90_000_000_000, workers=(1, 8), run=run)
+    assert table["mb_per_s_per_worker"].to_list() == [25.0, 25.0]
+    assert table["hours"].to_list() == pytest.approx([1.0, 0.125])
+    assert "own time" in table["basis"][0]
+    wall = sl.project_wall_time(100_000_000, 30.0, 2, 90_000_000_000, workers=(1,))
+    assert wall["mb_per_s_per_worker"][0] == pytest.approx(100 / 60) and "wall" in wall["basis"][0]
+    resumed = sl.RunSummary(units=4, skipped=1, computed=3, invalidated=0, compute_seconds=3.0)
+    with pytest.raises(ValueError, match="1 of its 4 units"):
+        sl.project_wall_time(100_000_000, 30.0, 2, 90_000_000_000, run=resumed)
+
+
 def test_pile_sizes_come_from_the_paper_table() -> None:
     # Σ effective sizes of Table 1 (data_manifests/pile_composition.csv): 1254.2 GiB
     assert sl.pile_bytes("train") == round(1254.2 * 2**30)
