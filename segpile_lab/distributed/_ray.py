@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from segpile_lab._cpus import thread_env
+from segpile_lab._progress import bars_disabled
 from segpile_lab.errors import MissingExtraError
 
 ENGINES = (None, "ray")
@@ -51,10 +52,17 @@ def connect(address: str | None) -> Any:
             if attempt == 2:
                 raise
     _stop_with_kernel(ray)
-    url = getattr(context, "dashboard_url", None)
-    if url:
-        print(f"Ray dashboard: http://{url}")
+    announce_dashboard(context)
     return ray
+
+
+def announce_dashboard(context: Any) -> None:
+    """Print the address of the dashboard of a Ray that `ray.init` returned as `context`, if
+    it has one: a live link, like a progress bar, so hidden where bars are (report mode, whose
+    pages are read after Ray has stopped)."""
+    url = getattr(context, "dashboard_url", None)
+    if url and not bars_disabled():
+        print(f"Ray dashboard: http://{url}")
 
 
 def _stop_with_kernel(ray: Any) -> None:

@@ -73,7 +73,7 @@ _READABILITY = r"""() => {
         // inline TeX that no MathJax typeset (only $$ display math is drawn: display_math.py)
         tex: [...document.querySelectorAll('.jp-MarkdownOutput')]
             .flatMap(md => md.innerText.match(/\$[A-Za-z\\][^$\n]*\$/g) || []),
-        residue: ['/tmp/', 'ipykernel_', '<Figure size', 'polars.config']
+        residue: ['/tmp/', 'ipykernel_', '<Figure size', 'polars.config', '127.0.0.1']
             .filter(s => text.includes(s))
             .concat(/Out\s*\[\d*\]/.test(text) ? ['Out[n]'] : []),
         raw: raw.flatMap(([pattern, what]) => shown.filter(t => pattern.test(t))
@@ -102,14 +102,14 @@ _READABILITY = r"""() => {
 
 
 def readability(page) -> dict[str, Any]:
-    """What a reader would trip over on an open page: developer residue in the text
-    (``/tmp/``, ``ipykernel_``, ``Out[n]``, a figure's text repr instead of its picture, a
-    polars config object), raw reprs in what a cell showed (a DataFrame's ``shape: (r, c)``, a
-    ``{'key': …}`` dict, a third-party ``XError: …`` line outside a traceback), inline TeX
-    (``$T$``) left raw in a markdown cell, table cells
-    whose text is clipped, report tables
-    wider than the page, each report table's declared and shown row counts, tables with
-    elided ("…") rows, and viewer pictures of a continuous layer without a colour bar."""
+    """What a reader would trip over on an open page: developer residue in the text (``/tmp/``,
+    ``ipykernel_``, ``Out[n]``, a figure's text repr instead of its picture, a polars config
+    object, a local address such as Ray's dashboard, dead in a saved page), raw reprs in what a
+    cell showed (a DataFrame's ``shape: (r, c)``, a ``{'key': …}`` dict, a third-party ``XError:
+    …`` line outside a traceback), inline TeX (``$T$``) left raw in a markdown cell, table cells
+    whose text is clipped, report tables wider than the page, each report table's declared and
+    shown row counts, tables with elided ("…") rows, and viewer pictures of a continuous layer
+    without a colour bar."""
     return page.evaluate(_READABILITY)
 
 
