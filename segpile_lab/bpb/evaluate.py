@@ -11,7 +11,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -20,9 +20,11 @@ from segpile_lab.bpb.bootstrap import bootstrap_sums
 from segpile_lab.bpb.result import OVERALL, BPBResult
 from segpile_lab.bpb.scores import DocumentScores, Scorer
 from segpile_lab.distributed._ray import check_engine
-from segpile_lab.distributed.engine import RunSummary
 from segpile_lab.errors import DataError
 from segpile_lab.provenance import UNTRAINED
+
+if TYPE_CHECKING:  # an annotation only: no import at run time
+    from segpile_lab.distributed.engine import RunSummary
 
 __all__ = ["evaluate_bpb", "fit_split", "word_count"]
 

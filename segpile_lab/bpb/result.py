@@ -6,14 +6,16 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from segpile_lab._output import output_folder
-from segpile_lab.distributed.engine import RunSummary
 from segpile_lab.pile.manifests import paper_bpb
 from segpile_lab.provenance import Provenance
+
+if TYPE_CHECKING:  # an annotation only: no import at run time
+    from segpile_lab.distributed.engine import RunSummary
 
 __all__ = ["OVERALL", "PAPER_OVERALL", "BPBResult", "paper_reference"]
 

@@ -11,10 +11,12 @@ splits it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from segpile_lab.distributed.engine import RunSummary
+if TYPE_CHECKING:  # an annotation only: no import at run time
+    from segpile_lab.distributed.engine import RunSummary
 
 __all__ = ["pile_bytes", "project_wall_time", "readable_duration"]
 

@@ -21,14 +21,13 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from segpile_lab._figures import save_figures
 from segpile_lab._output import output_folder
 from segpile_lab.distributed._ray import check_engine
-from segpile_lab.distributed.engine import RunSummary
 from segpile_lab.pile import plots
 from segpile_lab.pile.composition import CompositionStats
 from segpile_lab.pile.dedup import ExactDuplicates, near_duplicates
@@ -44,6 +43,9 @@ from segpile_lab.pile.pii import merge_pii_counts, pii_counts
 from segpile_lab.pile.quality import SIGNALS, quality_signals, quality_summary
 from segpile_lab.pile.tokens import bytes_per_token, load_tokenizer
 from segpile_lab.provenance import Provenance
+
+if TYPE_CHECKING:  # an annotation only: no import at run time
+    from segpile_lab.distributed.engine import RunSummary
 
 PathLike = str | os.PathLike[str]
 
