@@ -1,5 +1,5 @@
-"""Helpers of the engine tests: a damaged shard, unit tasks that fail on purpose, and a BPB
-scorer that says where it ran.
+"""Helpers of the engine tests: audits compared value for value, a damaged shard, unit tasks
+that fail on purpose, and a BPB scorer that says where it ran.
 
 Ray workers cannot import this folder, so the tests register this module with cloudpickle to
 ship its functions by value.
@@ -18,9 +18,23 @@ import polars as pl
 import torch
 import zstandard
 
+import segpile_lab as sl
 from segpile_lab.bpb.scores import DocumentScores
 from segpile_lab.distributed.audit import audit_unit
 from segpile_lab.distributed.run_folder import Encoded, FolderHandle, Unit
+
+FRAMES = ("frame", "composition", "duplicates", "near_duplicate_pairs", "near_duplicates",
+          "pii", "quality")  # fmt: skip
+
+
+def assert_same_audit(a: sl.PileAudit, b: sl.PileAudit) -> None:
+    """Every frame equal value for value (dtypes and row order included), same load report
+    and the same JSON summary."""
+    for name in FRAMES:
+        left, right = getattr(a, name), getattr(b, name)
+        assert left.equals(right), f"{name} differs:\n{left}\n{right}"
+    assert a.load_report.to_dict() == b.load_report.to_dict()
+    assert a.summary() == b.summary()
 
 
 def corrupt_shard(path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import engine_helpers
 import pytest
 import ray.cloudpickle
+from engine_helpers import assert_same_audit
 
 import segpile_lab as sl
 from segpile_lab.distributed.audit import AuditMerge, audit_unit, audit_units
@@ -21,19 +22,6 @@ from segpile_lab.pile.reader import expand_paths
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 ray.cloudpickle.register_pickle_by_value(engine_helpers)  # workers cannot import tests/
-
-FRAMES = ("frame", "composition", "duplicates", "near_duplicate_pairs", "near_duplicates",
-          "pii", "quality")  # fmt: skip
-
-
-def assert_same_audit(a: sl.PileAudit, b: sl.PileAudit) -> None:
-    """Every frame equal value for value (dtypes and row order included), same load report
-    and the same JSON summary."""
-    for name in FRAMES:
-        left, right = getattr(a, name), getattr(b, name)
-        assert left.equals(right), f"{name} differs:\n{left}\n{right}"
-    assert a.load_report.to_dict() == b.load_report.to_dict()
-    assert a.summary() == b.summary()
 
 
 @pytest.mark.parametrize("sample", [None, 2])
