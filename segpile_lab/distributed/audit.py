@@ -7,17 +7,15 @@ exact-duplicate counts (`ExactDuplicates`, one row per subset and distinct text)
 without a sample). The driver merges them into exactly what one process reading every shard
 would hold: counts add, the load reports join in file order (the same first examples), and the
 global bottom-k sample is the bottom-k of the shards' bottom-k samples (the keys depend on file
-name, line and seed only). The driver merges the sample's keys first (subset, source, line: no
-text) and reads the winning rows alone at the end (a filter on ``line`` pushed into each
-shard's Parquet file). `audit_pile` then runs the text audits on the merged sample as it
-always does.
+name, line and seed only). The driver folds each shard's sample into its reservoir as the shard
+arrives, while the workers read the next shards, so nothing is left to read once the last
+shard is in. `audit_pile` then runs the text audits on the merged sample as it always does.
 
 Driver memory: the sample (≤ k rows per subset, or every document without `sample_per_subset`,
-as in-process) plus the keys of ≤ k candidate rows per subset (~40 bytes each), the
-exact-duplicate table (~40 bytes per distinct document: the statistic itself), one
-`FileReport` per shard with ≤ 3 examples per reason, and one shard's sample keys and duplicate
-table at a time. Workers hold one shard's reader (bounded chunks) plus that shard's sample and
-hashes.
+as in-process), the exact-duplicate table (~40 bytes per distinct document: the statistic
+itself), one `FileReport` per shard with ≤ 3 examples per reason, and one shard's sample (≤ k
+rows per subset) and duplicate table at a time. Workers hold one shard's reader (bounded
+chunks) plus that shard's sample and hashes.
 """
 
 from __future__ import annotations
@@ -128,8 +126,6 @@ class AuditMerge:
     """Folds stored unit results into the state of one in-process pass (see the module
     docstring)."""
 
-    KEYS = ("subset", "source", "line")  # what the sample's merge reads of each shard's sample
-
     def __init__(self, n_units: int, sample_per_subset: int | None, seed: int) -> None:
         self.warnings: list[list[list[str]]] = [[] for _ in range(n_units)]
         self.stats, self.duplicates = CompositionStats(), ExactDuplicates()
@@ -137,7 +133,6 @@ class AuditMerge:
             None if sample_per_subset is None else SubsetReservoir(sample_per_subset, seed)
         )
         self.reports: list[LoadReport | None] = [None] * n_units
-        self.stored: list[Stored | None] = [None] * n_units
         self.frames: list[pl.DataFrame | None] = [None] * n_units
         self.quality: list[pl.DataFrame | None] = [None] * n_units
         self.pii: list[pl.DataFrame | None] = [None] * n_units
@@ -149,10 +144,8 @@ class AuditMerge:
         )
         self.reports[index] = LoadReport.from_dict(result.meta["report"])
         self.warnings[index] = result.meta["warnings"]
-        self.stored[index] = result
-        if self.reservoir is not None:  # the keys only; the winners' text is read at the end
-            keys = result.read("sample", columns=list(self.KEYS))
-            self.reservoir.add(keys.with_columns(pl.lit(index, pl.UInt32).alias("_unit")), index)
+        if self.reservoir is not None:
+            self.reservoir.add(result.read("sample"), index)
         else:
             self.frames[index] = result.read("sample")
             if result.has("quality"):
@@ -166,31 +159,14 @@ class AuditMerge:
             return [], []
         return list(self.quality), list(self.pii)  # type: ignore[arg-type]
 
-    def _sample(self) -> pl.DataFrame | None:
-        """The merged sample: the reservoir's winning keys, their rows read from each shard's
-        stored sample (in file order, then line order, as `SubsetReservoir.result`)."""
-        assert self.reservoir is not None
-        winners = self.reservoir.result()
-        if winners is None:
-            return None
-        parts = []
-        for (index,), lines in winners.group_by("_unit", maintain_order=True):
-            stored = self.stored[int(index)]
-            assert stored is not None, "every unit is added before the merge ends"
-            parts.append(
-                stored.scan("sample").filter(pl.col("line").is_in(lines["line"].implode()))
-            )
-        return pl.concat(pl.collect_all(parts))
-
     def result(self, report: LoadReport) -> tuple[pl.DataFrame, LoadReport]:
         """The frame and the load report of the whole pass; `report` holds what the inputs'
-        expansion found (unread, duplicate and ignored paths) and receives every shard's.
-        Reads the sample's rows from the run folder, which must still exist."""
+        expansion found (unread, duplicate and ignored paths) and receives every shard's."""
         for part in self.reports:
             assert part is not None, "every unit reports before the merge ends"
             report.merge(part)
         if self.reservoir is not None:
-            df = self._sample()
+            df = self.reservoir.result()
         else:
             parts = [f for f in self.frames if f is not None and f.height]
             df = pl.concat(parts, rechunk=False) if parts else None
@@ -249,5 +225,5 @@ def read_shards_on_ray(
             desc="Pile audit (ray)",
             progress=progress,
         )
-        df, report = merge.result(inputs.report)  # reads the sample's rows from the folder
+    df, report = merge.result(inputs.report)
     return ShardPass(df, report, merge.stats, merge.duplicates, *merge.text_audits(), summary)
