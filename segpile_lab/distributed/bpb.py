@@ -4,7 +4,8 @@ The documents are cut, in order, into contiguous batches of nearly equal UTF-8 b
 about `UNIT_BYTES` each (a document is never split), so units cost about the same, the last one
 is no stray remainder, and their identity does not depend on the cluster's size. Each actor
 receives the scorer once (a model is loaded or unpickled once per actor; with a CUDA scorer
-each actor holds one GPU, ``num_gpus=1``, and sees it as ``cuda:0``). A unit's `DocumentScores`
+each actor holds one GPU, ``num_gpus=1``, and sees it as ``cuda:0``, so the scorer is built
+on ``cuda`` / ``cuda:0``: its tensors unpickle onto the device they left). A unit's `DocumentScores`
 are stored in the run folder by its actor; the merge concatenates the per-document NLL and
 token counts in document order and adds the per-position sums, so `evaluate_bpb` builds the
 same per-document frame, subset table and bootstrap intervals as in one process.
@@ -167,9 +168,16 @@ def score_on_ray(
     """
     if not texts:
         return scorer.score(texts, progress=False), RunSummary(0, 0, 0, 0)
-    ray = connect(address)
     device = getattr(scorer, "device", None)
     on_gpu = getattr(device, "type", None) == "cuda"
+    if on_gpu and getattr(device, "index", None) not in (None, 0):
+        # its tensors unpickle onto cuda:N, which an actor granted one GPU does not have
+        raise ValueError(
+            f"{scorer.name}: a scorer on {device} cannot be sent to Ray's GPU actors, each of "
+            "which sees its one GPU as cuda:0; build it with device='cuda' (Ray picks the "
+            "GPUs)"
+        )
+    ray = connect(address)
     resource = {"num_gpus": 1} if on_gpu else {}
     count = actors or cluster_slots(ray, "GPU" if on_gpu else "CPU")
     units = bpb_units(texts, scorer, unit_bytes=unit_bytes)

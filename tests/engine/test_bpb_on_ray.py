@@ -131,6 +131,16 @@ def test_one_actor_per_gpu_each_loads_the_scorer_once(tmp_path: Path) -> None:
     assert sum(event == "score" for event, _, _ in events) == 12  # one unit per document
 
 
+def test_a_scorer_on_another_gpu_than_cuda_0_is_refused_before_any_actor_starts(
+    tmp_path: Path,
+) -> None:
+    # an actor granted one GPU sees it as cuda:0: a model pickled from cuda:1 cannot load there
+    scorer = engine_helpers.WitnessScorer(tmp_path / "log", device="cuda:1")
+    with pytest.raises(ValueError, match=r"cuda:1 .* device='cuda'"):
+        ray_bpb.score_on_ray(scorer, ["a document"], run_dir=tmp_path / "run", progress=False)
+    assert not (tmp_path / "log").exists() and not (tmp_path / "run").exists()
+
+
 def test_an_actor_that_dies_mid_batch_is_restarted_and_nothing_counts_twice(
     tmp_path: Path,
 ) -> None:
