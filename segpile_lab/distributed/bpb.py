@@ -1,14 +1,14 @@
 """BPB scoring on Ray: balanced batches of documents, one scorer actor per CPU or GPU.
 
-The documents are cut, in order, into contiguous batches of nearly equal UTF-8 bytes, at most
-about `UNIT_BYTES` each (a document is never split), so units cost about the same, the last one
-is no stray remainder, and their identity does not depend on the cluster's size. Each actor
-receives the scorer once (a model is loaded or unpickled once per actor; with a CUDA scorer
-each actor holds one GPU, ``num_gpus=1``, and sees it as ``cuda:0``, so the scorer is built
-on ``cuda`` / ``cuda:0``: its tensors unpickle onto the device they left). A unit's `DocumentScores`
-are stored in the run folder by its actor; the merge concatenates the per-document NLL and
-token counts in document order and adds the per-position sums, so `evaluate_bpb` builds the
-same per-document frame, subset table and bootstrap intervals as in one process.
+The documents are cut, in order, into contiguous batches of nearly equal UTF-8 bytes, at most about
+`UNIT_BYTES` each (a document is never split), so units cost about the same, the last one is no
+stray remainder, and their identity does not depend on the cluster's size. Each actor receives the
+scorer once (a model is loaded or unpickled once per actor; with a CUDA scorer each actor holds one
+GPU, ``num_gpus=1``, and sees it as ``cuda:0``, so the scorer is built on ``cuda`` / ``cuda:0``:
+its tensors unpickle onto the device they left). A unit's `DocumentScores` are stored in the run
+folder by its actor; the merge concatenates the per-document NLL and token counts in document order
+and adds the per-position sums, so `evaluate_bpb` builds the same per-document frame, subset table
+and bootstrap intervals as in one process.
 
 Driver memory: the texts being scored (as in-process) and their per-document scores (what
 the bootstrap needs), read back from the run folder unit by unit.
