@@ -13,27 +13,25 @@ first line so that exact duplicates stay rare, as in the real Pile), then times 
   bpb    the same four for ``sl.evaluate_bpb`` with a small untrained GPT-2 (documents/s);
          in_process_1_cpu is ``torch.set_num_threads(1)`` in this process
 
-Each audit configuration is timed twice: the whole ``audit_pile`` call (``end_to_end``), and
-its shard pass alone (``shard_pass``: reading every shard, composition, exact duplicates and
-the sample; the only part Ray spreads over workers; the text audits of the merged sample
-then run on the driver as in-process), the fastest of ``--repeats`` passes (every pass's
-seconds in ``seconds_each``). Ray's start-up (``ray.init``) and one warm-up call
-(worker processes, imports) are timed apart and not counted in any rate; each run writes a
-fresh run folder. BPB's Ray runs start their scorer actors and ship the model inside the call:
-``actor_start_seconds`` times a call that does only that (one short document per actor), and
-``steady_state_seconds`` is the run minus it (an estimate). BPB scores 512 documents by default
-(about 90 s on one CPU) in 8 balanced units: the actors' start, a fixed ~5 s per call in which a
-fresh process imports torch and transformers and unpickles the model, is then the small part of
-a call that it is in a corpus-sized run (at 128 documents it was a fifth of the call). Every
-Ray result is checked against
-the in-process one. Each run records wall seconds, the CPU-seconds the whole machine spent
-(``/proc/stat``: this benchmark, Ray's daemons and anyone else's jobs), the driver's own, for
-the audit on Ray those of its workers and daemons (``/proc/PID/stat`` of Ray's processes), and
-the 1-minute load average before and after; the audit's ``own_cpu_seconds_per_gb`` counts
+Each audit configuration is timed twice: the whole ``audit_pile`` call (``end_to_end``), and its
+shard pass alone (``shard_pass``: reading every shard, composition, exact duplicates and the
+sample; the only part Ray spreads over workers; the text audits of the merged sample then run on
+the driver as in-process), the fastest of ``--repeats`` passes (every pass's seconds in
+``seconds_each``). Ray's start-up (``ray.init``) and one warm-up call (worker processes,
+imports) are timed apart and not counted in any rate; each run writes a fresh run folder. BPB's
+Ray runs start their scorer actors and ship the model inside the call: ``actor_start_seconds``
+times a call that does only that (one short document per actor), and ``steady_state_seconds`` is
+the run minus it (an estimate). BPB scores 512 documents by default (about 100 s on one CPU) in
+8 balanced units: the actors' start, a fixed ~5 s per call in which a fresh process imports
+torch and transformers and unpickles the model, is then the small part of a call that it is in a
+corpus-sized run (at 128 documents it was a fifth of the call). Every Ray result is checked
+against the in-process one. Each run records wall seconds, the CPU-seconds the whole machine
+spent (``/proc/stat``: this benchmark, Ray's daemons and anyone else's jobs), the driver's own,
+for the audit on Ray those of its workers and daemons (``/proc/PID/stat`` of Ray's processes),
+and the 1-minute load average before and after; the audit's ``own_cpu_seconds_per_gb`` counts
 this benchmark's processes alone (driver, Ray workers and daemons), which other people's jobs
 disturb less than wall time. MB/s are uncompressed megabytes (10^6 bytes) per second; the
-speed-ups are wall-time ratios; ``cores`` says how many cores each configuration may keep
-busy.
+speed-ups are wall-time ratios; ``cores`` says how many cores each configuration may keep busy.
 
 Usage::
 

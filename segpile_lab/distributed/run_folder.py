@@ -1,17 +1,17 @@
 """A run folder: one sub-folder per completed unit, written atomically, checked on reuse.
 
 Layout: ``<run_dir>/units/<key>/`` holds the unit's result, ``meta.json`` (JSON values) and one
-Parquet file per frame (uncompressed: cheaper to write than zstd, lz4 or snappy, which matters when
-a shard's sample is a large part of the shard; in row groups of about `ROW_GROUP_BYTES`: Polars'
-default, one group for up to 262,144 rows, makes a 30 MB sample one large write, which took ext4
-about 45 ms per unit in the audit benchmark against 30 ms in 8 MiB groups), plus ``done.json`` with
-the unit's identity (its input's path, size and modification time or checksum, and every parameter
-that changes the result). A unit folder is built under a temporary name and renamed into place (a
-stale one is renamed away first), so a folder with its final name is always complete, whatever kill
-or Ctrl-C came before; the temporary folders a killed writer leaves are removed when the next run
-starts. On a rerun a unit whose ``done.json`` holds the same identity is loaded instead of
-computed; a different identity (a changed file, other parameters) makes the unit run again and
-replaces the folder. Nothing here is pickled.
+Parquet file per frame (uncompressed, in row groups of about `ROW_GROUP_BYTES`: in a probe by hand,
+zstd, lz4 and snappy each took longer to write a shard's 30 MB sample than no compression, and so
+did one row group, Polars' default up to 262,144 rows, on ext4; that matters when a shard's sample
+is a large part of the shard, and `bench_ray.py` measures the pass as a whole), plus ``done.json``
+with the unit's identity (its input's path, size and modification time or checksum, and every
+parameter that changes the result). A unit folder is built under a temporary name and renamed into
+place (a stale one is renamed away first), so a folder with its final name is always complete,
+whatever kill or Ctrl-C came before; the temporary folders a killed writer leaves are removed when
+the next run starts. On a rerun a unit whose ``done.json`` holds the same identity is loaded
+instead of computed; a different identity (a changed file, other parameters) makes the unit run
+again and replaces the folder. Nothing here is pickled.
 
 Who writes: the worker that computed the unit, when it sees the run folder (`FolderHandle.keep`:
 the driver writes a fresh token into ``driver.json`` and a worker that reads the same token
